@@ -1,0 +1,1 @@
+"""Tessera's orchestrator: state, graph wiring, nodes, LLM client and memory."""

@@ -1,0 +1,33 @@
+"""Build the clients at the edge: index, embedder, caches and (optionally) the LLM planner."""
+
+from __future__ import annotations
+
+from agent.cache import Caches
+from agent.deps import Deps
+from agent.settings import Settings
+from tools.embeddings import load_embedder
+from tools.index import CatalogIndex, IndexUnavailable
+
+
+def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
+    """Open the index under TESSERA_HOME; with create=False a missing one is an error."""
+    path = settings.index_dir
+    if not create and not path.exists():
+        raise IndexUnavailable(
+            f"no index at {path}: build one with `tessera index --starter` "
+            "(or `tessera index --source FILE`)"
+        )
+    embedder = load_embedder(settings)
+    return CatalogIndex(path, embedder, create=create)
+
+
+async def build_deps(settings: Settings, *, use_llm: bool | None = None) -> Deps:
+    """Dependencies for one process. `use_llm=None` follows `settings.planner`."""
+    index = open_index(settings)
+    deps = Deps(settings=settings, index=index, caches=Caches())
+    want_llm = settings.planner in ("llm", "hybrid", "auto") if use_llm is None else use_llm
+    if want_llm:
+        from agent.llm_setup import attach_llm_planner
+
+        await attach_llm_planner(deps, start=settings.planner in ("llm", "hybrid"))
+    return deps

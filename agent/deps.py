@@ -1,0 +1,46 @@
+"""The dependencies object every node receives: clients built once at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from agent.models import Plan
+from agent.settings import Settings
+from agent.understanding import Understanding
+from tools.facets import FacetVocabulary
+from tools.registry import ToolContext
+
+if TYPE_CHECKING:
+    from agent.cache import Caches
+    from tools.index import CatalogIndex
+
+
+class Planner(Protocol):
+    """An LLM planner: returns a grounded plan or raises so the rule planner takes over."""
+
+    name: str
+
+    async def plan(
+        self, understood: Understanding, vocab: FacetVocabulary, *, history: list[str]
+    ) -> Plan: ...
+
+
+@dataclass
+class Deps:
+    """Clients and settings for one process; passed to the graph as its context."""
+
+    settings: Settings
+    index: CatalogIndex
+    planner: Planner | None = None
+    planner_note: str = field(default="rule planner: no LLM configured")
+    caches: Caches | None = None
+
+    @property
+    def tools(self) -> ToolContext:
+        return ToolContext(
+            index=self.index,
+            fusion=self.settings.fusion,
+            candidates=self.settings.candidates,
+            rrf_k=self.settings.rrf_k,
+        )

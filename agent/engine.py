@@ -1,0 +1,87 @@
+"""The engine: one object that runs the graph for requests, streamed or not.
+
+Single requests run on a graph without memory; requests with a `thread_id`
+run on the checkpointed graph so follow-ups see earlier turns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel
+
+from agent.deps import Deps
+from agent.graph import build_graph
+from agent.models import Page, SearchRequest, TraceStep
+from agent.state import State, Turn
+
+
+class UnknownThread(LookupError):
+    """A thread id that no conversation has; start a new thread instead."""
+
+
+class StreamEvent(BaseModel):
+    """One streamed update: a finished graph step, or the final page."""
+
+    kind: Literal["step", "page"]
+    step: TraceStep | None = None
+    page: Page | None = None
+
+
+class Engine:
+    """Runs search requests through the graph with the given dependencies."""
+
+    def __init__(self, deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None) -> None:
+        self.deps = deps
+        self._graph = build_graph()
+        self._checkpointer = checkpointer
+        self._threaded = build_graph(checkpointer) if checkpointer is not None else None
+
+    def new_thread(self) -> str:
+        """A fresh thread id."""
+        return uuid.uuid4().hex[:16]
+
+    async def history(self, thread_id: str) -> list[Turn]:
+        """The turns of a thread; raises `UnknownThread` if it has none."""
+        if self._threaded is None:
+            raise UnknownThread("conversations are not enabled in this process")
+        snapshot = await self._threaded.aget_state({"configurable": {"thread_id": thread_id}})
+        values = snapshot.values if snapshot else None
+        if not values:
+            raise UnknownThread(f"unknown thread {thread_id!r}: start a new conversation")
+        return list(State.model_validate(values).history)
+
+    async def _target(self, request: SearchRequest, new_thread: bool) -> tuple[Any, dict[str, Any]]:
+        if request.thread_id is None:
+            return self._graph, {}
+        if self._threaded is None:
+            raise UnknownThread("conversations are not enabled in this process")
+        if not new_thread:
+            await self.history(request.thread_id)
+        return self._threaded, {"configurable": {"thread_id": request.thread_id}}
+
+    async def search(self, request: SearchRequest, *, new_thread: bool = False) -> Page:
+        """Run one request to its page."""
+        graph, config = await self._target(request, new_thread)
+        out = await graph.ainvoke({"request": request}, config=config, context=self.deps)
+        page = out["page"]
+        return page if isinstance(page, Page) else Page.model_validate(page)
+
+    async def stream(
+        self, request: SearchRequest, *, new_thread: bool = False
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield each graph step as it finishes, then the page."""
+        graph, config = await self._target(request, new_thread)
+        async for update in graph.astream(
+            {"request": request}, config=config, context=self.deps, stream_mode="updates"
+        ):
+            for _node, values in update.items():
+                if not isinstance(values, dict):
+                    continue
+                for step in values.get("steps") or []:
+                    yield StreamEvent(kind="step", step=step)
+                if values.get("page") is not None:
+                    yield StreamEvent(kind="page", page=values["page"])

@@ -1,0 +1,45 @@
+"""Wires the search graph: begin -> understand -> plan -> tools (Send) -> assess ->
+compose -> rank -> suggest -> finish."""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.deps import Deps
+from agent.nodes.assess import assess_node
+from agent.nodes.compose import compose_node
+from agent.nodes.finish import finish_node, suggest_node
+from agent.nodes.plan import plan_node
+from agent.nodes.rank import rank_node
+from agent.nodes.tools import fan_out, run_tool_node
+from agent.nodes.understand import begin_node, understand_node
+from agent.state import InputState, State
+
+
+def build_graph(
+    checkpointer: BaseCheckpointSaver[str] | None = None,
+) -> CompiledStateGraph[State, Deps, InputState, State]:
+    """Compile the graph; pass a checkpointer to keep conversations across turns."""
+    builder = StateGraph(State, context_schema=Deps, input_schema=InputState)
+    builder.add_node("begin", begin_node)
+    builder.add_node("understand", understand_node)
+    builder.add_node("plan", plan_node)
+    builder.add_node("run_tool", run_tool_node)
+    builder.add_node("assess", assess_node)
+    builder.add_node("compose", compose_node)
+    builder.add_node("rank", rank_node)
+    builder.add_node("suggest", suggest_node)
+    builder.add_node("finish", finish_node)
+    builder.add_edge(START, "begin")
+    builder.add_edge("begin", "understand")
+    builder.add_edge("understand", "plan")
+    builder.add_conditional_edges("plan", fan_out, ["run_tool", "compose"])
+    builder.add_edge("run_tool", "assess")
+    builder.add_edge("assess", "compose")
+    builder.add_edge("compose", "rank")
+    builder.add_edge("rank", "suggest")
+    builder.add_edge("suggest", "finish")
+    builder.add_edge("finish", END)
+    return builder.compile(checkpointer=checkpointer)

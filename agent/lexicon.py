@@ -1,0 +1,75 @@
+"""Fixed English cue words: which vertical a word points to, and words to drop.
+
+Facet values (colours, brands, categories, genres, diets) are NOT listed here:
+they come from the indexed catalog (tools/facets.py). This module holds only
+the language around them.
+"""
+
+from __future__ import annotations
+
+from tools.catalog import Vertical
+
+VERTICAL_CUES: dict[Vertical, frozenset[str]] = {
+    "ideas": frozenset(
+        {
+            "idea", "ideas", "recipe", "recipes", "how", "diy", "make", "cook", "cooking",
+            "bake", "baking", "inspiration", "tips", "tutorial", "dinner", "lunch",
+            "breakfast", "dessert", "desserts", "snack", "snacks", "meal", "meals", "dish",
+            "dishes", "soup", "soups", "salad", "salads", "vegetarian", "vegan", "homemade",
+        }
+    ),
+    "shopping": frozenset(
+        {
+            "buy", "shop", "shopping", "price", "priced", "cheap", "cheapest", "deal",
+            "deals", "sale", "product", "products", "order", "purchase", "brand", "gift",
+            "gifts", "$", "usd", "dollars", "bucks",
+        }
+    ),
+    "video": frozenset(
+        {
+            "video", "videos", "watch", "movie", "movies", "film", "films", "documentary",
+            "documentaries", "trailer", "clip", "clips", "cinema", "show", "shows",
+        }
+    ),
+}
+
+PHRASE_CUES: dict[str, Vertical] = {
+    "how to": "ideas",
+    "how-to": "ideas",
+    "step by step": "ideas",
+    "to buy": "shopping",
+    "to watch": "video",
+}
+
+GENERIC_WORDS = frozenset(
+    {
+        "ideas", "idea", "recipe", "recipes", "video", "videos", "movie", "movies", "film",
+        "films", "watch", "buy", "shop", "shopping", "show", "me", "find", "get", "want",
+        "need", "some", "good", "best", "nice", "please", "products", "product", "looking",
+        "search", "for", "i", "im", "i'm", "can", "you", "give", "also", "instead", "only",
+        "cheap", "cheapest", "inspiration", "to", "quick", "easy", "ready", "under",
+    }
+)
+
+STOPWORDS = frozenset(
+    {
+        "a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "with", "from",
+        "by", "is", "are", "be", "my", "your", "our", "that", "this", "these", "those", "it",
+        "as", "into", "about", "what", "which", "who", "whose", "there", "than", "then",
+    }
+)
+
+FOOD_WORDS = frozenset(
+    {
+        "juice", "cake", "chicken", "sauce", "marmalade", "zest", "salad", "soup", "pie",
+        "cookies", "cookie", "bread", "muffins", "muffin", "glaze", "tart", "jam", "smoothie",
+        "recipe", "recipes", "peel", "sorbet", "curd", "pudding", "tea", "wine", "beans",
+        "rice", "pepper", "peppers", "olive", "olives", "chocolate", "lime", "lemon",
+    }
+)
+
+SPLIT_WORDS = ("and also", "as well as", "and", "plus", "also", "&", ";", ",")
+
+ENGLISH_HINTS = frozenset(
+    {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how"}
+)

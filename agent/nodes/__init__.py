@@ -1,0 +1,1 @@
+"""Graph nodes, one role per module; `agent/graph.py` wires them."""

@@ -1,0 +1,79 @@
+"""Node `compose`: turn each sub-query's hits into a titled module, deduplicated."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+from agent.models import Module, ResultItem, SubQuery, ToolResult, TraceStep
+from agent.state import State
+
+_NOUN = {"ideas": "ideas", "shopping": "to shop", "video": "to watch"}
+
+
+def template_title(sq: SubQuery) -> str:
+    """A short title from the sub-query: 'Rattan headboard to shop · under $200'."""
+    topic = sq.text.strip()
+    described = sq.filters.describe()
+    if sq.vertical == "shopping":
+        head = f"Shop {topic}" if topic else "Products"
+    elif sq.vertical == "video":
+        head = f"{topic.capitalize()} videos" if topic else "Videos"
+    else:
+        head = f"{topic.capitalize()} ideas" if topic else "Ideas"
+    return f"{head} · {described}" if described else head
+
+
+def reason_for(sq: SubQuery) -> str:
+    """Why the module is on the page, including any relaxed filter."""
+    if sq.weight >= 1.0:
+        why = f"You asked for \u201c{sq.note or sq.text}\u201d"
+    else:
+        why = f"No vertical named for \u201c{sq.note or sq.text}\u201d: {sq.vertical} matches"
+    if sq.relaxed:
+        why += f"; too few exact matches, so relaxed: {'; '.join(sq.relaxed)}"
+    return why
+
+
+def compose(results: list[ToolResult], k: int) -> list[Module]:
+    """One module per sub-query with hits; an item shows once, in its first module."""
+    seen: set[tuple[str, str]] = set()
+    modules: list[Module] = []
+    for result in results:
+        items: list[ResultItem] = []
+        for hit in result.hits:
+            key = (hit.item.vertical, hit.item.id)
+            if key in seen:
+                continue
+            seen.add(key)
+            items.append(ResultItem.from_hit(hit))
+            if len(items) >= k:
+                break
+        if not items:
+            continue
+        sq = result.subquery
+        modules.append(
+            Module(
+                id=sq.id,
+                title=template_title(sq),
+                vertical=sq.vertical,
+                reason=reason_for(sq),
+                subquery=sq.text,
+                relaxed=sq.relaxed,
+                items=items,
+            )
+        )
+    return modules
+
+
+async def compose_node(state: State) -> dict[str, Any]:
+    """Build modules from the assessed results."""
+    started = time.perf_counter()
+    modules = compose(state.assessed, state.request.k)
+    step = TraceStep(
+        name="composed",
+        detail=f"{len(modules)} module(s)",
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
+    return {"modules": modules, "steps": [step]}

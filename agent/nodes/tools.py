@@ -1,0 +1,64 @@
+"""Fan-out: one `Send` per sub-query; each tool runs under its own deadline.
+
+A tool that fails or times out yields a `ToolResult` with an error, so the
+other tools' modules still reach the page and the trace says what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from agent.deps import Deps
+from agent.models import SubQuery, ToolResult, TraceStep
+from agent.state import State, ToolTask
+from tools.registry import TOOLS
+
+
+def fan_out(state: State) -> list[Send] | str:
+    """Route each sub-query to `run_tool`; an empty plan goes straight to compose."""
+    if state.plan is None:
+        return "compose"
+    return [
+        Send("run_tool", ToolTask(subquery=sq, k=state.request.k)) for sq in state.plan.subqueries
+    ]
+
+
+async def call_tool(deps: Deps, sq: SubQuery, k: int) -> ToolResult:
+    """Run one tool with the configured deadline; never raises."""
+    started = time.perf_counter()
+    tool = TOOLS[sq.tool]
+    try:
+        cache = deps.caches.results if deps.caches else None
+        key = (deps.index.version, sq.model_dump_json(), k)
+        hits = cache.get(key) if cache is not None else None
+        if hits is None:
+            hits = await asyncio.wait_for(
+                tool(deps.tools, sq, k), timeout=deps.settings.tool_deadline_s
+            )
+            if cache is not None:
+                cache.put(key, hits)
+        error = None
+    except TimeoutError:
+        hits, error = [], f"{sq.tool} timed out after {deps.settings.tool_deadline_s:g}s"
+    except Exception as exc:  # noqa: BLE001 - a failing tool must not fail the page
+        hits, error = [], f"{sq.tool} failed: {type(exc).__name__}: {exc}"
+    elapsed = (time.perf_counter() - started) * 1000
+    return ToolResult(subquery=sq, hits=hits, error=error, elapsed_ms=elapsed)
+
+
+async def run_tool_node(task: ToolTask, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Node `run_tool`: one sub-query through its tool."""
+    result = await call_tool(runtime.context, task.subquery, task.k)
+    detail = result.error or f"{len(result.hits)} hits for '{task.subquery.text}'"
+    step = TraceStep(
+        name=f"tool:{task.subquery.id}",
+        detail=f"{task.subquery.tool}: {detail}",
+        elapsed_ms=result.elapsed_ms,
+        ok=result.error is None,
+    )
+    return {"results": [result], "steps": [step]}

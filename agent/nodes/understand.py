@@ -1,0 +1,61 @@
+"""Node `understand`: taggers over the request, follow-ups read against the thread."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
+from agent.models import TraceStep
+from agent.refine import refine
+from agent.state import State
+from agent.understand import understand
+
+
+async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Read the request; a follow-up ('cheaper') is rewritten from the previous turn."""
+    started = time.perf_counter()
+    deps = runtime.context
+    vocab = deps.index.facets()
+    understood = understand(
+        state.request.text, vocab, max_chars=deps.settings.max_query_chars
+    )
+    if not state.request.filters.is_empty():
+        segments = [
+            s.model_copy(update={"filters": s.filters.merged(state.request.filters)})
+            for s in understood.segments
+        ]
+        understood = understood.model_copy(update={"segments": segments})
+    detail = f"{len(understood.segments)} intent(s)"
+    if state.history:
+        last = state.history[-1]
+        refined = refine(understood, last.plan, last.max_price_seen)
+        if refined is not None and refined.refinement is not None:
+            understood = refined
+            detail = f"follow-up: {refined.refinement.kind}"
+    if understood.truncated:
+        detail += "; query cut to fit the length limit"
+    if understood.non_english:
+        detail += "; query looks non-English: matching may be weaker"
+    step = TraceStep(
+        name="understood", detail=detail, elapsed_ms=(time.perf_counter() - started) * 1000
+    )
+    return {"understood": understood, "steps": [step]}
+
+
+async def begin_node(state: State) -> dict[str, Any]:
+    """Clear what the previous turn of this thread left behind; keep its history."""
+    return {
+        "understood": None,
+        "plan": None,
+        "results": None,
+        "assessed": [],
+        "modules": [],
+        "suggestions": [],
+        "steps": None,
+        "llm_calls": None,
+        "page": None,
+        "planner_note": "",
+    }

@@ -1,0 +1,57 @@
+"""Render a page for the terminal with rich: modules as tables, then suggestions."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agent.models import Module, Page, ResultItem
+
+
+def _facts(item: ResultItem) -> str:
+    parts: list[str] = []
+    if item.price is not None:
+        parts.append(f"${item.price:,.2f}")
+    if item.availability and item.availability != "in_stock":
+        parts.append(item.availability.replace("_", " "))
+    if item.colors:
+        parts.append("/".join(item.colors[:3]))
+    if item.duration_s is not None:
+        parts.append(f"{item.duration_s // 60} min")
+    if item.year:
+        parts.append(str(item.year))
+    if item.genre:
+        parts.append(", ".join(item.genre[:2]))
+    if item.total_time_min is not None:
+        parts.append(f"{item.total_time_min} min")
+    if item.diet:
+        parts.append(", ".join(item.diet))
+    return " · ".join(parts)
+
+
+def module_panel(module: Module) -> Panel:
+    table = Table(show_header=False, box=None, pad_edge=False, expand=True)
+    table.add_column("title", ratio=3)
+    table.add_column("facts", ratio=2, style="cyan")
+    for item in module.items:
+        table.add_row(item.title, _facts(item))
+    body = Group(Text(module.reason, style="dim italic"), table)
+    return Panel(body, title=f"[bold]{module.title}[/]", subtitle=f"{module.vertical}",
+                 title_align="left", subtitle_align="right")
+
+
+def print_page(page: Page, console: Console) -> None:
+    """Modules in page order, related searches, and a one-line trace summary."""
+    if not page.modules:
+        console.print("[yellow]No results.[/] " + "; ".join(page.trace.errors))
+    for module in page.modules:
+        console.print(module_panel(module))
+    if page.suggestions:
+        console.print("[bold]Related searches:[/] " + "  ·  ".join(page.suggestions))
+    total = sum(s.elapsed_ms for s in page.trace.steps)
+    line = f"planner: {page.trace.planner} · {total:.0f} ms in steps · llm calls {page.trace.llm_calls}"
+    console.print(Text(line, style="dim"))
+    for error in page.trace.errors:
+        console.print(f"[red]![/] {error}")

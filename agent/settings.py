@@ -1,0 +1,71 @@
+"""Settings: the one place Tessera reads its environment (prefix `TESSERA_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FusionMode = Literal["rrf", "normalized"]
+PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
+
+
+class Settings(BaseSettings):
+    """Everything Tessera can be configured with. Read once at the edge, never mutated."""
+
+    model_config = SettingsConfigDict(env_prefix="TESSERA_", frozen=True, extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.tessera"),
+        description="Data directory: index, caches, threads, model files, eval runs.",
+    )
+    fusion: FusionMode = Field(default="rrf", description="How lexical and dense ranks merge.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    candidates: int = Field(default=50, ge=1, le=1000, description="Per-backend candidates.")
+    page_size: int = Field(default=8, ge=1, le=50, description="Items per module.")
+    max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are cut.")
+    tool_deadline_s: float = Field(default=5.0, gt=0, description="Per-tool deadline.")
+    query_cache_size: int = Field(default=4096, ge=0, description="Query-embedding LRU size.")
+    planner: PlannerMode = Field(
+        default="auto", description="auto: LLM when reachable, else rules; or force one."
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL; unset means the local server."
+    )
+    llm_model: str = Field(default="qwen2.5-coder-0.5b-instruct")
+    llm_api_key: str = Field(default="sk-local")
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_tokens: int = Field(default=384, ge=16)
+    llm_max_calls: int = Field(default=3, ge=0, description="LLM calls allowed per request.")
+    llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
+    llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
+    llm_threads: int = Field(default=2, ge=1)
+    api_key: str | None = Field(default=None, description="Require this key on the web API.")
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        """The data directory, expanded."""
+        return self.home.expanduser()
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def threads_db(self) -> Path:
+        return self.root / "threads.sqlite"

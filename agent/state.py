@@ -1,0 +1,75 @@
+"""Graph state: a narrow input, a wider working state, and the per-tool task.
+
+With a checkpointer the state of a thread persists between turns: `history`
+carries earlier turns forward, everything else is reset by `understand`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, Field
+
+from agent.models import (
+    LLMUsage,
+    Module,
+    Page,
+    Plan,
+    SearchRequest,
+    SubQuery,
+    ToolResult,
+    TraceStep,
+)
+from agent.understanding import Understanding
+
+
+T = TypeVar("T")
+
+
+def add_or_reset(old: list[T], new: list[T] | None) -> list[T]:
+    """Append, or clear when a node returns None (a new turn starts)."""
+    if new is None:
+        return []
+    return [*old, *new]
+
+
+class Turn(BaseModel):
+    """One earlier turn of a conversation, kept to interpret follow-ups."""
+
+    text: str
+    plan: Plan
+    page_summary: list[str] = Field(default_factory=list, description="Module titles shown.")
+    max_price_seen: float | None = None
+
+
+class InputState(BaseModel):
+    """What a caller gives the graph."""
+
+    request: SearchRequest = Field(description="The request of this turn.")
+
+
+class State(InputState):
+    """Everything the nodes read and write during one turn."""
+
+    understood: Understanding | None = Field(default=None, description="Taggers' findings.")
+    plan: Plan | None = Field(default=None, description="The routed sub-queries.")
+    results: Annotated[list[ToolResult], add_or_reset] = Field(
+        default_factory=list, description="One entry per sub-query, appended by tools."
+    )
+    assessed: list[ToolResult] = Field(
+        default_factory=list, description="Results after repair, in plan order."
+    )
+    modules: list[Module] = Field(default_factory=list, description="Composed, then ranked.")
+    suggestions: list[str] = Field(default_factory=list)
+    steps: Annotated[list[TraceStep], add_or_reset] = Field(default_factory=list)
+    llm_calls: Annotated[list[LLMUsage], add_or_reset] = Field(default_factory=list)
+    planner_note: str = Field(default="", description="Which planner ran and why.")
+    page: Page | None = None
+    history: list[Turn] = Field(default_factory=list, description="Earlier turns of the thread.")
+
+
+class ToolTask(BaseModel):
+    """Input of one fanned-out tool call."""
+
+    subquery: SubQuery
+    k: int

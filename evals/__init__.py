@@ -1,0 +1,1 @@
+"""The offline eval harness: suites, metrics, runners and reports."""

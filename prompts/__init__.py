@@ -1,0 +1,1 @@
+"""Prompt files, loaded by name with named placeholders."""

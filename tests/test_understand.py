@@ -1,0 +1,101 @@
+"""Rule taggers and clause splitting, grounded in a hand-made facet vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.understand import split_clauses, understand
+from tools.facets import FacetVocabulary
+
+VOCAB = FacetVocabulary(
+    colors={"red": 3, "blue": 2, "orange": 1, "black": 4, "white": 2},
+    brands={"apple": 3, "hon": 5, "logitech": 2},
+    categories={"chairs": 4, "bookcases": 2, "binders": 9},
+    genres={"comedy": 10, "drama": 10, "documentary": 3, "horror": 2},
+    diets={"vegetarian": 10, "vegan": 5},
+)
+
+
+def segs(text: str) -> list[tuple[str, str | None, dict[str, object]]]:
+    u = understand(text, VOCAB)
+    return [(s.topic, s.vertical, s.filters.model_dump(exclude_defaults=True)) for s in u.segments]
+
+
+def test_multi_intent_split_with_price() -> None:
+    assert segs("boho bedroom ideas and a rattan headboard under $200") == [
+        ("boho bedroom", "ideas", {}),
+        ("rattan headboard", "shopping", {"price_max": 200.0}),
+    ]
+
+
+def test_recipe_time_and_diet() -> None:
+    [(topic, vertical, filters)] = segs("vegetarian soups ready in under 30 minutes")
+    assert vertical == "ideas"
+    assert filters == {"total_time_max_min": 30, "diet": ("vegetarian",)}
+    assert "minutes" not in topic
+
+
+def test_video_decade_genre_and_length() -> None:
+    [(_, vertical, filters)] = segs("comedies from the 1990s under 100 minutes")
+    assert vertical == "video"
+    assert filters == {
+        "category": "comedy", "duration_max_s": 6000, "year_min": 1990, "year_max": 1999,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("desk lamp between $20 and $50", {"price_min": 20.0, "price_max": 50.0}),
+        ("laptop over $1k", {"price_min": 1000.0}),
+        ("chairs below 80 dollars", {"price_max": 80.0}),
+    ],
+)
+def test_price_forms(text: str, expected: dict[str, float]) -> None:
+    [(_, vertical, filters)] = segs(text)
+    assert vertical == "shopping"
+    assert {k: v for k, v in filters.items() if k.startswith("price")} == expected
+
+
+def test_colour_must_exist_in_catalog() -> None:
+    [(_, _, filters)] = segs("a purple backpack under $60")
+    assert "colors" not in filters
+    [(_, _, filters)] = segs("a blue backpack under $60")
+    assert filters["colors"] == ("blue",)
+
+
+def test_orange_the_fruit_is_not_a_colour() -> None:
+    [(topic, vertical, filters)] = segs("orange chicken recipe")
+    assert vertical == "ideas" and "colors" not in filters and "orange" in topic
+
+
+def test_apple_pie_is_not_the_brand() -> None:
+    [(_, _, filters)] = segs("apple pie")
+    assert "brands" not in filters
+
+
+def test_brand_found_for_products() -> None:
+    [(_, vertical, filters)] = segs("logitech mouse under $40")
+    assert vertical == "shopping" and filters["brands"] == ("logitech",)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("salt and pepper recipes", 1),
+        ("mac and cheese", 1),
+        ("black and white movies", 1),
+        ("pasta recipes, running shoes under $80 and a documentary about food", 3),
+        ("red t-shirt under $30 and salt and pepper recipes", 2),
+    ],
+)
+def test_split_only_real_intents(text: str, parts: int) -> None:
+    assert len(split_clauses(text)) == parts
+
+
+def test_empty_and_huge_and_foreign() -> None:
+    assert understand("   ", VOCAB).segments == []
+    huge = understand("lamp " * 3000, VOCAB, max_chars=2000)
+    assert huge.truncated and len(huge.text) <= 2000
+    assert understand("Rezepte für Suppe mit Kartoffeln", VOCAB).non_english
+    assert not understand("soup recipes with potatoes", VOCAB).non_english

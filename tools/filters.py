@@ -1,0 +1,97 @@
+"""Search filters: one typed model pushed down into every backend.
+
+A `Filters` value is what a planner, a request or a refinement asks for. The
+index translates it into a Chroma `where` clause and an SQL predicate on the
+lexical side, so filtering happens before truncation, never after. Unknown
+fields are rejected (`extra="forbid"`), so a typo is an error, not a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tools.catalog import Availability
+
+
+class Filters(BaseModel):
+    """Constraints on items. Each field applies only to verticals that have it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    price_min: float | None = Field(default=None, ge=0, description="Lowest price, inclusive.")
+    price_max: float | None = Field(default=None, ge=0, description="Highest price, inclusive.")
+    colors: tuple[str, ...] = Field(default=(), description="Any of these colours.")
+    brands: tuple[str, ...] = Field(default=(), description="Any of these brands.")
+    category: str | None = Field(
+        default=None, description="Category (product path element, recipe category or genre)."
+    )
+    availability: Availability | None = Field(default=None, description="Stock state.")
+    duration_min_s: int | None = Field(default=None, ge=0, description="Shortest video, seconds.")
+    duration_max_s: int | None = Field(default=None, ge=0, description="Longest video, seconds.")
+    year_min: int | None = Field(default=None, ge=1800, le=2100, description="Earliest year.")
+    year_max: int | None = Field(default=None, ge=1800, le=2100, description="Latest year.")
+    total_time_max_min: int | None = Field(
+        default=None, ge=0, description="Longest total preparation time, minutes."
+    )
+    diet: tuple[str, ...] = Field(default=(), description="All of these diets.")
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> Self:
+        pairs = (
+            ("price_min", "price_max"),
+            ("duration_min_s", "duration_max_s"),
+            ("year_min", "year_max"),
+        )
+        for low, high in pairs:
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} ({lo}) is greater than {high} ({hi})")
+        return self
+
+    def is_empty(self) -> bool:
+        """True when no constraint is set."""
+        return not self.model_dump(exclude_defaults=True)
+
+    def merged(self, other: Filters) -> Filters:
+        """A copy with every field that `other` sets taking precedence."""
+        return Filters.model_validate(
+            {**self.model_dump(exclude_defaults=True), **other.model_dump(exclude_defaults=True)}
+        )
+
+    def without(self, *fields: str) -> Filters:
+        """A copy with the named fields reset to their defaults."""
+        data = self.model_dump(exclude_defaults=True)
+        for name in fields:
+            data.pop(name, None)
+        return Filters.model_validate(data)
+
+    def describe(self) -> str:
+        """A short human phrase, e.g. 'red, under $20'."""
+        parts: list[str] = []
+        if self.colors:
+            parts.append("/".join(self.colors))
+        if self.brands:
+            parts.append("by " + "/".join(self.brands))
+        if self.category:
+            parts.append(self.category)
+        if self.diet:
+            parts.append(", ".join(self.diet))
+        if self.price_min is not None and self.price_max is not None:
+            parts.append(f"${self.price_min:g}-${self.price_max:g}")
+        elif self.price_max is not None:
+            parts.append(f"under ${self.price_max:g}")
+        elif self.price_min is not None:
+            parts.append(f"over ${self.price_min:g}")
+        if self.availability:
+            parts.append(self.availability.replace("_", " "))
+        if self.duration_max_s is not None:
+            parts.append(f"under {self.duration_max_s // 60} min")
+        if self.duration_min_s is not None:
+            parts.append(f"over {self.duration_min_s // 60} min")
+        if self.year_min is not None or self.year_max is not None:
+            parts.append(f"{self.year_min or ''}-{self.year_max or ''}")
+        if self.total_time_max_min is not None:
+            parts.append(f"ready in {self.total_time_max_min} min")
+        return ", ".join(parts)

@@ -1,0 +1,240 @@
+"""The catalog index: SQLite (items, filters, FTS5/BM25) beside Chroma (dense vectors).
+
+`CatalogIndex` is the one public entry point. Writes are idempotent (content hashes)
+and crash-safe: vectors go to Chroma first, then the SQLite rows commit in one
+transaction per batch, so rerunning an interrupted upsert repairs it. Searches push
+filters into both backends before truncation and fuse the two ranked lists.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agent.models import Hit
+from tools.catalog import ITEM_TYPES, VERTICALS, CatalogItem, Vertical
+from tools.embeddings import Embedder
+from tools.facets import FacetVocabulary
+from tools.filters import Filters
+from tools.fusion import FusionMethod, fuse
+from tools.lexical import browse, lexical_search
+from tools.pushdown import chroma_where, sql_where
+from tools.rows import ItemRow, build_row, chroma_metadata
+from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
+from tools.vector import VectorStore
+
+__all__ = ["CatalogIndex", "IndexUnavailable", "UpsertReport"]
+
+SearchMode = Literal["hybrid", "lexical", "dense"]
+DB_NAME = "catalog.sqlite"
+CHROMA_DIR = "chroma"
+
+
+class UpsertReport(BaseModel):
+    """What an upsert did, counted per input item."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+class CatalogIndex:
+    """Hybrid lexical + dense index over every vertical, stored under one directory."""
+
+    def __init__(self, path: Path, embedder: Embedder, *, create: bool = True) -> None:
+        self.path = Path(path).expanduser()
+        if not create and not self.path.is_dir():
+            raise IndexUnavailable(f"No index directory at {self.path}: {REBUILD_HINT}.")
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.embedder = embedder
+        self._facets: tuple[int, FacetVocabulary] | None = None
+        self._facets_lock = threading.Lock()
+        self._store = ItemStore(self.path / DB_NAME, create=create)
+        try:
+            self._check_embedder()
+            self._vectors = VectorStore(
+                self.path / CHROMA_DIR, create=create, embedder_name=embedder.name
+            )
+        except BaseException:
+            self._store.close()
+            raise
+
+    def _check_embedder(self) -> None:
+        expected = f"{self.embedder.name}:{self.embedder.dim}"
+        stored = self._store.meta("embedder")
+        if stored is None:
+            self._store.set_meta("embedder", expected)
+        elif stored != expected:
+            raise IndexUnavailable(
+                f"The index at {self.path} was built with the embedder {stored}, not "
+                f"{expected}; remove that directory and {REBUILD_HINT}."
+            )
+
+    @property
+    def version(self) -> int:
+        """Bumps on every committed change; persisted in the SQLite file."""
+        return self._store.version
+
+    def upsert(
+        self,
+        items: Iterable[CatalogItem],
+        *,
+        batch_size: int = 256,
+        progress: Callable[[int], None] | None = None,
+    ) -> UpsertReport:
+        """Add or update items; `progress` gets the number of items in each finished batch."""
+        report = UpsertReport()
+        batch: list[CatalogItem] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= max(1, batch_size):
+                self._upsert_batch(batch, report)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            self._upsert_batch(batch, report)
+            if progress:
+                progress(len(batch))
+        return report
+
+    def _upsert_batch(self, items: list[CatalogItem], report: UpsertReport) -> None:
+        rows: dict[tuple[str, str], ItemRow] = {}
+        for item in items:
+            rows[(item.vertical, item.id)] = build_row(item)
+        report.unchanged += len(items) - len(rows)
+        todo: list[ItemRow] = []
+        for vertical in VERTICALS:
+            group = [r for (v, _), r in rows.items() if v == vertical]
+            if not group:
+                continue
+            known = self._store.hashes(vertical, [r.id for r in group])
+            same = [r.id for r in group if known.get(r.id) == r.content_hash]
+            present = self._vectors.present(vertical, same) if same else set()
+            for row in group:
+                if row.id in present:
+                    report.unchanged += 1
+                    continue
+                todo.append(row)
+                if row.id in known:
+                    report.updated += 1
+                else:
+                    report.added += 1
+        if not todo:
+            return
+        vectors = self.embedder.embed_documents([r.embed_text for r in todo])
+        for vertical in VERTICALS:
+            picks = [n for n, r in enumerate(todo) if r.vertical == vertical]
+            if picks:
+                self._vectors.upsert(
+                    vertical,
+                    [todo[n].id for n in picks],
+                    vectors[picks],
+                    [chroma_metadata(todo[n]) for n in picks],
+                )
+        self._store.write(todo)
+
+    def delete(self, vertical: Vertical, ids: Sequence[str]) -> int:
+        """Remove items from both backends; returns how many the item store held."""
+        _check_vertical(vertical)
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return 0
+        self._vectors.delete(vertical, ids)
+        return self._store.delete(vertical, ids)
+
+    def prune(self, vertical: Vertical, keep_ids: set[str]) -> int:
+        """Delete every item of `vertical` not in `keep_ids`, in either backend."""
+        _check_vertical(vertical)
+        stale = (self._store.ids(vertical) | self._vectors.ids(vertical)) - keep_ids
+        self.delete(vertical, sorted(stale))
+        return len(stale)
+
+    def search(
+        self,
+        vertical: Vertical,
+        text: str,
+        filters: Filters | None = None,
+        *,
+        k: int = 10,
+        mode: SearchMode = "hybrid",
+        fusion: FusionMethod = "rrf",
+        candidates: int = 50,
+        rrf_k: int = 60,
+    ) -> list[Hit]:
+        """Top `k` items of `vertical` for `text` under `filters`.
+
+        Empty text browses the filtered items (rating, then title) with score 0.0.
+        Ranks on hits are 1-based positions in the lexical and dense candidate lists.
+        """
+        _check_vertical(vertical)
+        if mode not in ("hybrid", "lexical", "dense"):
+            raise ValueError(f"unknown search mode {mode!r}; use hybrid, lexical or dense")
+        if k <= 0:
+            return []
+        where_sql = sql_where(vertical, filters)
+        text = text.strip()
+        if not text:
+            ids = browse(self._store, vertical, where_sql, k)
+            return [Hit(item=item, score=0.0) for item in self.get(vertical, ids)]
+        limit = max(candidates, k)
+        lexical = (
+            lexical_search(self._store, vertical, text, where_sql, limit) if mode != "dense" else []
+        )
+        dense: list[tuple[str, float]] = []
+        if mode != "lexical":
+            vector = self.embedder.embed_query(text)
+            dense = self._vectors.query(vertical, vector, chroma_where(vertical, filters), limit)
+        fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k)
+        stored = self._store.json_by_id(vertical, [f.id for f in fused])
+        model = ITEM_TYPES[vertical]
+        hits: list[Hit] = []
+        for f in fused:
+            if f.id in stored:
+                item = model.model_validate_json(stored[f.id])
+                hits.append(
+                    Hit(
+                        item=item,
+                        score=f.score,
+                        lexical_rank=f.lexical_rank,
+                        dense_rank=f.dense_rank,
+                    )
+                )
+                if len(hits) == k:
+                    break
+        return hits
+
+    def get(self, vertical: Vertical, ids: Sequence[str]) -> list[CatalogItem]:
+        """Items by id, in the order asked; unknown ids are skipped."""
+        _check_vertical(vertical)
+        stored = self._store.json_by_id(vertical, ids)
+        model = ITEM_TYPES[vertical]
+        return [model.model_validate_json(stored[i]) for i in dict.fromkeys(ids) if i in stored]
+
+    def count(self, vertical: Vertical | None = None) -> int:
+        if vertical is not None:
+            _check_vertical(vertical)
+        return self._store.count(vertical)
+
+    def facets(self) -> FacetVocabulary:
+        """The indexed facet values with counts; rebuilt only when the version changes."""
+        version = self.version
+        with self._facets_lock:
+            if self._facets is None or self._facets[0] != version:
+                self._facets = (version, self._store.facet_vocabulary())
+            return self._facets[1]
+
+    def close(self) -> None:
+        self._vectors.close()
+        self._store.close()
+
+
+def _check_vertical(vertical: str) -> None:
+    if vertical not in VERTICALS:
+        raise ValueError(f"unknown vertical {vertical!r}; expected one of {', '.join(VERTICALS)}")

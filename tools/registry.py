@@ -1,0 +1,70 @@
+"""The search tools the planner may route to, registered in one place.
+
+Each tool is a typed async function; its docstring is its description for the
+planner and its name is a value of the planner's tool enum (`ToolName`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agent.models import Hit, SubQuery, ToolName
+from tools.catalog import Vertical
+
+if TYPE_CHECKING:
+    from tools.index import CatalogIndex
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool needs: the index and how to search it."""
+
+    index: CatalogIndex
+    fusion: str = "rrf"
+    candidates: int = 50
+    rrf_k: int = 60
+
+
+async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
+    return await asyncio.to_thread(
+        ctx.index.search,
+        vertical,
+        sq.text,
+        sq.filters,
+        k=k,
+        fusion="normalized" if ctx.fusion == "normalized" else "rrf",
+        candidates=max(ctx.candidates, k),
+        rrf_k=ctx.rrf_k,
+    )
+
+
+async def search_ideas(ctx: ToolContext, sq: SubQuery, k: int) -> list[Hit]:
+    """Recipes, how-tos and inspiration: dishes, diets, cooking time, techniques."""
+    return await _search(ctx, "ideas", sq, k)
+
+
+async def search_products(ctx: ToolContext, sq: SubQuery, k: int) -> list[Hit]:
+    """Products to buy: price range, colour, brand, category, availability."""
+    return await _search(ctx, "shopping", sq, k)
+
+
+async def search_videos(ctx: ToolContext, sq: SubQuery, k: int) -> list[Hit]:
+    """Films and videos to watch: genre, length, year, director."""
+    return await _search(ctx, "video", sq, k)
+
+
+Tool = Callable[[ToolContext, SubQuery, int], Awaitable[list[Hit]]]
+
+TOOLS: dict[ToolName, Tool] = {
+    "search_ideas": search_ideas,
+    "search_products": search_products,
+    "search_videos": search_videos,
+}
+
+
+def describe_tools() -> str:
+    """One line per tool, for prompts: `name: description`."""
+    return "\n".join(f"- {name}: {(fn.__doc__ or '').strip()}" for name, fn in TOOLS.items())

@@ -1,0 +1,1 @@
+"""Readers that turn registry-package data into catalog rows."""
