@@ -62,8 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _is_user_error(exc: Exception) -> bool:
-    names = {"UserError", "IndexUnavailable", "EmbedderUnavailable", "SourceUnavailable",
-             "UnknownThread", "ModelUnavailable", "CatalogFormatError", "ValidationError"}
+    names = {
+        "UserError",
+        "IndexUnavailable",
+        "EmbedderUnavailable",
+        "SourceUnavailable",
+        "UnknownThread",
+        "ModelUnavailable",
+        "CatalogFormatError",
+        "ValidationError",
+    }
     return any(cls.__name__ in names for cls in type(exc).__mro__)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ def add_index_parser(sub: Any) -> None:
 
 def _load(args: argparse.Namespace, settings: Settings) -> tuple[list[CatalogItem], Table]:
     table = Table(title="catalog rows")
-    for col in ("source", "read", "kept", "skipped", "first reasons"):
+    for col in ("source", "rows read", "items", "skipped", "reasons"):
         table.add_column(col)
     if args.starter:
         from tools.starter import build_starter
@@ -39,18 +38,23 @@ def _load(args: argparse.Namespace, settings: Settings) -> tuple[list[CatalogIte
         starter = build_starter(settings, limit_per_source=args.limit)
         items = list(starter.items)
         for src in starter.sources:
-            reasons = Counter(s.reason for s in src.skipped).most_common(2)
-            shown = "; ".join(f"{r} (x{n})" for r, n in reasons)
-            table.add_row(src.name, str(src.rows_read), str(src.rows_kept),
-                          str(len(src.skipped)), shown)
+            shown = "; ".join(f"{s.reason} (x{s.count})" for s in src.skipped[:2])
+            table.add_row(
+                src.name, str(src.rows_read), str(src.items), str(src.skipped_total), shown
+            )
         return items, table
     from tools.ingest import read_catalog
 
     result = read_catalog(args.source)
     items = list(result.items)[: args.limit] if args.limit else list(result.items)
     shown = "; ".join(f"line {s.line}: {s.reason}" for s in result.skipped[:3])
-    table.add_row(str(args.source), str(len(items) + len(result.skipped)), str(len(items)),
-                  str(len(result.skipped)), shown)
+    table.add_row(
+        str(args.source),
+        str(len(items) + len(result.skipped)),
+        str(len(items)),
+        str(len(result.skipped)),
+        shown,
+    )
     return items, table
 
 
@@ -68,8 +72,11 @@ def run_index(args: argparse.Namespace) -> int:
     index = open_index(settings, create=True)
     try:
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
         ) as progress:
             task = progress.add_task("indexing", total=len(items))
             report = index.upsert(_track(items, progress, task))

@@ -23,10 +23,12 @@ def add_search_parser(sub: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the page as JSON")
     parser.add_argument("--k", type=int, default=8, help="items per module (1-50)")
     parser.add_argument(
-        "--filters", default=None, help='explicit filters as JSON, e.g. \'{"price_max": 50}\''
+        "--filters", default=None, help="explicit filters as JSON, e.g. '{\"price_max\": 50}'"
     )
     parser.add_argument(
-        "--planner", choices=["auto", "rule", "llm"], default=None,
+        "--planner",
+        choices=["auto", "rule", "llm"],
+        default=None,
         help="rule: no LLM; llm: start the local LLM if needed; auto: use one if running",
     )
     parser.set_defaults(handler=run_search)
@@ -41,7 +43,7 @@ def parse_filters(raw: str | None) -> Filters:
     except json.JSONDecodeError as exc:
         raise ValueError(f"--filters is not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict):
-        raise ValueError("--filters must be a JSON object such as {\"price_max\": 50}")
+        raise ValueError('--filters must be a JSON object such as {"price_max": 50}')
     try:
         return Filters.model_validate(data)
     except ValueError as exc:

@@ -13,6 +13,7 @@ from tools.registry import ToolContext
 
 if TYPE_CHECKING:
     from agent.cache import Caches
+    from agent.llm import Budget, LLMClient
     from tools.index import CatalogIndex
 
 
@@ -22,7 +23,12 @@ class Planner(Protocol):
     name: str
 
     async def plan(
-        self, understood: Understanding, vocab: FacetVocabulary, *, history: list[str]
+        self,
+        understood: Understanding,
+        vocab: FacetVocabulary,
+        *,
+        history: list[str] | None = None,
+        budget: Budget | None = None,
     ) -> Plan: ...
 
 
@@ -35,6 +41,7 @@ class Deps:
     planner: Planner | None = None
     planner_note: str = field(default="rule planner: no LLM configured")
     caches: Caches | None = None
+    llm: LLMClient | None = None
 
     @property
     def tools(self) -> ToolContext:

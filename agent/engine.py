@@ -54,6 +54,19 @@ class Engine:
             raise UnknownThread(f"unknown thread {thread_id!r}: start a new conversation")
         return list(State.model_validate(values).history)
 
+    async def threads(self, limit: int = 50) -> list[str]:
+        """Most recently active thread ids, newest first."""
+        if self._checkpointer is None:
+            return []
+        seen: dict[str, None] = {}
+        async for item in self._checkpointer.alist(None, limit=limit * 20):
+            thread = item.config.get("configurable", {}).get("thread_id")
+            if thread:
+                seen.setdefault(str(thread), None)
+            if len(seen) >= limit:
+                break
+        return list(seen)
+
     async def _target(self, request: SearchRequest, new_thread: bool) -> tuple[Any, dict[str, Any]]:
         if request.thread_id is None:
             return self._graph, {}

@@ -15,7 +15,7 @@ from agent.nodes.plan import plan_node
 from agent.nodes.rank import rank_node
 from agent.nodes.tools import fan_out, run_tool_node
 from agent.nodes.understand import begin_node, understand_node
-from agent.state import InputState, State
+from agent.state import InputState, State, ToolTask
 
 
 def build_graph(
@@ -26,7 +26,7 @@ def build_graph(
     builder.add_node("begin", begin_node)
     builder.add_node("understand", understand_node)
     builder.add_node("plan", plan_node)
-    builder.add_node("run_tool", run_tool_node)
+    builder.add_node("run_tool", run_tool_node, input_schema=ToolTask)  # type: ignore[arg-type]
     builder.add_node("assess", assess_node)
     builder.add_node("compose", compose_node)
     builder.add_node("rank", rank_node)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from tools.catalog import Vertical
 
+# fmt: off
+
 VERTICAL_CUES: dict[Vertical, frozenset[str]] = {
     "ideas": frozenset(
         {
@@ -73,3 +75,4 @@ SPLIT_WORDS = ("and also", "as well as", "and", "plus", "also", "&", ";", ",")
 ENGLISH_HINTS = frozenset(
     {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how"}
 )
+# fmt: on

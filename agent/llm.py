@@ -22,7 +22,14 @@ from typing import Any, Literal, TypeVar, cast
 import httpx
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
 from agent.settings import Settings
@@ -198,6 +205,8 @@ class LLMClient:
         self._max_tokens = settings.llm_max_tokens
         self._sleep = sleep
         self._max_attempts = max(1, max_attempts)
+        self._max_calls = settings.llm_max_calls
+        self._budget_s = settings.llm_budget_s
         self._json_schema: bool | None = None
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url,
@@ -206,6 +215,10 @@ class LLMClient:
             max_retries=0,
             http_client=cast(Any, http_client),
         )
+
+    def new_budget(self) -> Budget:
+        """A fresh per-request budget from the configured call and time limits."""
+        return Budget.start(max_calls=self._max_calls, seconds=self._budget_s)
 
     async def aclose(self) -> None:
         """Close the underlying HTTP client."""
@@ -275,12 +288,9 @@ class LLMClient:
         name: str,
         max_tokens: int | None = None,
     ) -> str:
-        def out_of_budget(state: RetryCallState) -> bool:
-            return budget.exhausted() or (state.upcoming_sleep or 0.0) >= budget.remaining_s()
-
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(self._max_attempts) | out_of_budget,
+            stop=stop_any(stop_after_attempt(self._max_attempts), _OutOfBudget(budget)),
             wait=_retry_wait,
             sleep=self._sleep,
             reraise=True,
@@ -326,7 +336,8 @@ class LLMClient:
             )
         except openai.APITimeoutError as exc:
             done("timeout", f"no answer within {timeout:.1f}s")
-            raise LLMTimeout(f"{name}: {self.base_url} gave no answer within {timeout:.1f}s") from exc
+            message = f"{name}: {self.base_url} gave no answer within {timeout:.1f}s"
+            raise LLMTimeout(message) from exc
         except openai.APIConnectionError as exc:
             done("error", "connection failed")
             raise LLMConnectionError(
@@ -345,6 +356,17 @@ class LLMClient:
         finish = (choice.finish_reason if choice else None) or "no choice"
         done("ok" if content else "invalid", finish, response.usage)
         return content
+
+
+class _OutOfBudget(stop_base):
+    """Stop retrying when the budget is spent or the next wait would outlast it."""
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        upcoming = retry_state.upcoming_sleep or 0.0
+        return self._budget.exhausted() or upcoming >= self._budget.remaining_s()
 
 
 def _retry_wait(state: RetryCallState) -> float:

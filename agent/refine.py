@@ -26,8 +26,25 @@ _SWITCH: dict[Vertical, re.Pattern[str]] = {
 }
 _INSTEAD = re.compile(r"\b(instead|rather|only|just|switch to|what about)\b", re.I)
 _FOLLOW_WORDS = frozenset(
-    {"cheaper", "pricier", "shorter", "quicker", "instead", "ones", "one", "those", "them",
-     "expensive", "less", "more", "lower", "price", "affordable", "premium", "faster"}
+    {
+        "cheaper",
+        "pricier",
+        "shorter",
+        "quicker",
+        "instead",
+        "ones",
+        "one",
+        "those",
+        "them",
+        "expensive",
+        "less",
+        "more",
+        "lower",
+        "price",
+        "affordable",
+        "premium",
+        "faster",
+    }
 )
 
 
@@ -53,7 +70,9 @@ def refine(
     if kind is None or len(tokens) > 3 and kind != "filter":
         return None
     segments = [
-        _refined_segment(sq.text, sq.vertical, sq.filters, kind, switch, new_filters, max_price_seen)
+        _refined_segment(
+            sq.text, sq.vertical, sq.filters, kind, switch, new_filters, max_price_seen
+        )
         for sq in previous.subqueries
     ]
     if kind == "vertical":
@@ -100,9 +119,7 @@ def _refined_segment(
         data["total_time_max_min"] = int((filters.total_time_max_min or 60) * 0.6)
     elif kind == "filter":
         data |= _applicable(new, vertical)
-    return Segment(
-        text=topic, topic=topic, vertical=vertical, filters=Filters.model_validate(data)
-    )
+    return Segment(text=topic, topic=topic, vertical=vertical, filters=Filters.model_validate(data))
 
 
 def _applicable(new: Filters, vertical: Vertical) -> dict[str, object]:

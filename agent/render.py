@@ -38,8 +38,13 @@ def module_panel(module: Module) -> Panel:
     for item in module.items:
         table.add_row(item.title, _facts(item))
     body = Group(Text(module.reason, style="dim italic"), table)
-    return Panel(body, title=f"[bold]{module.title}[/]", subtitle=f"{module.vertical}",
-                 title_align="left", subtitle_align="right")
+    return Panel(
+        body,
+        title=f"[bold]{module.title}[/]",
+        subtitle=f"{module.vertical}",
+        title_align="left",
+        subtitle_align="right",
+    )
 
 
 def print_page(page: Page, console: Console) -> None:
@@ -51,7 +56,8 @@ def print_page(page: Page, console: Console) -> None:
     if page.suggestions:
         console.print("[bold]Related searches:[/] " + "  ·  ".join(page.suggestions))
     total = sum(s.elapsed_ms for s in page.trace.steps)
-    line = f"planner: {page.trace.planner} · {total:.0f} ms in steps · llm calls {page.trace.llm_calls}"
+    trace = page.trace
+    line = f"planner: {trace.planner} · {total:.0f} ms in steps · llm calls {trace.llm_calls}"
     console.print(Text(line, style="dim"))
     for error in page.trace.errors:
         console.print(f"[red]![/] {error}")

@@ -19,9 +19,7 @@ _FIELDS: dict[Vertical, frozenset[str]] = {
     "shopping": frozenset(
         {"price_min", "price_max", "colors", "brands", "category", "availability"}
     ),
-    "video": frozenset(
-        {"duration_min_s", "duration_max_s", "year_min", "year_max", "category"}
-    ),
+    "video": frozenset({"duration_min_s", "duration_max_s", "year_min", "year_max", "category"}),
 }
 
 

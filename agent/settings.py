@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=2, ge=1)
     api_key: str | None = Field(default=None, description="Require this key on the web API.")
     cors_origins: list[str] = Field(default_factory=list)
+    max_concurrency: int = Field(
+        default=8, ge=1, description="Web API requests run at once; more wait, then get a 503."
+    )
+    queue_wait_s: float = Field(
+        default=2.0, ge=0, description="How long a web API request waits for a free slot."
+    )
 
     @property
     def root(self) -> Path:

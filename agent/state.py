@@ -22,7 +22,6 @@ from agent.models import (
 )
 from agent.understanding import Understanding
 
-
 T = TypeVar("T")
 
 

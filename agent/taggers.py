@@ -103,7 +103,9 @@ def tag_years(text: str, tags: Tags) -> None:
     """Decades ('the 1990s', "90s") and years ('after 2010', 'from 1995')."""
     if m := _DECADE.search(text):
         raw = m.group(1).lstrip("'")
-        start = int(raw) if len(raw) == 4 else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
+        start = (
+            int(raw) if len(raw) == 4 else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
+        )
         tags.values["year_min"], tags.values["year_max"] = start, start + 9
         tags.spans.append(m.span())
         return
@@ -149,6 +151,7 @@ def tag_facets(text: str, tags: Tags, vocab: FacetVocabulary, vertical: Vertical
         if word in vocab.diets and vertical in (None, "ideas"):
             tags.values.setdefault("diet", []).append(word)
             tags.cue("ideas", word)
+            tags.spans.append((start, end))
     if colors:
         tags.values["colors"] = colors
         tags.cue("shopping", colors[0])
@@ -168,9 +171,12 @@ def _tag_ngram_facets(
                 continue
             if n == 1 and (_singular(gram) in genres) and vertical in (None, "video"):
                 nxt = words[i + 1][0] if i + 1 < len(words) else ""
-                if vertical == "video" or nxt in ("movie", "movies", "film", "films") or gram.endswith(
-                    ("ies", "s")
-                ) and gram not in ("series",):
+                if (
+                    vertical == "video"
+                    or nxt in ("movie", "movies", "film", "films")
+                    or gram.endswith(("ies", "s"))
+                    and gram not in ("series",)
+                ):
                     tags.values.setdefault("category", genres[_singular(gram)])
                     tags.cue("video", gram)
                     tags.spans.append(span)

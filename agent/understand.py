@@ -24,7 +24,8 @@ from tools.facets import FacetVocabulary
 from tools.filters import Filters
 
 _SPLIT = re.compile(
-    r"\s*(?:" + "|".join(re.escape(w) if not w.isalpha() else rf"\b{w}\b" for w in SPLIT_WORDS)
+    r"\s*(?:"
+    + "|".join(re.escape(w) if not w.isalpha() else rf"\b{w}\b" for w in SPLIT_WORDS)
     + r")\s*",
     re.I,
 )
@@ -68,13 +69,13 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     tags = Tags()
     tag_price(clause, tags)
     tag_years(clause, tags)
-    for vertical, words in tags.cues.items():
-        cues.cues.setdefault(vertical, []).extend(words)
+    for cued, words in tags.cues.items():
+        cues.cues.setdefault(cued, []).extend(words)
     guess = _pick_vertical(cues)
     tag_time(clause, tags, guess)
     tag_facets(clause, tags, vocab, guess)
-    for vertical, words in tags.cues.items():
-        cues.cues.setdefault(vertical, []).extend(words)
+    for cued, words in tags.cues.items():
+        cues.cues.setdefault(cued, []).extend(words)
     if any(k in tags.values for k in ("year_min", "year_max", "duration_max_s", "duration_min_s")):
         cues.cue("video", "when")
     vertical = _pick_vertical(cues)
@@ -82,8 +83,11 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     filters = _grounded_filters(tags, vertical)
     words = sorted({w for ws in cues.cues.values() for w in ws})
     return Segment(
-        text=clause, topic=" ".join(content_tokens(topic)), vertical=vertical,
-        filters=filters, cues=words,
+        text=clause,
+        topic=" ".join(content_tokens(topic)),
+        vertical=vertical,
+        filters=filters,
+        cues=words,
     )
 
 

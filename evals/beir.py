@@ -123,7 +123,11 @@ def load_beir(path: Path, split: str | None = None, name: str | None = None) -> 
         )
     label = name or (path.parent.name if path.name == "beir" else path.name)
     return BeirDataset(
-        name=label, path=path, split=chosen, queries=queries, qrels={q.id: qrels[q.id] for q in queries}
+        name=label,
+        path=path,
+        split=chosen,
+        queries=queries,
+        qrels={q.id: qrels[q.id] for q in queries},
     )
 
 

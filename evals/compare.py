@@ -60,7 +60,8 @@ def pair_configs(
     if config_a or config_b:
         name_a = config_a or config_b or ""
         name_b = config_b or config_a or ""
-        a.config(name_a), b.config(name_b)
+        a.config(name_a)
+        b.config(name_b)
         return [(name_a, name_b)]
     shared = [name for name in a.config_names() if name in b.config_names()]
     if shared:
@@ -74,10 +75,16 @@ def pair_configs(
 
 
 def compare_configs(
-    a: ConfigResult, b: ConfigResult, metrics: list[str], primary: str, *, top: int = 5, seed: int = 0
+    a: ConfigResult,
+    b: ConfigResult,
+    metrics: list[str],
+    primary: str,
+    *,
+    top: int = 5,
+    seed: int = 0,
 ) -> Comparison:
     """Deltas of every summary metric and the per-case picture on `primary`."""
-    cases_a = {c.id: c for c in a.cases if c}
+    cases_a = {c.id: c for c in a.cases}
     cases_b = {c.id: c for c in b.cases}
     shared = [cid for cid in cases_a if cid in cases_b]
     deltas: list[MetricDelta] = []
@@ -121,7 +128,9 @@ def compare_reports(
 ) -> list[Comparison]:
     """Compare two reports of the same suite, configuration by configuration."""
     if a.suite != b.suite:
-        raise ReportError(f"Run A is a '{a.suite}' run and run B a '{b.suite}' run: not comparable.")
+        raise ReportError(
+            f"Run A is a '{a.suite}' run and run B a '{b.suite}' run: not comparable."
+        )
     metrics = [m for m in b.metrics if m in a.metrics]
     return [
         compare_configs(a.config(na), b.config(nb), metrics, b.primary_metric, top=top)
@@ -144,14 +153,18 @@ def render_comparison(comp: Comparison, console: Console) -> None:
     console.print(table)
     console.print(
         f"{comp.primary_metric} per case: B wins {comp.wins}, loses {comp.losses}, "
-        f"ties {comp.ties}" + (f" ({comp.only_a} only in A, {comp.only_b} only in B)"
-                                if comp.only_a or comp.only_b else "")
+        f"ties {comp.ties}"
+        + (
+            f" ({comp.only_a} only in A, {comp.only_b} only in B)"
+            if comp.only_a or comp.only_b
+            else ""
+        )
     )
     for heading, rows in (("largest gains", comp.gains), ("largest drops", comp.drops)):
         if rows:
             console.print(f"[bold]{heading}[/bold]")
-            for d in rows:
-                console.print(f"  {d.id}  {d.a:.3f} -> {d.b:.3f}  {d.query[:70]}")
+            for row in rows:
+                console.print(f"  {row.id}  {row.a:.3f} -> {row.b:.3f}  {row.query[:70]}")
 
 
 def _num(value: float | None) -> str:

@@ -16,7 +16,7 @@ not a doc-id tie-break, decides. Gains are linear (trec_eval's default, as in BE
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import ir_measures
 import numpy as np
@@ -75,7 +75,7 @@ def ndcg(gains: Sequence[float], ideal: Sequence[float], k: int = 10) -> float:
     return float((got * discounts[: len(got)]).sum()) / idcg
 
 
-def set_scores(predicted: Iterable[str], expected: Iterable[str]) -> dict[str, float]:
+def set_scores(predicted: Iterable[Hashable], expected: Iterable[Hashable]) -> dict[str, float]:
     """Precision, recall and F1 of `predicted` against `expected`, as multisets.
 
     Both empty is a perfect answer (1.0 each); one empty scores 0.

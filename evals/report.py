@@ -17,7 +17,9 @@ from importlib import metadata
 from pathlib import Path
 
 from pydantic import BaseModel, Field, JsonValue, ValidationError
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evals.metrics import mean, percentile
@@ -27,8 +29,9 @@ PACKAGES = (
     "tessera", "chromadb", "langgraph", "langchain-core", "openai", "pydantic", "numpy",
     "onnxruntime", "tokenizers", "xllamacpp", "ir-measures", "pytrec-eval-terrier", "rich",
 )  # fmt: skip
-OPERATIONAL = ("latency_p50_ms", "latency_p95_ms", "llm_calls_per_query",
-               "llm_tokens_per_query", "errors", "cases")  # fmt: skip
+OPERATIONAL = ("latency_p50_ms", "latency_p95_ms", "llm_calls/q", "llm_tokens/q", "llm_ms/q",
+               "errors", "cases")  # fmt: skip
+"""Rows every table ends with: speed, LLM use per query, failures."""
 SECRET_SETTINGS = frozenset({"llm_api_key", "api_key"})
 
 
@@ -45,6 +48,7 @@ class CaseResult(BaseModel):
     latency_ms: float = 0.0
     llm_calls: int = 0
     llm_tokens: int = 0
+    llm_ms: float = 0.0
     error: str | None = Field(default=None, description="Why the case failed; it then scores 0.")
     detail: dict[str, JsonValue] = Field(default_factory=dict)
 
@@ -111,8 +115,9 @@ def summarize(cases: list[CaseResult], metrics: list[str]) -> dict[str, float]:
     summary |= {
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
-        "llm_calls_per_query": mean(c.llm_calls for c in cases),
-        "llm_tokens_per_query": mean(c.llm_tokens for c in cases),
+        "llm_calls/q": mean(c.llm_calls for c in cases),
+        "llm_tokens/q": mean(c.llm_tokens for c in cases),
+        "llm_ms/q": mean(c.llm_ms for c in cases),
         "errors": float(sum(1 for c in cases if c.error)),
         "cases": float(len(cases)),
     }
@@ -172,18 +177,20 @@ def load_report(spec: str, runs_dir: Path) -> Report:
                 return Report.model_validate_json(candidate.read_text(encoding="utf-8"))
             except ValidationError as exc:
                 raise ReportError(f"{candidate} is not a Tessera eval report: {exc}") from exc
-    raise ReportError(f"No report at '{spec}' (nor under {runs_dir}): pass a run folder or its name.")
+    raise ReportError(
+        f"No report at '{spec}' (nor under {runs_dir}): pass a run folder or its name."
+    )
 
 
 def render_report(report: Report, console: Console) -> None:
     """Print one table: a row per metric, a column per configuration, then references."""
     title = " / ".join(p for p in (report.suite, report.dataset, _param(report, "split")) if p)
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("metric", min_width=14)
     for result in report.configs:
-        table.add_column(result.name, justify="right")
-    for ref in report.references:
-        table.add_column(f"{ref.label} [{ref.config}]", justify="right", style="dim")
+        table.add_column(escape(result.name), justify="right", min_width=max(6, len(result.name)))
+    for n, _ref in enumerate(report.references, start=1):
+        table.add_column(f"ref{n}", justify="right", style="dim", min_width=6)
     for metric in [*report.metrics, *OPERATIONAL]:
         values = [r.summary.get(metric) for r in report.configs]
         best = max((v for v in values if v is not None), default=None)
@@ -195,6 +202,8 @@ def render_report(report: Report, console: Console) -> None:
         refs = [_fmt(metric, ref.metrics.get(metric)) for ref in report.references]
         table.add_row(metric, *cells, *refs)
     console.print(table)
+    for n, ref in enumerate(report.references, start=1):
+        console.print(f"ref{n}: {escape(ref.label)}, to compare with {escape(ref.config)}")
     for result in report.configs:
         if result.error:
             console.print(f"[red]{result.name} did not run:[/red] {result.error}")
@@ -205,7 +214,7 @@ def _fmt(metric: str, value: float | None) -> str:
         return "-"
     if metric in ("errors", "cases"):
         return str(int(value))
-    if metric.endswith("_ms") or metric.endswith("_per_query"):
+    if metric.endswith("_ms") or metric.endswith("/q"):
         return f"{value:.1f}"
     return f"{value:.4f}"
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -44,6 +45,7 @@ class Usage(BaseModel):
 
     llm_calls: int = 0
     llm_tokens: int = 0
+    llm_ms: float = 0.0
 
 
 @dataclass
@@ -72,7 +74,7 @@ class Observation(Generic[C, O]):
 Scorer = Callable[[Sequence[Observation[C, O]]], list[CaseResult]]
 
 
-def make_progress(*, disable: bool = False) -> Progress:
+def make_progress(*, console: Console | None = None, disable: bool = False) -> Progress:
     """The progress bar used for long eval work."""
     return Progress(
         TextColumn("{task.description}"),
@@ -80,6 +82,7 @@ def make_progress(*, disable: bool = False) -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=console,
         disable=disable,
     )
 
@@ -111,6 +114,7 @@ async def run_cases(
         usage = Usage(
             llm_calls=after.llm_calls - before.llm_calls,
             llm_tokens=after.llm_tokens - before.llm_tokens,
+            llm_ms=after.llm_ms - before.llm_ms,
         )
         observations.append(Observation(case, output, error, elapsed, usage))
         if progress is not None and task is not None:
@@ -167,5 +171,6 @@ def base_result(obs: Observation[C, O], query: str = "") -> CaseResult:
         latency_ms=round(obs.latency_ms, 3),
         llm_calls=obs.usage.llm_calls,
         llm_tokens=obs.usage.llm_tokens,
+        llm_ms=round(obs.usage.llm_ms, 3),
         error=obs.error,
     )

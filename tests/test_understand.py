@@ -39,7 +39,10 @@ def test_video_decade_genre_and_length() -> None:
     [(_, vertical, filters)] = segs("comedies from the 1990s under 100 minutes")
     assert vertical == "video"
     assert filters == {
-        "category": "comedy", "duration_max_s": 6000, "year_min": 1990, "year_max": 1999,
+        "category": "comedy",
+        "duration_max_s": 6000,
+        "year_min": 1990,
+        "year_max": 1999,
     }
 
 

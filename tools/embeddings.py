@@ -114,7 +114,7 @@ class MiniLMEmbedder:
     dim = 384
     max_tokens = 256
 
-    def __init__(self, *, threads: int = 2, cache_size: int = 4096, batch_size: int = 32) -> None:
+    def __init__(self, *, threads: int = 2, cache_size: int = 4096, batch_size: int = 16) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

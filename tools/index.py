@@ -21,7 +21,7 @@ from tools.embeddings import Embedder
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
 from tools.fusion import FusionMethod, fuse
-from tools.lexical import browse, lexical_search
+from tools.lexical import LexicalSearcher, browse
 from tools.pushdown import chroma_where, sql_where
 from tools.rows import ItemRow, build_row, chroma_metadata
 from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
@@ -56,6 +56,7 @@ class CatalogIndex:
         self._facets: tuple[int, FacetVocabulary] | None = None
         self._facets_lock = threading.Lock()
         self._store = ItemStore(self.path / DB_NAME, create=create)
+        self._lexical = LexicalSearcher(self._store)
         try:
             self._check_embedder()
             self._vectors = VectorStore(
@@ -184,9 +185,7 @@ class CatalogIndex:
             ids = browse(self._store, vertical, where_sql, k)
             return [Hit(item=item, score=0.0) for item in self.get(vertical, ids)]
         limit = max(candidates, k)
-        lexical = (
-            lexical_search(self._store, vertical, text, where_sql, limit) if mode != "dense" else []
-        )
+        lexical = self._lexical.search(vertical, text, where_sql, limit) if mode != "dense" else []
         dense: list[tuple[str, float]] = []
         if mode != "lexical":
             vector = self.embedder.embed_query(text)

@@ -9,6 +9,7 @@ SQL predicate and are applied inside the same query, before the LIMIT.
 from __future__ import annotations
 
 import re
+import threading
 
 from tools.pushdown import SqlPredicate
 from tools.store import ItemStore
@@ -38,30 +39,74 @@ def query_terms(text: str) -> list[str]:
     return unique[:MAX_TERMS]
 
 
-def match_expression(text: str) -> str | None:
-    """An FTS5 MATCH string of quoted, OR-ed terms, or None when the text has no words."""
-    terms = query_terms(text)
+def match_expression(terms: list[str]) -> str | None:
+    """An FTS5 MATCH string of quoted, OR-ed terms, or None when there are none."""
     if not terms:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
-def lexical_search(
-    store: ItemStore, vertical: str, text: str, where: SqlPredicate, limit: int
-) -> list[tuple[str, float]]:
-    """(id, score) best first; score is the negated BM25, so higher is better."""
-    expression = match_expression(text)
-    if expression is None or limit <= 0:
-        return []
-    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    sql = (
-        f"SELECT i.id, bm25(items_fts, {weights}) AS rank FROM items_fts "
-        "JOIN items i ON i.rid = items_fts.rowid "
-        f"WHERE items_fts MATCH ? AND i.vertical = ? AND ({where.sql}) "
-        "ORDER BY rank, i.id LIMIT ?"
-    )
-    rows = store.read(sql, (expression, vertical, *where.params, limit))
-    return [(str(r[0]), -float(r[1])) for r in rows]
+class LexicalSearcher:
+    """BM25 search over the store's FTS table.
+
+    In a large index, terms found in more than `common_fraction` of all rows add
+    almost nothing to BM25 (their IDF is near zero) yet make it score most of the
+    table, so they are left out of the query unless no other term remains. Document
+    counts are cached until the index version changes.
+    """
+
+    def __init__(
+        self, store: ItemStore, *, common_fraction: float = 0.25, min_rows: int = 2000
+    ) -> None:
+        self.store = store
+        self.common_fraction = common_fraction
+        self.min_rows = min_rows
+        self._lock = threading.Lock()
+        self._version = -1
+        self._rows = 0
+        self._doc_freq: dict[str, int] = {}
+
+    def search(
+        self, vertical: str, text: str, where: SqlPredicate, limit: int
+    ) -> list[tuple[str, float]]:
+        """(id, score) best first; score is the negated BM25, so higher is better."""
+        expression = match_expression(self._useful_terms(query_terms(text)))
+        if expression is None or limit <= 0:
+            return []
+        weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+        sql = (
+            f"SELECT i.id, bm25(items_fts, {weights}) AS rank FROM items_fts "
+            "JOIN items i ON i.rid = items_fts.rowid "
+            f"WHERE items_fts MATCH ? AND i.vertical = ? AND ({where.sql}) "
+            "ORDER BY rank, i.id LIMIT ?"
+        )
+        rows = self.store.read(sql, (expression, vertical, *where.params, limit))
+        return [(str(r[0]), -float(r[1])) for r in rows]
+
+    def _useful_terms(self, terms: list[str]) -> list[str]:
+        if len(terms) < 2:
+            return terms
+        version = self.store.version
+        with self._lock:
+            if version != self._version:
+                self._version, self._doc_freq = version, {}
+                self._rows = self.store.count()
+            rows, known = self._rows, dict(self._doc_freq)
+        if rows < self.min_rows:
+            return terms
+        cap = int(self.common_fraction * rows) + 1
+        for term in terms:
+            if term not in known:
+                known[term] = self._count(term, cap)
+        with self._lock:
+            if self._version == version and len(self._doc_freq) < 100_000:
+                self._doc_freq.update({t: known[t] for t in terms})
+        useful = [t for t in terms if known[t] < cap]
+        return useful or [min(terms, key=lambda t: known[t])]
+
+    def _count(self, term: str, cap: int) -> int:
+        sql = "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)"
+        return int(self.store.read(sql, (match_expression([term]), cap))[0][0])
 
 
 def browse(store: ItemStore, vertical: str, where: SqlPredicate, limit: int) -> list[str]:

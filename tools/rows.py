@@ -77,7 +77,8 @@ def build_row(item: CatalogItem) -> ItemRow:
         row.total_time_min = item.total_time_min
         row.facets = [("diet", d) for d in _lower_unique(item.diet)]
         row.facets += [("category", c) for c in _lower_unique([item.category or ""])]
-        extra = [item.category or "", item.kind, " ".join(item.ingredients), " ".join(item.diet)]
+        kind = item.kind if item.kind != "idea" else ""
+        extra = [item.category or "", kind, " ".join(item.ingredients), " ".join(item.diet)]
     elif isinstance(item, Video):
         row.duration_s = item.duration_s
         row.year = item.published.year if item.published else None

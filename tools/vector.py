@@ -110,4 +110,6 @@ class VectorStore:
 
     def close(self) -> None:
         self._collections.clear()
-        self._client.close()
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()

@@ -1,6 +1,7 @@
 """Node `assess`: a quality gate that repairs empty or weak sub-queries.
 
-A sub-query with fewer than `MIN_HITS` results is retried with its least
+A sub-query is weak when it found nothing, or when none of its hits matches
+its words lexically (only loose semantic neighbours). It is retried with its least
 important filter relaxed (a category guess first, then a wider price, then
 brand, colour and the rest), at most `MAX_REPAIRS` times, within the deadline.
 What was relaxed is recorded on the sub-query so the module can say so.
@@ -17,19 +18,47 @@ from agent.deps import Deps
 from agent.models import SubQuery, ToolResult, TraceStep
 from agent.nodes.tools import call_tool
 from agent.state import State
+from agent.understanding import Refinement
 from tools.filters import Filters
 
-MIN_HITS = 3
 MAX_REPAIRS = 3
 _ORDER = (
-    "category", "price", "availability", "brands", "total_time_max_min", "duration_max_s",
-    "duration_min_s", "year", "diet", "colors",
+    "category",
+    "price",
+    "availability",
+    "brands",
+    "total_time_max_min",
+    "duration_max_s",
+    "duration_min_s",
+    "year",
+    "diet",
+    "colors",
 )
 
 
-def relax(filters: Filters) -> tuple[Filters, str] | None:
+_LOCKS = {
+    "cheaper": ("price",),
+    "pricier": ("price",),
+    "shorter": ("duration_max_s", "total_time_max_min"),
+}
+
+
+def locked_fields(refinement: Refinement | None) -> frozenset[str]:
+    """Filters a follow-up just asked for: relaxing them would undo the follow-up."""
+    if refinement is None:
+        return frozenset()
+    fields = set(_LOCKS.get(refinement.kind, ()))
+    for name in refinement.filters.model_dump(exclude_defaults=True):
+        fields.add("price" if name.startswith("price") else name)
+        fields.add("year" if name.startswith("year") else name)
+    return frozenset(fields)
+
+
+def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filters, str] | None:
     """The next, less strict filters and a phrase saying what changed; None if none left."""
     for name in _ORDER:
+        if name in locked:
+            continue
         if name == "price":
             if filters.price_max is not None:
                 wider = round(filters.price_max * 1.75, 2)
@@ -51,14 +80,23 @@ def relax(filters: Filters) -> tuple[Filters, str] | None:
     return None
 
 
-async def repair(deps: Deps, result: ToolResult, k: int, deadline: float) -> ToolResult:
+def is_weak(result: ToolResult) -> bool:
+    """Nothing found, or nothing that matches the sub-query's words."""
+    if not result.hits:
+        return True
+    return bool(result.subquery.text.strip()) and all(h.lexical_rank is None for h in result.hits)
+
+
+async def repair(
+    deps: Deps, result: ToolResult, k: int, deadline: float, locked: frozenset[str]
+) -> ToolResult:
     """Relax filters until the sub-query has enough hits, or nothing is left to relax."""
     current = result
     sq = result.subquery
     for _ in range(MAX_REPAIRS):
-        if len(current.hits) >= MIN_HITS or time.monotonic() > deadline:
+        if not is_weak(current) or time.monotonic() > deadline:
             break
-        step = relax(sq.filters)
+        step = relax(sq.filters, locked)
         if step is None:
             break
         filters, phrase = step
@@ -66,7 +104,7 @@ async def repair(deps: Deps, result: ToolResult, k: int, deadline: float) -> Too
             sq.model_dump() | {"filters": filters, "relaxed": [*sq.relaxed, phrase]}
         )
         retried = await call_tool(deps, sq, k)
-        if len(retried.hits) > len(current.hits):
+        if retried.hits:
             current = retried
     return current
 
@@ -78,11 +116,13 @@ async def assess_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deadline = time.monotonic() + deps.settings.tool_deadline_s
     order = {sq.id: i for i, sq in enumerate(state.plan.subqueries)} if state.plan else {}
     results = sorted(state.results, key=lambda r: order.get(r.subquery.id, 99))
+    refinement = state.understood.refinement if state.understood else None
+    locked = locked_fields(refinement)
     repaired: list[ToolResult] = []
     notes: list[str] = []
     for result in results:
-        if result.error is None and len(result.hits) < MIN_HITS:
-            fixed = await repair(deps, result, state.request.k, deadline)
+        if result.error is None and not result.subquery.filters.is_empty() and is_weak(result):
+            fixed = await repair(deps, result, state.request.k, deadline, locked)
             if fixed.subquery.relaxed:
                 notes.append(f"{fixed.subquery.id}: {'; '.join(fixed.subquery.relaxed)}")
             result = fixed

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-
 from agent.models import Module, ResultItem, SubQuery, ToolResult, TraceStep
 from agent.state import State
 
@@ -27,10 +26,11 @@ def template_title(sq: SubQuery) -> str:
 
 def reason_for(sq: SubQuery) -> str:
     """Why the module is on the page, including any relaxed filter."""
+    asked = sq.note or sq.text or sq.filters.describe() or sq.vertical
     if sq.weight >= 1.0:
-        why = f"You asked for \u201c{sq.note or sq.text}\u201d"
+        why = f"You asked for \u201c{asked}\u201d"
     else:
-        why = f"No vertical named for \u201c{sq.note or sq.text}\u201d: {sq.vertical} matches"
+        why = f"No vertical named for \u201c{asked}\u201d: {sq.vertical} matches"
     if sq.relaxed:
         why += f"; too few exact matches, so relaxed: {'; '.join(sq.relaxed)}"
     return why

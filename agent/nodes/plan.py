@@ -1,21 +1,40 @@
-"""Node `plan`: the LLM planner when one is configured and useful, else the rules."""
+"""Node `plan`: the LLM planner when one is configured and useful, else the rules.
+
+The rule plan is always made first; it is the answer when no LLM is attached,
+when the request is a confident single intent or a follow-up, when the LLM
+fails, times out or returns junk, and when the budget is spent. LLM plans are
+cached by normalised request and conversation, so a repeat costs no LLM call.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.models import Plan, TraceStep
+from agent.llm import Budget
+from agent.models import LLMUsage, TraceStep
 from agent.rule_planner import EmptyPlan, rule_plan
 from agent.state import State
 
 
+def _usage(budget: Budget) -> list[LLMUsage]:
+    return [
+        LLMUsage(
+            name=r.name,
+            latency_ms=round(r.latency_ms, 1),
+            prompt_tokens=r.prompt_tokens,
+            completion_tokens=r.completion_tokens,
+            outcome=r.outcome,
+        )
+        for r in budget.records
+    ]
+
+
 async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """Make the plan. The rule planner always runs; an LLM plan replaces it when valid."""
+    """Make the plan and say in the trace which planner made it and why."""
     started = time.perf_counter()
     deps = runtime.context
     understood = state.understood
@@ -23,30 +42,35 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     try:
         plan = rule_plan(understood)
     except EmptyPlan:
-        return {
-            "plan": None,
-            "planner_note": "nothing to search for",
-            "steps": [TraceStep(name="planned", detail="empty request", ok=False)],
-        }
+        step = TraceStep(name="planned", detail="empty request", ok=False)
+        return {"plan": None, "planner_note": "nothing to search for", "steps": [step]}
     note = deps.planner_note
-    skip_llm = understood.confident or understood.refinement is not None
-    if deps.planner is not None and not skip_llm:
-        history = [turn.text for turn in state.history[-3:]]
-        try:
-            plan = await asyncio.wait_for(
-                deps.planner.plan(understood, deps.index.facets(), history=history),
-                timeout=deps.settings.llm_budget_s,
-            )
-            note = plan.planner
-        except Exception as exc:  # noqa: BLE001 - any planner failure falls back
-            note = f"rule (LLM planner failed: {type(exc).__name__}: {str(exc)[:120]})"
-    elif deps.planner is not None:
+    usage: list[LLMUsage] = []
+    if deps.planner is not None and (understood.confident or understood.refinement):
         note = "rule (confident single intent: LLM skipped)"
-    elapsed = (time.perf_counter() - started) * 1000
-    plan = Plan(subqueries=plan.subqueries, planner=plan.planner, confidence=plan.confidence)
+    elif deps.planner is not None:
+        history = [turn.text for turn in state.history[-3:]]
+        key = (understood.text.lower(), tuple(history))
+        cached = deps.caches.plans.get(key) if deps.caches else None
+        if cached is not None:
+            plan, note = cached, f"{cached.planner} (plan cache)"
+        else:
+            budget = Budget.from_settings(deps.settings)
+            try:
+                plan = await deps.planner.plan(
+                    understood, deps.index.facets(), history=history, budget=budget
+                )
+                note = plan.planner
+                if deps.caches:
+                    deps.caches.plans.put(key, plan)
+            except Exception as exc:  # noqa: BLE001 - any planner failure falls back
+                note = f"rule (LLM planner failed: {str(exc)[:160]})"
+            usage = _usage(budget)
     routes = ", ".join(f"{sq.id}->{sq.tool}" for sq in plan.subqueries)
+    elapsed = (time.perf_counter() - started) * 1000
     return {
         "plan": plan,
         "planner_note": note,
+        "llm_calls": usage,
         "steps": [TraceStep(name="planned", detail=f"{note}: {routes}", elapsed_ms=elapsed)],
     }

@@ -59,6 +59,8 @@ async def rank_node(state: State) -> dict[str, Any]:
     ranked = rank(state.modules, state.assessed, state.request.k)
     order = " > ".join(f"{m.id}({m.score:.2f})" for m in ranked)
     step = TraceStep(
-        name="ranked", detail=order or "no modules", elapsed_ms=(time.perf_counter() - started) * 1000
+        name="ranked",
+        detail=order or "no modules",
+        elapsed_ms=(time.perf_counter() - started) * 1000,
     )
     return {"modules": ranked, "steps": [step]}

@@ -19,9 +19,7 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
     started = time.perf_counter()
     deps = runtime.context
     vocab = deps.index.facets()
-    understood = understand(
-        state.request.text, vocab, max_chars=deps.settings.max_query_chars
-    )
+    understood = understand(state.request.text, vocab, max_chars=deps.settings.max_query_chars)
     if not state.request.filters.is_empty():
         segments = [
             s.model_copy(update={"filters": s.filters.merged(state.request.filters)})

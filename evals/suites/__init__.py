@@ -7,18 +7,22 @@ Suite modules are imported only when used, so listing suites costs nothing.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import json
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import JsonValue
+from pydantic import BaseModel, JsonValue, ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
 from agent.settings import Settings
+from evals.beir import DatasetError
 from evals.report import (
     ConfigResult,
     Reference,
@@ -26,6 +30,9 @@ from evals.report import (
     collect_environment,
     public_settings,
 )
+
+if TYPE_CHECKING:
+    from agent.deps import Deps
 
 DEFAULT_SEED = 13
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -37,6 +44,7 @@ SUITE_MODULES: dict[str, str] = {
 }
 T = TypeVar("T")
 F = TypeVar("F")
+M = TypeVar("M", bound=BaseModel)
 
 
 class EvalConfigError(ValueError):
@@ -59,7 +67,7 @@ class EvalContext:
     argv: list[str] = field(default_factory=list)
 
 
-SuiteRun = Callable[[EvalContext, Sequence[str]], Awaitable[Report]]
+SuiteRun = Callable[[EvalContext, Sequence[str]], Coroutine[Any, Any, Report]]
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,9 @@ def load_suite(name: str) -> SuiteSpec:
     return spec
 
 
-def choose(available: Mapping[str, F], requested: Sequence[str], default: Sequence[str]) -> dict[str, F]:
+def choose(
+    available: Mapping[str, F], requested: Sequence[str], default: Sequence[str]
+) -> dict[str, F]:
     """The requested configuration factories by name (the defaults when none is named)."""
     names = list(requested) or list(default)
     unknown = [n for n in names if n not in available]
@@ -101,6 +111,30 @@ def select(cases: Sequence[T], limit: int | None, seed: int) -> list[T]:
         raise EvalConfigError(f"--limit must be at least 1 (got {limit}).")
     keep = sorted(random.Random(seed).sample(range(len(cases)), limit))
     return [cases[i] for i in keep]
+
+
+def read_cases(path: Path, model: type[M]) -> list[M]:
+    """Cases from a JSONL file, one object a line; a bad line or a repeated id is an error."""
+    if not path.is_file():
+        raise DatasetError(f"No cases file at {path}: pass one with --dataset PATH.")
+    cases: list[M] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            try:
+                case = model.model_validate(json.loads(line))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                raise DatasetError(f"{path}:{lineno}: not a valid {model.__name__}: {exc}") from exc
+            case_id = str(getattr(case, "id", lineno))
+            if case_id in seen:
+                raise DatasetError(f"{path}:{lineno}: the id '{case_id}' is used twice.")
+            seen.add(case_id)
+            cases.append(case)
+    if not cases:
+        raise DatasetError(f"{path} holds no cases.")
+    return cases
 
 
 def build_report(
@@ -127,3 +161,58 @@ def build_report(
         configs=configs,
         references=references or [],
     )
+
+
+@asynccontextmanager
+async def local_llm(settings: Settings) -> AsyncIterator[str]:
+    """The base URL of an LLM server serving `settings.llm_model`.
+
+    A server already answering is used as it is; otherwise the local one is started on
+    `settings.llm_port` and stopped again on exit. A local server that serves another
+    model is an error rather than a silently mislabelled configuration.
+    """
+    import httpx
+
+    from agent.llm import local_base_url
+    from agent.llm_server import find_or_start, stop_server
+
+    running = await find_or_start(settings, start=False)
+    base_url = running or await find_or_start(settings, start=True)
+    if base_url is None:
+        raise EvalConfigError(f"no LLM server answers for {settings.llm_model}")
+    try:
+        if base_url == local_base_url(settings):
+            async with httpx.AsyncClient(timeout=5.0) as http:
+                served = [
+                    m.get("id") for m in (await http.get(f"{base_url}/models")).json()["data"]
+                ]
+            if settings.llm_model not in served:
+                raise EvalConfigError(
+                    f"the server at {base_url} serves {served}, not {settings.llm_model}: "
+                    "stop that server or set TESSERA_LLM_PORT to a free port"
+                )
+        yield base_url
+    finally:
+        if running is None:
+            await asyncio.to_thread(stop_server, settings, settings.llm_port)
+
+
+@asynccontextmanager
+async def engine_deps(settings: Settings, *, use_llm: bool) -> AsyncIterator[Deps]:
+    """The engine's dependencies over the starter index, closed on exit.
+
+    With `use_llm` an LLM planner must attach (the server is started if needed), else
+    the configuration fails instead of quietly measuring the rule planner.
+    """
+    from agent.bootstrap import build_deps
+
+    async with AsyncExitStack() as stack:
+        if use_llm:
+            await stack.enter_async_context(local_llm(settings))
+        deps = await build_deps(settings, use_llm=use_llm)
+        stack.callback(deps.index.close)
+        if deps.llm is not None:
+            stack.push_async_callback(deps.llm.aclose)
+        if use_llm and deps.planner is None:
+            raise EvalConfigError(f"no LLM planner attached: {deps.planner_note}")
+        yield deps

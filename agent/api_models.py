@@ -1,0 +1,158 @@
+"""Request and response bodies of the web API (`app.py`), beside the shared `Page`.
+
+Limits that depend on settings (query length) are checked by the routes; what a
+body can say on its own (empty query, k range, filter types) is checked here, so
+a bad request is answered with a 422 that names the field.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent.state import Turn
+from tools.catalog import Vertical
+from tools.filters import Filters
+
+THREAD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class SearchBody(BaseModel):
+    """`POST /v1/search`: one request, answered with one page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(
+        max_length=10_000,
+        description="What the person typed; must not be empty. "
+        "Longer than `TESSERA_MAX_QUERY_CHARS` is rejected with a 422.",
+        examples=["vegetarian soup recipes and a desk lamp under $40"],
+    )
+    filters: Filters | None = Field(default=None, description="Explicit filters for every module.")
+    k: int | None = Field(
+        default=None, ge=1, le=50, description="Items per module (1-50); default page size."
+    )
+    thread_id: str | None = Field(
+        default=None,
+        pattern=THREAD_ID_PATTERN,
+        description="Continue this conversation; omit for a single, unthreaded page. "
+        "An unknown id is a 404.",
+    )
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("query is empty: type a few words, e.g. 'pasta recipes'")
+        return value
+
+
+class ChatBody(SearchBody):
+    """`POST /v1/chat`: one turn of a conversation, streamed as Server-Sent Events.
+
+    Without `thread_id` a new conversation starts and its id is sent first (a
+    `thread` event) and on the page. An unknown `thread_id` is a 404: omit it
+    to start a new conversation.
+    """
+
+    thread_id: str | None = Field(
+        default=None,
+        pattern=THREAD_ID_PATTERN,
+        description="The conversation to continue; omit to start a new one.",
+    )
+
+
+class ThreadEvent(BaseModel):
+    """Data of the `thread` event, sent first when a chat turn starts a new thread."""
+
+    thread_id: str
+
+
+class DoneEvent(BaseModel):
+    """Data of the `done` event that ends every successful chat stream."""
+
+    thread_id: str | None = None
+
+
+class FieldError(BaseModel):
+    """One problem with one field of a request."""
+
+    field: str = Field(description="Dotted path, e.g. 'filters.price_max'; '' for the body.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns: a sentence a person can act on and a request id."""
+
+    detail: str
+    request_id: str = ""
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class TurnView(BaseModel):
+    """One turn of a conversation as shown to clients."""
+
+    text: str
+    modules: list[str] = Field(description="Titles of the modules the turn showed.")
+    planner: str = ""
+    max_price_seen: float | None = None
+
+    @classmethod
+    def from_turn(cls, turn: Turn) -> TurnView:
+        return cls(
+            text=turn.text,
+            modules=list(turn.page_summary),
+            planner=turn.plan.planner,
+            max_price_seen=turn.max_price_seen,
+        )
+
+
+class ThreadView(BaseModel):
+    """`GET /v1/threads/{id}`: the turns of one conversation, oldest first."""
+
+    thread_id: str
+    turns: list[TurnView]
+
+
+class ThreadList(BaseModel):
+    """`GET /v1/threads`: recently active conversations, newest first."""
+
+    threads: list[str]
+
+
+class IndexHealth(BaseModel):
+    """Whether the catalog index is open, and what it holds."""
+
+    ok: bool
+    path: str
+    version: int | None = None
+    counts: dict[Vertical, int] = Field(default_factory=dict)
+    detail: str = ""
+
+
+class LLMHealth(BaseModel):
+    """Which planner serves requests; `reachable` is None when no LLM is in use."""
+
+    mode: str = Field(description="The configured planner mode: auto, rule, llm or hybrid.")
+    planner: str = Field(description="'rule' or the LLM planner's name.")
+    note: str = ""
+    reachable: bool | None = None
+
+
+class ThreadStoreHealth(BaseModel):
+    """Whether the conversation store answers."""
+
+    ok: bool
+    path: str
+    detail: str = ""
+
+
+class Health(BaseModel):
+    """`GET /healthz`: ok, degraded (no LLM or no thread store) or unavailable (no index)."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+    version: str
+    index: IndexHealth
+    llm: LLMHealth
+    threads: ThreadStoreHealth

@@ -1,0 +1,351 @@
+"""Grounding: turn a raw LLM plan into a `Plan` that only says what the request supports.
+
+A small model invents colours and prices and misroutes intents. Every filter
+it proposes is kept only when the request (or the conversation so far) states
+it and the catalog's facet vocabulary has the value; the rule taggers'
+findings are merged in and win on conflict; cued intents the model missed are
+added back. A plan with nothing left raises `PlannerError`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agent.lexicon import FOOD_WORDS, GENERIC_WORDS, STOPWORDS
+from agent.models import TOOL_VERTICAL, VERTICAL_TOOL, Plan, SubQuery
+from agent.rule_planner import filters_for
+from agent.understanding import Segment, Understanding
+from tools.catalog import Vertical
+from tools.facets import FacetVocabulary
+from tools.filters import Filters
+
+if TYPE_CHECKING:
+    from agent.llm_planner import DraftFilters, DraftPlan
+
+MAX_SUBQUERIES = 4
+
+_NUM = r"(\d+(?:[.,]\d+)?)\s*(k\b)?"
+_MONEY_BEFORE = re.compile(rf"(?:\$|usd|€|£)\s*{_NUM}", re.I)
+_MONEY_AFTER = re.compile(rf"{_NUM}\s*(?:\$|usd\b|dollars?\b|bucks\b|€|£|eur\b|euros?\b)", re.I)
+_PRICE_WORD = re.compile(
+    r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|over|above|"
+    r"more than|at least|min(?:imum)?|between|budget(?: of)?|around|about|priced?(?: at)?|"
+    r"costs?|for)\s+(?:\$\s*)?" + _NUM,
+    re.I,
+)
+_RANGE = re.compile(rf"(?:\$|usd)\s*{_NUM}\s*(?:-|–|to|and)\s*\$?\s*{_NUM}", re.I)
+_NOT_MONEY_UNIT = re.compile(
+    r"\s*(?:minutes?|mins?|m\b|hours?|hrs?|h\b|seconds?|secs?|s\b|years?|yrs?|people|"
+    r"servings?|pages?|inch|inches|cm|mm|%|ml|oz|lbs?|kg|g\b)",
+    re.I,
+)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(minutes?|mins?|min\b|m\b|hours?|hrs?|hr\b|h\b)", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_DECADE = re.compile(r"(?<![\d])'?((?:19|20)?\d0)'?s\b", re.I)
+_DECADE_WORDS = {
+    "fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980,
+    "nineties": 1990, "noughties": 2000, "twenties": 2020,
+}  # fmt: skip
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+
+
+class PlannerError(Exception):
+    """The LLM planner produced nothing usable; the caller falls back to the rule planner."""
+
+
+def singular(word: str) -> str:
+    """A crude English singular, enough to match 'chairs' with 'chair'."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+@dataclass
+class Evidence:
+    """What a request text states: amounts of money, lengths of time, years, words."""
+
+    text: str
+    prices: set[float] = field(default_factory=set)
+    minutes: set[int] = field(default_factory=set)
+    years: set[int] = field(default_factory=set)
+    words: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, text: str) -> Evidence:
+        lowered = text.lower()
+        ev = cls(text=lowered, words=_WORD.findall(lowered))
+        for pattern in (_MONEY_BEFORE, _MONEY_AFTER, _PRICE_WORD):
+            for m in pattern.finditer(lowered):
+                if pattern is _PRICE_WORD and _NOT_MONEY_UNIT.match(lowered, m.end()):
+                    continue
+                ev.prices.add(_amount(m.group(1), m.group(2)))
+        for m in _RANGE.finditer(lowered):
+            ev.prices |= {_amount(m.group(1), m.group(2)), _amount(m.group(3), m.group(4))}
+        for m in _DURATION.finditer(lowered):
+            scale = 60 if m.group(2).startswith("h") else 1
+            ev.minutes.add(round(float(m.group(1)) * scale))
+        if re.search(r"\b(?:an|one) hour\b", lowered):
+            ev.minutes.add(60)
+        if re.search(r"\bhalf an hour\b", lowered):
+            ev.minutes.add(30)
+        if re.search(r"\bhour and a half\b", lowered):
+            ev.minutes.add(90)
+        ev.years = {int(y) for y in _YEAR.findall(lowered)}
+        for m in _DECADE.finditer(lowered):
+            raw = m.group(1)
+            start = (
+                int(raw)
+                if len(raw) == 4
+                else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
+            )
+            ev.years |= {start, start + 9}
+        for word, start in _DECADE_WORDS.items():
+            if word in ev.words:
+                ev.years |= {start, start + 9}
+        return ev
+
+    def has_price(self, value: float) -> bool:
+        return any(abs(value - p) < 0.01 for p in self.prices)
+
+    def has_year(self, value: int) -> bool:
+        return any(abs(value - y) <= 1 for y in self.years)
+
+    def mentions(self, phrase: str, *, food_trap: bool = False) -> bool:
+        """True when every word of `phrase` occurs (as a run, singular-insensitive)."""
+        target = [singular(w) for w in _WORD.findall(phrase.lower())]
+        words = [singular(w) for w in self.words]
+        n = len(target)
+        for i in range(len(words) - n + 1):
+            if n and words[i : i + n] == target:
+                nxt = self.words[i + n] if i + n < len(self.words) else ""
+                if food_trap and nxt in FOOD_WORDS:
+                    continue
+                return True
+        return False
+
+
+def _amount(number: str, k: str | None) -> float:
+    value = float(number.replace(",", ""))
+    return value * 1000 if k else value
+
+
+def _vocab_value(table: dict[str, int], value: str) -> str | None:
+    """The catalog's own spelling of `value`, matched case- and plural-insensitively."""
+    wanted = singular(value.strip().lower())
+    for key in table:
+        if singular(key.lower()) == wanted:
+            return key
+    return None
+
+
+def ground_filters(
+    draft: DraftFilters, vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
+) -> tuple[Filters, list[str]]:
+    """The draft's filters that the request and the catalog support, and what was dropped."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+
+    def judge(name: str, value: Any, ok: bool, *, many: bool = False) -> None:
+        if not ok:
+            dropped.append(f"{name}={value}")
+        elif many:
+            kept.setdefault(name, [])
+            if value not in kept[name]:
+                kept[name].append(value)
+        else:
+            kept[name] = value
+
+    for name in ("price_min", "price_max"):
+        if (price := getattr(draft, name)) is not None:
+            judge(name, float(price), price >= 0 and ev.has_price(float(price)))
+    for color in draft.colors:
+        ok = vocab.has("colors", color) and ev.mentions(color, food_trap=True)
+        judge("colors", color.strip().lower(), ok, many=True)
+    for brand in draft.brands:
+        spelled = _vocab_value(vocab.brands, brand)
+        ok = spelled is not None and ev.mentions(brand, food_trap=True)
+        judge("brands", spelled or brand, ok, many=True)
+    if draft.category:
+        table = {"shopping": vocab.categories, "video": vocab.genres}.get(vertical, {})
+        spelled = _vocab_value(table, draft.category)
+        ok = spelled is not None and ev.mentions(draft.category)
+        judge("category", spelled or draft.category, ok)
+    for diet in draft.diet:
+        spelled = _vocab_value(vocab.diets, diet)
+        judge("diet", spelled or diet, spelled is not None and ev.mentions(diet), many=True)
+    if (minutes := draft.duration_max_min) is not None:
+        judge("duration_max_s", minutes * 60, minutes in ev.minutes)
+    if (minutes := draft.total_time_max_min) is not None:
+        judge("total_time_max_min", minutes, minutes in ev.minutes)
+    for name in ("year_min", "year_max"):
+        if (year := getattr(draft, name)) is not None:
+            judge(name, year, ev.has_year(year))
+    try:
+        filters = Filters.model_validate(kept)
+    except ValueError:
+        dropped.extend(f"{k}={v}" for k, v in kept.items())
+        filters = Filters()
+    applicable = filters_for(vertical, filters)
+    for name in set(filters.model_dump(exclude_defaults=True)) - set(
+        applicable.model_dump(exclude_defaults=True)
+    ):
+        dropped.append(f"{name} (not a {vertical} filter)")
+    return applicable, dropped
+
+
+@dataclass
+class _Draft:
+    text: str
+    vertical: Vertical
+    filters: Filters
+    segment: int | None
+    weight: float
+    priority: int
+    notes: list[str] = field(default_factory=list)
+
+
+_STRIP_MONEY = re.compile(
+    r"\b(?:under|below|over|above|less than|more than|up to|at most|cheaper than)\s*"
+    r"(?:\$|usd)?\s*\d+(?:[.,]\d+)?\s*(?:k\b)?\s*(?:dollars?|usd|bucks)?|\$\s*\d+(?:[.,]\d+)?",
+    re.I,
+)
+_FILLER = frozenset(STOPWORDS | GENERIC_WORDS)
+
+
+def _tokens(text: str) -> set[str]:
+    return {singular(w) for w in _WORD.findall(text.lower()) if w not in _FILLER}
+
+
+def _match_segment(query: str, vertical: Vertical, segments: list[Segment]) -> int | None:
+    """The segment this sub-query serves: most shared words, then the same vertical."""
+    if not segments:
+        return None
+    words = _tokens(query)
+    scored = [
+        (len(words & _tokens(seg.text)), seg.vertical == vertical, -i)
+        for i, seg in enumerate(segments)
+    ]
+    best = max(scored)
+    if best[0] == 0 and len(segments) > 1:
+        return None
+    return -best[2]
+
+
+def _merge(base: Filters, over: Filters) -> Filters:
+    """`base` with `over` winning field by field; `over` alone if they contradict."""
+    try:
+        return base.merged(over)
+    except ValueError:
+        return over
+
+
+def _clean_query(query: str, segment: Segment | None, fallback: str) -> str:
+    text = " ".join(query.split())
+    if segment and text.lower() == segment.text.lower() and segment.topic:
+        return segment.topic
+    text = " ".join(_STRIP_MONEY.sub(" ", text).split()).strip(" ,.;-")
+    return text or (segment.topic if segment and segment.topic else fallback)
+
+
+def ground_plan(
+    raw: DraftPlan,
+    understood: Understanding,
+    vocab: FacetVocabulary,
+    text: str,
+    *,
+    planner: str = "llm",
+) -> Plan:
+    """A `Plan` from a raw LLM plan: grounded filters, rule findings merged, 1-4 sub-queries.
+
+    `text` is the evidence: the request, plus earlier turns for a refinement.
+    Raises `PlannerError` when no sub-query survives.
+    """
+    ev = Evidence.read(text)
+    segments = understood.segments
+    refined = understood.refinement.filters if understood.refinement else Filters()
+    drafts: list[_Draft] = []
+    claims = bad = 0
+    for step in raw.subqueries:
+        claims += 1 + len(step.filters.model_dump(exclude_defaults=True))
+        if step.tool not in TOOL_VERTICAL:
+            bad += 1
+            continue
+        vertical = TOOL_VERTICAL[step.tool]
+        index = _match_segment(step.query, vertical, segments)
+        segment = segments[index] if index is not None else None
+        notes: list[str] = []
+        if segment and segment.vertical and segment.vertical != vertical and segment.cues:
+            notes.append(f"routed to {segment.vertical}, not {vertical}, by the cues")
+            vertical = segment.vertical
+            bad += 1
+        filters, dropped = ground_filters(step.filters, vertical, vocab, ev)
+        bad += len(dropped)
+        if dropped:
+            notes.append("dropped unsupported " + ", ".join(dropped))
+        if segment:
+            filters = _merge(filters, filters_for(vertical, segment.filters))
+        filters = _merge(filters, filters_for(vertical, refined))
+        confirmed = segment is not None and segment.vertical == vertical
+        drafts.append(
+            _Draft(
+                text=_clean_query(step.query, segment, understood.text),
+                vertical=vertical,
+                filters=filters,
+                segment=index,
+                weight=1.0 if confirmed else (0.8 if segment else 0.7),
+                priority=0 if segment else 2,
+                notes=notes,
+            )
+        )
+    covered = {(d.segment, d.vertical) for d in drafts}
+    for index, segment in enumerate(segments):
+        if segment.vertical and (index, segment.vertical) not in covered:
+            rule = _merge(segment.filters, refined)
+            drafts.append(
+                _Draft(
+                    text=segment.topic or understood.text,
+                    vertical=segment.vertical,
+                    filters=filters_for(segment.vertical, rule),
+                    segment=index,
+                    weight=1.0,
+                    priority=1,
+                    notes=["added from the rule taggers"],
+                )
+            )
+    kept = _dedupe(drafts)
+    if not kept:
+        raise PlannerError("the LLM plan has no usable sub-query")
+    subqueries = [
+        SubQuery(
+            id=f"q{i}",
+            text=d.text,
+            tool=VERTICAL_TOOL[d.vertical],
+            filters=d.filters,
+            note="; ".join([planner, *d.notes])[:300],
+            weight=d.weight,
+        )
+        for i, d in enumerate(kept, start=1)
+    ]
+    confidence = max(0.0, 1.0 - bad / max(claims, 1))
+    return Plan(subqueries=subqueries, planner=planner, confidence=round(confidence, 3))
+
+
+def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
+    """One draft per (vertical, text), at most four, preferring those tied to the request."""
+    unique: dict[tuple[str, str], _Draft] = {}
+    for draft in drafts:
+        key = (draft.vertical, " ".join(sorted(_tokens(draft.text))) or draft.text.lower())
+        if key in unique:
+            first = unique[key]
+            first.filters = _merge(draft.filters, first.filters)
+        else:
+            unique[key] = draft
+    ordered = list(unique.values())
+    chosen = {id(d) for d in sorted(ordered, key=lambda d: d.priority)[:MAX_SUBQUERIES]}
+    return [d for d in ordered if id(d) in chosen]

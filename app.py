@@ -1,0 +1,314 @@
+"""The web endpoint: a JSON search API, a streamed chat API and the chat page.
+
+Run it with `tessera serve` (uvicorn, factory `app:create_app`). Clients are built
+in `lifespan`, kept on `app.state.services` and reached by routes through typed
+`Depends` aliases; nothing is opened at import time. Every error is JSON
+(`ErrorBody`) with a request id, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agent.api_guard import ApiError, Guard, Limiter, error_response, validation_error
+from agent.api_health import check_health
+from agent.api_models import (
+    THREAD_ID_PATTERN,
+    ChatBody,
+    DoneEvent,
+    ErrorBody,
+    Health,
+    SearchBody,
+    ThreadEvent,
+    ThreadList,
+    ThreadView,
+    TurnView,
+)
+from agent.bootstrap import build_deps
+from agent.deps import Deps
+from agent.engine import Engine, UnknownThread
+from agent.memory import open_checkpointer
+from agent.models import Page, SearchRequest
+from agent.settings import Settings
+from tools.embeddings import EmbedderUnavailable
+from tools.filters import Filters
+from tools.index import IndexUnavailable
+
+logger = logging.getLogger("tessera.web")
+STATIC_DIR = FilePath(__file__).resolve().parent / "static"
+MAX_BODY_BYTES = 64 * 1024
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' https: http: data:; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 404, 413, 422, 503)
+}
+
+
+@dataclass
+class Services:
+    """What the routes share for the life of the app; filled in by `lifespan`."""
+
+    settings: Settings
+    given_deps: Deps | None = None
+    engine: Engine | None = None
+    limiter: Limiter | None = None
+    unavailable: str = "the search engine is starting; retry in a moment"
+
+
+def _services(request: Request) -> Services:
+    return cast(Services, request.app.state.services)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _engine(services: ServicesDep) -> Engine:
+    if services.engine is None:
+        raise ApiError(503, services.unavailable, headers={"Retry-After": "30"})
+    return services.engine
+
+
+def _limiter(services: ServicesDep) -> Limiter:
+    if services.limiter is None:
+        raise ApiError(503, services.unavailable, headers={"Retry-After": "5"})
+    return services.limiter
+
+
+def _settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+LimiterDep = Annotated[Limiter, Depends(_limiter)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <TESSERA_API_KEY>`")
+_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="TESSERA_API_KEY")
+
+
+def require_key(
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    key: Annotated[str | None, Security(_key_header)],
+) -> None:
+    """When TESSERA_API_KEY is set, /v1/* needs it as a bearer token or X-API-Key."""
+    expected = settings.api_key
+    if not expected:
+        return
+    given = bearer.credentials if bearer else key
+    if given is None or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(
+            401,
+            "missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the index, the thread store and the engine; close what was opened here."""
+    services: Services = app.state.services
+    settings = services.settings
+    async with AsyncExitStack() as stack:
+        deps = services.given_deps
+        if deps is None:
+            try:
+                deps = await build_deps(settings)
+            except (IndexUnavailable, EmbedderUnavailable) as exc:
+                services.unavailable = str(exc)
+                logger.error("serving without an index: %s", exc)
+            else:
+                stack.callback(deps.index.close)
+                if deps.llm is not None:
+                    stack.push_async_callback(deps.llm.aclose)
+        if deps is not None:
+            checkpointer = await stack.enter_async_context(open_checkpointer(settings))
+            services.engine = Engine(deps, checkpointer)
+        services.limiter = Limiter(settings.max_concurrency, settings.queue_wait_s)
+        try:
+            yield
+        finally:
+            services.engine = None
+            services.limiter = None
+
+
+def _unknown_thread(thread_id: str) -> ApiError:
+    return ApiError(
+        404, f"unknown thread {thread_id!r}; omit thread_id to start a new conversation"
+    )
+
+
+def _request(body: SearchBody, settings: Settings, thread_id: str | None) -> SearchRequest:
+    text = body.query.strip()
+    if len(text) > settings.max_query_chars:
+        raise ApiError(
+            422,
+            f"query is too long: {len(text)} characters, at most {settings.max_query_chars}",
+            field="query",
+        )
+    k = body.k or settings.page_size
+    return SearchRequest(text=text, filters=body.filters or Filters(), thread_id=thread_id, k=k)
+
+
+def _sse(event: str, data: BaseModel) -> bytes:
+    return f"event: {event}\ndata: {data.model_dump_json()}\n\n".encode()
+
+
+class LeasedStream(StreamingResponse):
+    """A streamed response that gives its concurrency slot back however it ends."""
+
+    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None], rid: str):
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Request-ID": rid}
+        super().__init__(content, media_type="text/event-stream", headers=headers)
+        self._release = release
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+async def _chat_events(
+    engine: Engine, request: SearchRequest, new_thread: bool, rid: str
+) -> AsyncIterator[bytes]:
+    if new_thread and request.thread_id:
+        yield _sse("thread", ThreadEvent(thread_id=request.thread_id))
+    try:
+        async for event in engine.stream(request, new_thread=new_thread):
+            if event.step is not None:
+                yield _sse("step", event.step)
+            elif event.page is not None:
+                yield _sse("page", event.page)
+    except Exception:
+        logger.exception("chat stream failed (request %s)", rid)
+        detail = "the search failed before its page was ready; try again"
+        yield _sse("error", ErrorBody(detail=detail, request_id=rid))
+        return
+    yield _sse("done", DoneEvent(thread_id=request.thread_id))
+
+
+api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERRORS)
+
+
+@api.post("/search", response_model=Page)
+async def search(
+    body: SearchBody, engine: EngineDep, limiter: LimiterDep, settings: SettingsDep
+) -> Page:
+    """One page of modules for one request; `thread_id` continues a conversation."""
+    request = _request(body, settings, body.thread_id)
+    async with limiter.slot():
+        try:
+            return await engine.search(request)
+        except UnknownThread:
+            raise _unknown_thread(request.thread_id or "") from None
+
+
+@api.post(
+    "/chat",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream"}},
+)
+async def chat(
+    body: ChatBody, http: Request, engine: EngineDep, limiter: LimiterDep, settings: SettingsDep
+) -> StreamingResponse:
+    """One conversation turn as Server-Sent Events.
+
+    Events: `thread` (only when a new thread starts: `{"thread_id"}`), one `step` per
+    finished graph step (a TraceStep), one `page` (the Page), then `done`. A failure
+    after the stream started is an `error` event (an ErrorBody).
+    """
+    new_thread = body.thread_id is None
+    thread_id = engine.new_thread() if body.thread_id is None else body.thread_id
+    if not new_thread:
+        try:
+            await engine.history(thread_id)
+        except UnknownThread:
+            raise _unknown_thread(thread_id) from None
+    request = _request(body, settings, thread_id)
+    release = await limiter.acquire()
+    rid = str(getattr(http.state, "request_id", ""))
+    return LeasedStream(_chat_events(engine, request, new_thread, rid), release, rid)
+
+
+@api.get("/threads", response_model=ThreadList)
+async def list_threads(engine: EngineDep) -> ThreadList:
+    """Recently active conversation ids, newest first."""
+    return ThreadList(threads=await engine.threads())
+
+
+@api.get("/threads/{thread_id}", response_model=ThreadView)
+async def get_thread(
+    thread_id: Annotated[str, Path(pattern=THREAD_ID_PATTERN)], engine: EngineDep
+) -> ThreadView:
+    """The turns of one conversation: what was asked and which modules were shown."""
+    try:
+        turns = await engine.history(thread_id)
+    except UnknownThread:
+        raise _unknown_thread(thread_id) from None
+    return ThreadView(thread_id=thread_id, turns=[TurnView.from_turn(t) for t in turns])
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tessera")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(settings: Settings | None = None, deps: Deps | None = None) -> FastAPI:
+    """The ASGI app. `deps` given here are used as they are and left open on shutdown."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Tessera",
+        version=_version(),
+        summary="Agentic search: one request in, a page of ranked modules out.",
+        lifespan=lifespan,
+    )
+    app.state.services = Services(settings=settings, given_deps=deps)
+    app.include_router(api)
+    app.add_exception_handler(ApiError, cast(Any, error_response))
+    app.add_exception_handler(RequestValidationError, cast(Any, validation_error))
+    app.add_exception_handler(StarletteHTTPException, cast(Any, error_response))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        headers = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"}
+        return FileResponse(STATIC_DIR / "index.html", headers=headers)
+
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+    async def healthz(services: ServicesDep) -> JSONResponse:
+        """Index counts and version, planner and LLM reachability, thread store."""
+        engine = services.engine
+        report = await check_health(services.settings, engine, _version(), services.unavailable)
+        status = 503 if report.status == "unavailable" else 200
+        return JSONResponse(report.model_dump(mode="json"), status_code=status)
+
+    app.add_middleware(Guard, max_body=MAX_BODY_BYTES)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    return app

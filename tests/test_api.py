@@ -1,0 +1,400 @@
+"""The web API through ASGI on a small real index: pages, streams, threads, limits, auth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agent.api_guard import Limiter
+from agent.bootstrap import open_index
+from agent.cache import Caches
+from agent.deps import Deps
+from agent.models import Page, TraceStep
+from agent.settings import Settings
+from app import MAX_BODY_BYTES, create_app
+from tools.catalog import CatalogItem, Idea, Product, Video
+
+LAMPS = [
+    ("Clip-on", 12.0),
+    ("Mini LED", 15.0),
+    ("Folding", 18.0),
+    ("USB", 22.0),
+    ("Wooden", 29.0),
+    ("Retro <em>glow</em>", 31.0),
+    ("Brass", 34.0),
+    ("Glass", 38.0),
+    ("Architect", 55.0),
+    ("Designer", 79.0),
+]
+
+
+def api_catalog() -> list[CatalogItem]:
+    """Soups, lamps at spread-out prices and a few videos: enough for multi-intent pages."""
+    lamps: list[CatalogItem] = [
+        Product(
+            id=f"lamp-{n}",
+            title=f"{name} desk lamp",
+            price=price,
+            brand="Lumo",
+            description=f"A {name.lower()} desk lamp for reading and work",
+            colors=["black" if n % 2 else "white"],
+            category_path=["Home", "Lighting"],
+            rating=3.5 + (n % 3) / 2,
+            availability="out_of_stock" if n == 3 else "in_stock",
+        )
+        for n, (name, price) in enumerate(LAMPS)
+    ]
+    soups: list[CatalogItem] = [
+        Idea(
+            id=f"soup-{n}",
+            title=title,
+            kind="recipe",
+            category="soup",
+            description=text,
+            total_time_min=minutes,
+            diet=diet,
+        )
+        for n, (title, text, minutes, diet) in enumerate(
+            [
+                ("Vegetarian minestrone soup", "Beans, pasta and vegetables", 45, ["vegetarian"]),
+                ("Roasted tomato soup", "Tomato soup with basil", 35, ["vegetarian", "vegan"]),
+                ("Red lentil soup", "A spiced vegetarian lentil soup", 30, ["vegetarian", "vegan"]),
+                ("Pumpkin soup", "Creamy vegetarian pumpkin soup", 40, ["vegetarian"]),
+                ("Chicken noodle soup", "Classic chicken soup", 60, []),
+            ]
+        )
+    ]
+    videos: list[CatalogItem] = [
+        Video(
+            id="vid-soup",
+            title="How to make vegetable soup",
+            duration_s=540,
+            creator="Home Kitchen",
+            genre=["Cooking"],
+            published="2021-03-02",
+        ),
+        Video(
+            id="vid-lamp",
+            title="Wiring a desk lamp",
+            duration_s=780,
+            creator="Fix It",
+            genre=["DIY"],
+            published="2019-06-11",
+        ),
+    ]
+    return [*soups, *lamps, *videos]
+
+
+def build_home(root: Path) -> Path:
+    """Index `api_catalog()` under `root` (a TESSERA_HOME) and return it."""
+    index = open_index(Settings(home=root), create=True)
+    index.upsert(api_catalog())
+    index.close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_home(tmp_path_factory.mktemp("api-home"))
+
+
+@pytest.fixture(scope="module")
+def deps(home: Path) -> Iterator[Deps]:
+    settings = Settings(home=home, planner="rule")
+    index = open_index(settings)
+    yield Deps(settings=settings, index=index, caches=Caches())
+    index.close()
+
+
+@asynccontextmanager
+async def serve(settings: Settings, deps: Deps | None) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, deps)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tessera") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+
+@pytest.fixture
+async def client(home: Path, deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(Settings(home=home, planner="rule"), deps) as c:
+        yield c
+
+
+def events(text: str) -> list[tuple[str, str]]:
+    """Parse an SSE body into (event, data) pairs."""
+    out: list[tuple[str, str]] = []
+    for block in text.strip().split("\n\n"):
+        name, data = "message", []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].lstrip())
+        out.append((name, "\n".join(data)))
+    return out
+
+
+async def chat(client: httpx.AsyncClient, query: str, thread_id: str | None = None) -> Page:
+    body: dict[str, Any] = {"query": query}
+    if thread_id:
+        body["thread_id"] = thread_id
+    response = await client.post("/v1/chat", json=body)
+    assert response.status_code == 200, response.text
+    name, data = events(response.text)[-2]
+    assert name == "page"
+    return Page.model_validate_json(data)
+
+
+def shop_prices(page: Page) -> list[float]:
+    return [i.price for m in page.modules if m.vertical == "shopping" for i in m.items if i.price]
+
+
+async def test_search_returns_a_multi_intent_page(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/search", json={"query": "vegetarian soup recipes and a desk lamp under $40", "k": 4}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["x-request-id"]
+    page = Page.model_validate(response.json())
+    assert page.thread_id is None
+    assert {m.vertical for m in page.modules} >= {"ideas", "shopping"}
+    assert all(len(m.items) <= 4 for m in page.modules)
+    assert shop_prices(page) and max(shop_prices(page)) <= 40
+    ideas = next(m for m in page.modules if m.vertical == "ideas")
+    assert all("vegetarian" in i.diet for i in ideas.items)
+    assert page.trace.planner.startswith("rule")
+
+
+async def test_chat_streams_thread_steps_page_then_done(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/chat", json={"query": "vegetarian soup and a desk lamp"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    stream = events(response.text)
+    names = [name for name, _ in stream]
+    assert names[0] == "thread" and names[-2:] == ["page", "done"]
+    assert set(names[1:-2]) == {"step"} and len(names) > 4
+    thread_id = json.loads(stream[0][1])["thread_id"]
+    page = Page.model_validate_json(stream[-2][1])
+    assert page.thread_id == thread_id and page.modules
+    streamed = [TraceStep.model_validate_json(data).name for name, data in stream if name == "step"]
+    assert sorted(streamed) == sorted(s.name for s in page.trace.steps if s.name != "page")
+
+
+async def test_cheaper_follow_up_keeps_the_thread_and_lowers_prices(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await chat(client, "a desk lamp under $40")
+    assert first.thread_id
+    ceiling = max(shop_prices(first))
+    assert ceiling <= 40
+    response = await client.post(
+        "/v1/chat", json={"query": "cheaper", "thread_id": first.thread_id}
+    )
+    names = [name for name, _ in events(response.text)]
+    assert "thread" not in names
+    second = Page.model_validate_json(events(response.text)[-2][1])
+    assert second.thread_id == first.thread_id
+    assert shop_prices(second) and max(shop_prices(second)) < ceiling
+
+    thread = await client.get(f"/v1/threads/{first.thread_id}")
+    assert thread.status_code == 200
+    turns = thread.json()["turns"]
+    assert [t["text"] for t in turns] == ["a desk lamp under $40", "cheaper"]
+    assert all(t["modules"] for t in turns)
+    listed = await client.get("/v1/threads")
+    assert first.thread_id in listed.json()["threads"]
+
+
+async def test_search_can_continue_a_chat_thread(client: httpx.AsyncClient) -> None:
+    first = await chat(client, "tomato soup recipes")
+    response = await client.post(
+        "/v1/search", json={"query": "show me videos instead", "thread_id": first.thread_id}
+    )
+    assert response.status_code == 200
+    page = Page.model_validate(response.json())
+    assert page.thread_id == first.thread_id
+    assert [m.vertical for m in page.modules] == ["video"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "phrase"),
+    [
+        ({"query": "   "}, "query", "query is empty"),
+        ({"query": "x" * 2001}, "query", "too long"),
+        ({"query": "lamp", "k": 0}, "k", "greater than or equal to 1"),
+        ({"query": "lamp", "k": 51}, "k", "less than or equal to 50"),
+        ({"query": "lamp", "filters": {"price_max": "cheap"}}, "filters.price_max", "number"),
+        ({"query": "lamp", "filters": {"colour": ["red"]}}, "filters.colour", "not permitted"),
+        ({"query": "lamp", "filters": {"price_min": 50, "price_max": 10}}, "filters", "greater"),
+        ({"query": "lamp", "thread_id": "../etc"}, "thread_id", "pattern"),
+        ({"text": "lamp"}, "query", "required"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/search", "/v1/chat"])
+async def test_bad_input_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], field: str, phrase: str
+) -> None:
+    response = await client.post(path, json=body)
+    assert response.status_code == 422
+    error = response.json()
+    assert phrase in error["detail"] and error["request_id"]
+    assert field in [e["field"] for e in error["errors"]]
+
+
+async def test_malformed_json_and_missing_body(client: httpx.AsyncClient) -> None:
+    headers = {"content-type": "application/json"}
+    bad = await client.post("/v1/search", content=b'{"query": "lamp",', headers=headers)
+    assert bad.status_code == 422 and "not valid JSON" in bad.json()["detail"]
+    empty = await client.post("/v1/search", content=b"", headers=headers)
+    assert empty.status_code == 422 and "missing" in empty.json()["detail"]
+    listed = await client.post("/v1/search", content=b'["lamp"]', headers=headers)
+    assert listed.status_code == 422 and "JSON object" in listed.json()["detail"]
+
+
+async def test_oversize_body_is_413_declared_or_streamed(client: httpx.AsyncClient) -> None:
+    big = json.dumps({"query": "lamp " * (MAX_BODY_BYTES // 4)}).encode()
+    declared = await client.post("/v1/search", content=big, headers={"content-type": "json"})
+    assert declared.status_code == 413 and "64 KiB" in declared.json()["detail"]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(big), 8192):
+            yield big[start : start + 8192]
+
+    streamed = await client.post("/v1/chat", content=chunks())
+    assert streamed.status_code == 413 and streamed.json()["request_id"]
+
+
+async def test_unknown_thread_is_404_with_advice(client: httpx.AsyncClient) -> None:
+    for response in (
+        await client.post("/v1/chat", json={"query": "lamp", "thread_id": "nope123"}),
+        await client.post("/v1/search", json={"query": "lamp", "thread_id": "nope123"}),
+        await client.get("/v1/threads/nope123"),
+    ):
+        assert response.status_code == 404
+        assert "omit thread_id to start a new conversation" in response.json()["detail"]
+
+
+async def test_busy_server_answers_503_with_retry_after(home: Path, deps: Deps) -> None:
+    settings = Settings(home=home, planner="rule", max_concurrency=1, queue_wait_s=0.05)
+    async with serve(settings, deps) as client:
+        limiter: Limiter = client.app.state.services.limiter  # type: ignore[attr-defined]
+        release = await limiter.acquire()
+        busy = await client.post("/v1/search", json={"query": "desk lamp"})
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        assert "busy" in busy.json()["detail"]
+        release()
+        assert (await client.post("/v1/chat", json={"query": "desk lamp"})).status_code == 200
+        assert (await client.post("/v1/search", json={"query": "desk lamp"})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        ({"Authorization": "Bearer s3cret"}, 200),
+        ({"X-API-Key": "s3cret"}, 200),
+    ],
+)
+async def test_api_key_guards_v1_only(
+    home: Path, deps: Deps, headers: dict[str, str], status: int
+) -> None:
+    async with serve(Settings(home=home, planner="rule", api_key="s3cret"), deps) as client:
+        response = await client.post("/v1/search", json={"query": "lamp"}, headers=headers)
+        assert response.status_code == status
+        if status == 401:
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "API key" in response.json()["detail"]
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/")).status_code == 200
+
+
+async def test_without_a_key_setting_auth_is_off(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/search", json={"query": "lamp"})
+    assert response.status_code == 200
+
+
+async def test_healthz_reports_index_planner_and_threads(home: Path) -> None:
+    async with serve(Settings(home=home, planner="rule"), None) as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok" and health["version"]
+    assert health["index"]["counts"] == {"ideas": 5, "shopping": len(LAMPS), "video": 2}
+    assert health["index"]["version"] >= 1
+    assert health["llm"]["planner"] == "rule" and health["llm"]["reachable"] is None
+    assert health["threads"]["ok"] is True
+
+
+async def test_without_an_index_the_api_is_unavailable_not_broken(tmp_path: Path) -> None:
+    async with serve(Settings(home=tmp_path, planner="rule"), None) as client:
+        health = await client.get("/healthz")
+        search = await client.post("/v1/search", json={"query": "lamp"})
+    assert health.status_code == 503 and health.json()["status"] == "unavailable"
+    assert "tessera index" in health.json()["index"]["detail"]
+    assert search.status_code == 503 and "tessera index" in search.json()["detail"]
+
+
+async def test_unexpected_errors_are_json_with_a_request_id(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = client.app.state.services.engine  # type: ignore[attr-defined]
+
+    async def boom(*_: object, **__: object) -> Page:
+        raise RuntimeError("disk on fire")
+
+    async def boom_stream(*_: object, **__: object) -> AsyncIterator[object]:
+        raise RuntimeError("disk on fire")
+        yield None
+
+    monkeypatch.setattr(engine, "search", boom)
+    monkeypatch.setattr(engine, "stream", boom_stream)
+    failed = await client.post(
+        "/v1/search", json={"query": "lamp"}, headers={"X-Request-ID": "r-1"}
+    )
+    assert failed.status_code == 500
+    assert failed.json()["request_id"] == "r-1" and "disk on fire" not in failed.text
+    streamed = await client.post("/v1/chat", json={"query": "lamp"})
+    name, data = events(streamed.text)[-1]
+    assert name == "error" and json.loads(data)["request_id"]
+    assert "Traceback" not in streamed.text
+
+
+async def test_page_and_assets_are_served_offline(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "http" not in page.text.split("<body>")[0].replace("http-equiv", "")
+    for asset in ("/static/app.js", "/static/app.css"):
+        assert (await client.get(asset)).status_code == 200
+    assert (await client.get("/openapi.json")).json()["paths"]["/v1/chat"]
+
+
+async def test_unknown_routes_and_methods_are_json(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/v1/nothing")
+    assert missing.status_code == 404 and missing.json()["request_id"]
+    wrong = await client.get("/v1/search")
+    assert wrong.status_code == 405 and wrong.json()["detail"]
+
+
+async def test_cors_allows_configured_origins(home: Path, deps: Deps) -> None:
+    settings = Settings(home=home, planner="rule", cors_origins=["http://shop.test"])
+    async with serve(settings, deps) as client:
+        preflight = await client.options(
+            "/v1/search",
+            headers={"Origin": "http://shop.test", "Access-Control-Request-Method": "POST"},
+        )
+        other = await client.options(
+            "/v1/search",
+            headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "POST"},
+        )
+    assert preflight.headers["access-control-allow-origin"] == "http://shop.test"
+    assert "access-control-allow-origin" not in other.headers

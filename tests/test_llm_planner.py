@@ -1,0 +1,286 @@
+"""LLM planner and grounding: scripted model replies over fake HTTP, never a real model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from agent.grounding import Evidence, PlannerError, ground_plan
+from agent.llm import Budget, LLMClient
+from agent.llm_planner import DraftPlan, LLMPlanner
+from agent.settings import Settings
+from agent.understand import understand
+from agent.understanding import Segment, Understanding
+from prompts.loader import PromptError, load_prompt, placeholders, render
+from tools.facets import FacetVocabulary
+from tools.filters import Filters
+
+VOCAB = FacetVocabulary(
+    colors={"red": 3, "blue": 2, "orange": 1, "black": 4, "white": 2},
+    brands={"apple": 3, "hon": 5, "logitech": 2},
+    categories={"chairs": 4, "bookcases": 2, "binders": 9, "lamps": 3},
+    genres={"comedy": 10, "drama": 10, "science fiction": 3, "horror": 2},
+    diets={"vegetarian": 10, "vegan": 5},
+)
+EMPTY: dict[str, Any] = {
+    "price_min": None, "price_max": None, "colors": [], "brands": [], "category": None,
+    "duration_max_min": None, "diet": [], "year_min": None, "year_max": None,
+    "total_time_max_min": None,
+}  # fmt: skip
+
+
+class FakeServer:
+    """A scripted OpenAI-compatible server: one queued reply per request."""
+
+    def __init__(self, *replies: httpx.Response | Exception) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if not self.replies:
+            raise AssertionError("the planner made more calls than scripted")
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.requests]
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+def make_client(server: FakeServer) -> LLMClient:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server.handler))
+    settings = Settings(llm_base_url="http://llm.test/v1")
+    return LLMClient(settings, http_client=http, sleep=no_sleep)
+
+
+def completion(content: str) -> httpx.Response:
+    message = {"role": "assistant", "content": content}
+    choice = {"index": 0, "finish_reason": "stop", "message": message}
+    usage = {"prompt_tokens": 900, "completion_tokens": 80, "total_tokens": 980}
+    body = {"id": "c", "object": "chat.completion", "created": 0, "model": "m"}
+    return httpx.Response(200, json=body | {"choices": [choice], "usage": usage})
+
+
+def error(status: int, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"error": {"code": status, "message": message}})
+
+
+def step(tool: str, query: str, **filters: Any) -> dict[str, Any]:
+    return {"query": query, "tool": tool, "filters": EMPTY | filters}
+
+
+def reply(*steps: dict[str, Any]) -> httpx.Response:
+    return completion(json.dumps({"subqueries": list(steps)}))
+
+
+async def plan_with(
+    text: str,
+    *replies: httpx.Response | Exception,
+    history: list[str] | None = None,
+    calls: int = 3,
+) -> tuple[Any, FakeServer]:
+    server = FakeServer(*replies)
+    planner = LLMPlanner(make_client(server))
+    budget = Budget.start(max_calls=calls, seconds=60)
+    plan = await planner.plan(understand(text, VOCAB), VOCAB, history=history, budget=budget)
+    return plan, server
+
+
+def routes(plan: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (sq.tool, sq.text, sq.filters.model_dump(exclude_defaults=True)) for sq in plan.subqueries
+    ]
+
+
+LAMP = "easy vegetarian soup recipes and a desk lamp under $40"
+
+
+async def test_valid_plan_is_grounded_and_named_after_the_model() -> None:
+    plan, server = await plan_with(
+        LAMP,
+        reply(
+            step("search_ideas", "easy soup", diet=["vegetarian"]),
+            step("search_products", "desk lamp", price_max=40),
+        ),
+    )
+    assert plan.planner == "llm:qwen2.5-coder-0.5b-instruct"
+    assert routes(plan) == [
+        ("search_ideas", "easy soup", {"diet": ("vegetarian",)}),
+        ("search_products", "desk lamp", {"price_max": 40.0}),
+    ]
+    assert plan.confidence == 1.0
+    [body] = server.bodies()
+    assert LAMP in body["messages"][1]["content"]
+    assert "vegetarian" in body["messages"][0]["content"]
+
+
+async def test_invented_colour_and_price_are_dropped() -> None:
+    plan, _ = await plan_with(
+        "office chair", reply(step("search_products", "office chair", colors=["red"], price_max=99))
+    )
+    [sq] = plan.subqueries
+    assert sq.filters.is_empty()
+    assert "colors=red" in sq.note and "price_max=99" in sq.note
+    assert plan.confidence < 1
+
+
+async def test_colour_the_catalog_lacks_is_dropped_even_when_said() -> None:
+    plan, _ = await plan_with(
+        "teal desk lamp", reply(step("search_products", "lamp", colors=["teal"]))
+    )
+    assert plan.subqueries[0].filters.colors == ()
+
+
+async def test_food_words_are_not_colours_or_brands() -> None:
+    plan, _ = await plan_with(
+        "orange chicken and apple pie",
+        reply(
+            step("search_products", "orange chicken", colors=["orange"]),
+            step("search_products", "apple pie", brands=["Apple"]),
+        ),
+    )
+    assert all(sq.filters.is_empty() for sq in plan.subqueries)
+
+
+async def test_missed_intent_is_added_and_misroute_corrected_from_rule_cues() -> None:
+    plan, _ = await plan_with(LAMP, reply(step("search_ideas", "desk lamp")))
+    soup = understand(LAMP, VOCAB).segments[0].topic
+    assert sorted(routes(plan)) == [
+        ("search_ideas", soup, {"diet": ("vegetarian",)}),
+        ("search_products", "desk lamp", {"price_max": 40.0}),
+    ]
+
+
+async def test_rule_findings_win_on_conflict() -> None:
+    text = "a $60 lamp is too much, a desk lamp under $40"
+    segment = Segment(
+        text=text, topic="desk lamp", vertical="shopping", filters=Filters(price_max=40),
+        cues=["$"],
+    )  # fmt: skip
+    understood = Understanding(text=text, segments=[segment], filters=segment.filters)
+    raw = DraftPlan.model_validate(
+        {"subqueries": [step("search_products", "desk lamp", price_max=60)]}
+    )
+    plan = ground_plan(raw, understood, VOCAB, text)
+    assert plan.subqueries[0].filters.price_max == 40
+
+
+async def test_history_supports_a_refinement() -> None:
+    plan, _ = await plan_with(
+        "only in red",
+        reply(step("search_products", "running shoes", colors=["red"], price_max=80)),
+        history=["running shoes under $80"],
+    )
+    assert routes(plan) == [
+        ("search_products", "running shoes", {"price_max": 80.0, "colors": ("red",)})
+    ]
+
+
+def test_years_durations_and_times_need_words_for_them() -> None:
+    text = "90s comedy movies under 2 hours, or a 20 minute recipe"
+    raw = DraftPlan.model_validate(
+        {
+            "subqueries": [
+                step(
+                    "search_videos", "comedy movies", category="comedy", year_min=1990,
+                    year_max=1999, duration_max_min=120,
+                ),
+                step("search_videos", "drama", year_min=2005, duration_max_min=90),
+                step("search_ideas", "quick recipe", total_time_max_min=20, diet=["vegan"]),
+            ]
+        }
+    )  # fmt: skip
+    plan = ground_plan(raw, Understanding(text=text), VOCAB, text)
+    comedy, drama, recipe = (sq.filters for sq in plan.subqueries)
+    assert (comedy.year_min, comedy.year_max, comedy.duration_max_s) == (1990, 1999, 7200)
+    assert comedy.category == "comedy"
+    assert drama.is_empty()
+    assert recipe == Filters(total_time_max_min=20)
+
+
+async def test_empty_text_uses_the_topic_and_duplicates_collapse() -> None:
+    plan, _ = await plan_with(
+        "horror movies",
+        reply(step("search_videos", ""), step("search_videos", "  "), step("videos", "horror")),
+    )
+    assert [(sq.tool, sq.text) for sq in plan.subqueries] == [("search_videos", "horror movies")]
+    assert plan.subqueries[0].filters.category == "horror"
+
+
+async def test_at_most_four_subqueries_survive() -> None:
+    text = "tea, coffee makers, horror movies, soup recipes and red binders"
+    raw = reply(
+        *(step("search_products", f"thing {i}") for i in range(4)),
+    )
+    plan, _ = await plan_with(text, raw)
+    assert len(plan.subqueries) <= 4
+
+
+async def test_unknown_tools_fail_after_the_repair_round() -> None:
+    bad = reply(step("search_web", "desk lamp"))
+    with pytest.raises(PlannerError, match="search_web|tool"):
+        await plan_with(LAMP, bad, reply(step("search_web", "desk lamp")))
+
+
+async def test_junk_is_repaired_then_planned() -> None:
+    plan, server = await plan_with(
+        "desk lamp under $40", completion("I think you want a lamp."),
+        reply(step("search_products", "desk lamp", price_max=40)),
+    )  # fmt: skip
+    assert routes(plan) == [("search_products", "desk lamp", {"price_max": 40.0})]
+    assert len(server.requests) == 2
+
+
+async def test_junk_twice_raises_planner_error() -> None:
+    with pytest.raises(PlannerError, match="repair"):
+        await plan_with(LAMP, completion("[1, 2"), completion('{"subqueries": []}'))
+
+
+async def test_timeout_raises_planner_error() -> None:
+    with pytest.raises(PlannerError, match="no answer"):
+        await plan_with(LAMP, httpx.ReadTimeout("slow"), calls=1)
+
+
+async def test_server_rejection_raises_planner_error() -> None:
+    with pytest.raises(PlannerError, match="401"):
+        await plan_with(LAMP, error(401, "bad key"))
+
+
+async def test_exhausted_budget_raises_planner_error_without_a_request() -> None:
+    server = FakeServer()
+    planner = LLMPlanner(make_client(server))
+    spent = Budget.start(max_calls=0, seconds=60)
+    with pytest.raises(PlannerError, match="budget"):
+        await planner.plan(understand(LAMP, VOCAB), VOCAB, history=[], budget=spent)
+    assert server.requests == []
+
+
+def test_evidence_reads_money_time_and_years() -> None:
+    ev = Evidence.read("a lamp under 40 dollars, $15-25 mugs, ready in 30 minutes, 1980s films")
+    assert {40.0, 15.0, 25.0} <= ev.prices and 30.0 not in ev.prices
+    assert 30 in ev.minutes
+    assert {1980, 1989} <= ev.years
+    assert Evidence.read("films from the 80s under an hour").minutes == {60}
+    assert not Evidence.read("cook for 2 hours").prices
+
+
+def test_prompts_render_strictly() -> None:
+    assert placeholders("plan_user") == {"history", "hints", "request"}
+    assert not load_prompt("plan_system").startswith("<!--")
+    with pytest.raises(PromptError, match="needs values for: request"):
+        render("plan_user", history="", hints="")
+    with pytest.raises(PromptError, match="no placeholder for: extra"):
+        render("repair", errors="x", extra=1)
+    with pytest.raises(PromptError, match="no prompt named"):
+        load_prompt("missing_prompt")
+    for name in ("titles", "suggest", "rewrite"):
+        assert placeholders(name), name
