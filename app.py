@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -23,7 +23,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.api_guard import ApiError, Guard, Limiter, error_response, validation_error
@@ -31,15 +30,14 @@ from agent.api_health import check_health
 from agent.api_models import (
     THREAD_ID_PATTERN,
     ChatBody,
-    DoneEvent,
     ErrorBody,
     Health,
     SearchBody,
-    ThreadEvent,
     ThreadList,
     ThreadView,
     TurnView,
 )
+from agent.api_stream import LeasedStream, chat_events
 from agent.bootstrap import build_deps
 from agent.deps import Deps
 from agent.engine import Engine, UnknownThread
@@ -167,44 +165,6 @@ def _request(body: SearchBody, settings: Settings, thread_id: str | None) -> Sea
     return SearchRequest(text=text, filters=body.filters or Filters(), thread_id=thread_id, k=k)
 
 
-def _sse(event: str, data: BaseModel) -> bytes:
-    return f"event: {event}\ndata: {data.model_dump_json()}\n\n".encode()
-
-
-class LeasedStream(StreamingResponse):
-    """A streamed response that gives its concurrency slot back however it ends."""
-
-    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None], rid: str):
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Request-ID": rid}
-        super().__init__(content, media_type="text/event-stream", headers=headers)
-        self._release = release
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
-
-
-async def _chat_events(
-    engine: Engine, request: SearchRequest, new_thread: bool, rid: str
-) -> AsyncIterator[bytes]:
-    if new_thread and request.thread_id:
-        yield _sse("thread", ThreadEvent(thread_id=request.thread_id))
-    try:
-        async for event in engine.stream(request, new_thread=new_thread):
-            if event.step is not None:
-                yield _sse("step", event.step)
-            elif event.page is not None:
-                yield _sse("page", event.page)
-    except Exception:
-        logger.exception("chat stream failed (request %s)", rid)
-        detail = "the search failed before its page was ready; try again"
-        yield _sse("error", ErrorBody(detail=detail, request_id=rid))
-        return
-    yield _sse("done", DoneEvent(thread_id=request.thread_id))
-
-
 api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERRORS)
 
 
@@ -236,16 +196,15 @@ async def chat(
     after the stream started is an `error` event (an ErrorBody).
     """
     new_thread = body.thread_id is None
-    thread_id = engine.new_thread() if body.thread_id is None else body.thread_id
+    request = _request(body, settings, body.thread_id or engine.new_thread())
     if not new_thread:
         try:
-            await engine.history(thread_id)
+            await engine.history(body.thread_id or "")
         except UnknownThread:
-            raise _unknown_thread(thread_id) from None
-    request = _request(body, settings, thread_id)
+            raise _unknown_thread(body.thread_id or "") from None
     release = await limiter.acquire()
     rid = str(getattr(http.state, "request_id", ""))
-    return LeasedStream(_chat_events(engine, request, new_thread, rid), release, rid)
+    return LeasedStream(chat_events(engine, request, new_thread, rid), release)
 
 
 @api.get("/threads", response_model=ThreadList)

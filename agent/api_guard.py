@@ -88,6 +88,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _Gone(Exception):
+    pass
+
+
 class Guard:
     """Outermost layer of the app: request ids, the body-size limit, no tracebacks."""
 
@@ -117,6 +121,8 @@ class Guard:
             detail = f"the request body is larger than {self.max_body // 1024} KiB"
             await self._reply(send_tagged, 413, ErrorBody(detail=detail, request_id=rid))
             return
+        except _Gone:
+            return
         try:
             await self.app(scope, replay, send_tagged)
         except Exception:
@@ -136,7 +142,7 @@ class Guard:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return receive
+                raise _Gone
             body = message.get("body", b"")
             size += len(body)
             if size > self.max_body:

@@ -1,7 +1,9 @@
 """The engine: one object that runs the graph for requests, streamed or not.
 
 Single requests run on a graph without memory; requests with a `thread_id`
-run on the checkpointed graph so follow-ups see earlier turns.
+run on the checkpointed graph so follow-ups see earlier turns. A turn's state
+is written once, when the turn ends (`durability="exit"`): a turn cut short
+leaves the thread as it was before that turn.
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ class Engine:
     async def search(self, request: SearchRequest, *, new_thread: bool = False) -> Page:
         """Run one request to its page."""
         graph, config = await self._target(request, new_thread)
-        out = await graph.ainvoke({"request": request}, config=config, context=self.deps)
+        out = await graph.ainvoke(
+            {"request": request}, config=config, context=self.deps, durability="exit"
+        )
         page = out["page"]
         return page if isinstance(page, Page) else Page.model_validate(page)
 
@@ -89,7 +93,11 @@ class Engine:
         """Yield each graph step as it finishes, then the page."""
         graph, config = await self._target(request, new_thread)
         async for update in graph.astream(
-            {"request": request}, config=config, context=self.deps, stream_mode="updates"
+            {"request": request},
+            config=config,
+            context=self.deps,
+            stream_mode="updates",
+            durability="exit",
         ):
             for _node, values in update.items():
                 if not isinstance(values, dict):

@@ -23,8 +23,9 @@ import math
 import random
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,8 @@ from agent.models import Module
 from tools.impressions import Impression, LoggedPage, LoggingMode, ModuleImpression
 
 Order = tuple[str, ...]
+Estimator = Literal["ips", "snips"]
+Target = Literal["page", "slots"]
 Distribution = dict[Order, float]
 Ranker = Callable[[Impression], Sequence[str]]
 """A deterministic candidate: module ids of the page in the order it would show them."""
@@ -168,8 +171,8 @@ class IPSEstimate(BaseModel):
     n: int = Field(description="Logged pages used.")
     clipped_share: float = Field(description="Share of importance weights that were clipped.")
     matched_share: float = Field(description="Share of pages the candidate could have shown.")
-    estimator: str
-    target: str
+    estimator: Estimator
+    target: Target
 
 
 def _candidate(candidate: Ranker | Policy, impression: Impression) -> Distribution:
@@ -192,8 +195,8 @@ def estimate_ctr(
     candidate: Ranker | Policy,
     logs: Sequence[LoggedPage],
     *,
-    estimator: str = "snips",
-    target: str = "page",
+    estimator: Estimator = "snips",
+    target: Target = "page",
     clip: float | None = 50.0,
 ) -> IPSEstimate:
     """The CTR the candidate would get on the logged traffic.
@@ -252,7 +255,8 @@ def _snips(weights: list[list[float]], rewards: list[list[float]], n: int) -> tu
         w = np.array([x for x, _ in rows])
         r = np.array([y for _, y in rows])
         if w.sum() <= 0:
-            return 0.0, math.inf
+            variance = math.inf
+            continue
         v = float(np.dot(w, r) / w.sum())
         value += v * len(rows) / n
         variance += float(np.sum((w * (r - v)) ** 2) / w.sum() ** 2) * (len(rows) / n) ** 2
@@ -260,8 +264,16 @@ def _snips(weights: list[list[float]], rewards: list[list[float]], n: int) -> tu
 
 
 def compare(
-    candidates: dict[str, Ranker | Policy], logs: Sequence[LoggedPage], **options: str | float
+    candidates: Mapping[str, Ranker | Policy],
+    logs: Sequence[LoggedPage],
+    *,
+    estimator: Estimator = "snips",
+    target: Target = "slots",
+    clip: float | None = 50.0,
 ) -> list[tuple[str, IPSEstimate]]:
     """Every candidate's estimate, best first: offline selection of a module ranker."""
-    scored = [(name, estimate_ctr(c, logs, **options)) for name, c in candidates.items()]  # type: ignore[arg-type]
+    scored = [
+        (name, estimate_ctr(c, logs, estimator=estimator, target=target, clip=clip))
+        for name, c in candidates.items()
+    ]
     return sorted(scored, key=lambda pair: -pair[1].value)

@@ -45,10 +45,10 @@ class DraftFilters(BaseModel):
     price_min: float | None = Field(None, description="Lowest price in dollars, if stated.")
     price_max: float | None = Field(None, description="Highest price in dollars, if stated.")
     colors: list[str] = Field(
-        default_factory=list, description="Product colours named in the request."
+        default_factory=list, max_length=3, description="Product colours named in the request."
     )
     brands: list[str] = Field(
-        default_factory=list, description="Product brands named in the request."
+        default_factory=list, max_length=3, description="Product brands named in the request."
     )
     category: str | None = Field(
         None, description="Product category or film genre named in the request."
@@ -57,7 +57,7 @@ class DraftFilters(BaseModel):
         None, description="Longest video length in minutes, if stated."
     )
     diet: list[str] = Field(
-        default_factory=list, description="Diets named for recipes, e.g. vegetarian."
+        default_factory=list, max_length=3, description="Diets named for recipes, e.g. vegetarian."
     )
     year_min: int | None = Field(None, description="Earliest release year of a film, if stated.")
     year_max: int | None = Field(None, description="Latest release year of a film, if stated.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -77,17 +77,24 @@ class CatalogLike(Protocol):
     def get(self, vertical: Vertical, ids: Sequence[str]) -> list[CatalogItem]: ...
 
 
+StoredFetch = Callable[[Vertical, list[str]], Mapping[str, np.ndarray]]
+"""Stored embeddings of a vertical's items by id; unknown ids are left out."""
+
+
 class ItemVectors:
     """Unit embeddings of catalog items by `vertical:id`, kept in an LRU.
 
-    Vectors come from the index's stored embeddings when it offers
-    `embeddings(vertical, ids)`, else the item's indexed text is embedded again with the
-    index's embedder (the same text and model, so the same vector). The cache empties
-    whenever the index version changes.
+    Vectors come from `fetch` when given, else from the index's stored embeddings when
+    it offers `embeddings(vertical, ids)`, else the item's indexed text is embedded
+    again with the index's embedder (the same text and model, so the same vector, but
+    far slower). The cache empties whenever the index version changes.
     """
 
-    def __init__(self, index: CatalogLike, *, cache_size: int = 50_000) -> None:
+    def __init__(
+        self, index: CatalogLike, *, fetch: StoredFetch | None = None, cache_size: int = 50_000
+    ) -> None:
         self.index = index
+        self.fetch: StoredFetch | None = fetch or getattr(index, "embeddings", None)
         self._size = max(0, cache_size)
         self._cache: OrderedDict[ItemKey, np.ndarray] = OrderedDict()
         self._version = -1
@@ -101,24 +108,26 @@ class ItemVectors:
             vertical, _, item_id = key.partition(":")
             if item_id:
                 by_vertical.setdefault(vertical, []).append(item_id)
-        stored = getattr(self.index, "embeddings", None)
         for vertical in VERTICALS:
             ids = by_vertical.get(vertical)
             if not ids:
                 continue
-            if callable(stored):
-                fetched = {
-                    item_key(vertical, i): np.asarray(v) for i, v in stored(vertical, ids).items()
-                }
+            if self.fetch is not None:
+                stored = self.fetch(vertical, ids)
+                fetched = {item_key(vertical, i): np.asarray(v) for i, v in stored.items()}
             else:
                 fetched = self._embed(self.index.get(vertical, ids))
             found |= self._store(fetched)
         return found
 
     def of_items(self, items: Iterable[CatalogItem]) -> dict[ItemKey, np.ndarray]:
-        """Vectors of items already in hand (e.g. a page's hits), without a lookup by id."""
+        """Vectors of items in hand (e.g. a page's hits); embedded if nothing is stored."""
         todo = {item_key(i.vertical, i.id): i for i in items}
-        found, missing = self._cached(list(todo))
+        if self.fetch is not None:
+            found = self(list(todo))
+            missing = [k for k in todo if k not in found]
+        else:
+            found, missing = self._cached(list(todo))
         return found | self._store(self._embed([todo[k] for k in missing]))
 
     def _cached(self, keys: Sequence[ItemKey]) -> tuple[dict[ItemKey, np.ndarray], list[ItemKey]]:

@@ -218,6 +218,8 @@ def main() -> None:
             asyncio.run(phase(base, 1, 2, args.seconds, key, quiet=True))
         for level in (int(c) for c in args.clients.split(",")):
             asyncio.run(phase(base, level, max(2, args.requests), args.seconds, key))
+        if args.planner == "llm":
+            print("note: a local LLM server this run started keeps running: `tessera llm stop`")
     finally:
         proc.terminate()
         try:

@@ -107,8 +107,8 @@ def probe_inputs() -> Any:
     generator = torch.Generator().manual_seed(7)
     noise = torch.rand(3, 3, IMAGE_SIZE, IMAGE_SIZE, generator=generator) * 2 - 1
     ramp = torch.linspace(-1, 1, IMAGE_SIZE)
-    smooth = torch.stack([ramp[None, :].expand(IMAGE_SIZE, -1), ramp[:, None].expand(-1, IMAGE_SIZE),
-                          (ramp[None, :] * ramp[:, None])])  # fmt: skip
+    across, down = ramp[None, :].expand(IMAGE_SIZE, -1), ramp[:, None].expand(-1, IMAGE_SIZE)
+    smooth = torch.stack([across, down, across * down])
     return torch.cat([noise, smooth[None]])
 
 
@@ -117,16 +117,19 @@ def export(module: Any, path: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module,
-            (probe_inputs()[:1],),
-            str(path),
-            input_names=["pixels"],
-            output_names=["logits", "features"],
-            dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}, "features": {0: "batch"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
+        try:
+            torch.onnx.export(
+                module,
+                (probe_inputs()[:1],),
+                str(path),
+                input_names=["pixels"],
+                output_names=["logits", "features"],
+                dynamic_axes={name: {0: "batch"} for name in ("pixels", "logits", "features")},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        except Exception as exc:
+            raise ExportError(f"torch could not export the network to ONNX: {exc}") from exc
 
 
 def check(module: Any, path: Path) -> dict[str, Any]:

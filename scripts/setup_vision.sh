@@ -82,7 +82,7 @@ echo "setup_vision: building a throwaway venv with $TORCH_SPEC for the export"
 "$work/venv/bin/python" "${PIP[@]}" "$TORCH_SPEC" ||
   fail "pip could not install $TORCH_SPEC" \
     "make a CPU torch wheel reachable (pip --find-links or a CPU index in pip.conf), or set TORCH_SPEC; never install the default CUDA build"
-"$work/venv/bin/python" "${PIP[@]}" "numpy>=1.26" "onnxruntime==$ORT_VERSION" \
+"$work/venv/bin/python" "${PIP[@]}" "numpy>=1.26" "onnx>=1.16,<2" "onnxruntime==$ORT_VERSION" \
   "${EXPORT_PACKAGES[@]}" ||
   fail "pip could not install the export packages" "check that PyPI is reachable and rerun"
 

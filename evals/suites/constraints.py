@@ -14,6 +14,7 @@ sees the whole catalog. The top 10 items a configuration returns are scored:
 from __future__ import annotations
 
 import asyncio
+import operator
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -43,6 +44,9 @@ ItemField = Literal[
 ]  # fmt: skip
 Op = Literal["contains", "eq", "in", "lt", "lte", "gt", "gte", "between"]
 NUMERIC_OPS = frozenset({"lt", "lte", "gt", "gte", "between"})
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge,
+}  # fmt: skip
 Mode = Literal["hybrid", "lexical", "dense"]
 Fusion = Literal["rrf", "normalized"]
 SUITE_DEFAULTS = ("page", "bm25", "dense", "hybrid-rrf")
@@ -83,23 +87,15 @@ class Predicate(BaseModel):
         return any(self._test(v) for v in values if v is not None)
 
     def _test(self, actual: object) -> bool:
-        if self.op in NUMERIC_OPS:
-            if not isinstance(actual, int | float):
-                return False
-            match self.op, self.value:
-                case "between", [low, high]:
-                    return float(low) <= actual <= float(high)
-                case "lt", float() | int() as bound:
-                    return actual < bound
-                case "lte", float() | int() as bound:
-                    return actual <= bound
-                case "gt", float() | int() as bound:
-                    return actual > bound
-                case "gte", float() | int() as bound:
-                    return actual >= bound
-            return False
-        text = str(actual).strip().lower()
         wanted = self.value if isinstance(self.value, list) else [self.value]
+        if self.op in NUMERIC_OPS:
+            if not isinstance(actual, int | float) or isinstance(actual, bool):
+                return False
+            bounds = [float(w) for w in wanted]
+            if self.op == "between":
+                return bounds[0] <= actual <= bounds[1]
+            return COMPARE[self.op](actual, bounds[0])
+        text = str(actual).strip().lower()
         if self.op == "contains":
             return any(re.search(rf"\b{re.escape(str(w).lower())}", text) for w in wanted)
         return any(text == str(w).strip().lower() for w in wanted)

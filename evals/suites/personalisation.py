@@ -1,0 +1,285 @@
+"""The personalisation suite: does a user's history lift their held-out engagements?
+
+Simulated users are drawn (seeded) from taste archetypes defined on catalog fields
+(vegetarian or meat dishes, sweets, sci-fi, horror, comedy, crime, romance, family
+films); a third of them hold two tastes. Each engages with a sample of the items of
+their tastes (views, clicks, saves over 60 days) plus two random items. Events are
+split by time: the older 70% build the profile, the items of the newer 30% are held
+out. For every taste's vertical, broad queries ("dinner ideas", "a movie for
+tonight") retrieve a pool of 100 candidates (hybrid); items the user already engaged
+with are removed, and the held-out items in the pool are the relevant ones (cases
+with none are dropped). Each configuration ranks the pool and is scored on its top 10:
+
+- `recall@10`: share of the reachable held-out items in the top 10;
+- `ndcg@10`: binary gains;
+- `hit@10`: at least one held-out item in the top 10.
+
+Run: `python -m evals.suites.personalisation` over the index under TESSERA_HOME.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from agent.models import Module, ResultItem
+from agent.personalise import ItemVectors, StoredFetch, personalise
+from agent.profile import Profile, ProfileConfig, build_profile, item_key
+from evals.metrics import ndcg
+from evals.report import CaseResult, Report
+from evals.runner import Observation, System, base_result, run_configs
+from evals.suites import EvalContext, SuiteSpec, build_report, choose, select
+from tools.catalog import VERTICALS, CatalogItem, Idea, Vertical, Video
+from tools.events import Event, EventKind
+
+if TYPE_CHECKING:
+    from tools.index import CatalogIndex
+
+METRICS = ["recall@10", "ndcg@10", "hit@10"]
+CUTOFF, POOL, USERS = 10, 100, 60
+REFERENCE = datetime(2025, 1, 1, tzinfo=UTC)
+KIDS = {"Family", "Animation"}
+SWEET = {"dessert", "cake", "cookie", "confection", "muffin", "biscuit", "pie"}
+ARCHETYPES: dict[str, tuple[Vertical, Callable[[CatalogItem], bool]]] = {
+    "vegetarian": ("ideas", lambda i: isinstance(i, Idea) and "vegetarian" in i.diet),
+    "meat": ("ideas", lambda i: isinstance(i, Idea) and "vegetarian" not in i.diet),
+    "sweets": ("ideas", lambda i: isinstance(i, Idea) and bool(SWEET & set(i.tags))),
+    "sci-fi": ("video", lambda i: isinstance(i, Video) and "Sci-Fi" in i.genre),
+    "horror": ("video", lambda i: isinstance(i, Video) and "Horror" in i.genre),
+    "comedy": ("video", lambda i: isinstance(i, Video) and "Comedy" in i.genre),
+    "crime": ("video", lambda i: isinstance(i, Video) and "Crime" in i.genre),
+    "romance": ("video", lambda i: isinstance(i, Video) and "Romance" in i.genre),
+    "family": ("video", lambda i: isinstance(i, Video) and bool(KIDS & set(i.genre))),
+}  # fmt: skip
+QUERIES: dict[Vertical, tuple[str, ...]] = {
+    "ideas": ("dinner ideas", "what should I cook this week"),
+    "video": ("a movie for tonight", "films to watch"),
+    "shopping": (),
+}
+KINDS: tuple[EventKind, ...] = ("view", "click", "save")
+
+
+class SimUser(BaseModel):
+    """A simulated user: tastes, the events that build the profile, the held-out items."""
+
+    id: str
+    tastes: list[str]
+    train: list[Event]
+    held_out: list[str] = Field(description="`vertical:id` engaged with later.")
+
+
+class PersonalisationCase(BaseModel):
+    """One user and one broad query in one vertical."""
+
+    id: str
+    user: str
+    vertical: Vertical
+    query: str
+    relevant: list[str] = Field(description="Held-out item ids reachable in the pool.")
+
+
+def simulate_users(items: Sequence[CatalogItem], n: int, seed: int) -> list[SimUser]:
+    """Seeded users over `items`; tastes with fewer than 10 items are not used."""
+    rng = random.Random(seed)
+    pools = {name: [i for i in items if test(i)] for name, (_, test) in ARCHETYPES.items()}
+    tastes = sorted(name for name, pool in pools.items() if len(pool) >= 10)
+    users: list[SimUser] = []
+    for u in range(n):
+        chosen = rng.sample(tastes, 2 if rng.random() < 0.35 else 1) if tastes else []
+        engaged = [it for t in chosen for it in rng.sample(pools[t], min(16, len(pools[t]) // 2))]
+        engaged += rng.sample(list(items), min(2, len(items)))
+        events = [
+            Event(
+                user_id=f"u{u:03d}", item_id=it.id, vertical=it.vertical,
+                kind=rng.choices(KINDS, weights=(6, 3, 1))[0],
+                ts=REFERENCE - timedelta(days=rng.uniform(0, 60)),
+            )
+            for it in engaged
+        ]  # fmt: skip
+        events.sort(key=lambda e: e.ts)
+        cut = int(len(events) * 0.7)
+        train = events[:cut]
+        seen = {item_key(e.vertical, e.item_id) for e in train}
+        held = [item_key(e.vertical, e.item_id) for e in events[cut:]]
+        held_out = list(dict.fromkeys(k for k in held if k not in seen))
+        users.append(SimUser(id=f"u{u:03d}", tastes=chosen, train=train, held_out=held_out))
+    return users
+
+
+@dataclass
+class Shared:
+    """What every configuration reads: pools, vectors and profiles, built once."""
+
+    pools: dict[tuple[str, str], list[ResultItem]]
+    vectors: dict[str, np.ndarray]
+    profiles: dict[str, Profile]
+    seen: dict[str, set[str]]
+
+
+PersonalisationSystem = System[PersonalisationCase, list[str]]
+Factory = Callable[[EvalContext, Shared], AbstractAsyncContextManager[PersonalisationSystem]]
+
+
+def ranker(weight: float) -> Factory:
+    """Rank each pool by `personalise` at `weight` (0 keeps retrieval's order)."""
+
+    @asynccontextmanager
+    async def factory(ctx: EvalContext, shared: Shared) -> AsyncIterator[PersonalisationSystem]:
+        async def call(case: PersonalisationCase) -> list[str]:
+            seen = shared.seen[case.user]
+            pool = [i for i in shared.pools[(case.vertical, case.query)] if i.id not in seen]
+            module = Module(id="m", title=case.query, vertical=case.vertical, reason="", items=pool)
+            profile = shared.profiles.get(case.user) if weight > 0 else None
+            ranked, _ = personalise(
+                [module], shared.vectors, profile, weight, keep=CUTOFF, now=REFERENCE
+            )
+            return [i.id for i in ranked[0].items]
+
+        yield System(call=call, description=f"pool of {POOL}, personalisation weight {weight}")
+
+    return factory
+
+
+CONFIGS = {"baseline": ranker(0.0), "personalised": ranker(0.35), "strong": ranker(0.6)}
+
+
+def score(observations: Sequence[Observation[PersonalisationCase, list[str]]]) -> list[CaseResult]:
+    results = []
+    for obs in observations:
+        result = base_result(obs, obs.case.query)
+        top, relevant = (obs.output or [])[:CUTOFF], set(obs.case.relevant)
+        gains = [1.0 if i in relevant else 0.0 for i in top]
+        result.metrics = {
+            "recall@10": sum(gains) / len(relevant),
+            "ndcg@10": ndcg(gains, [1.0] * len(relevant), CUTOFF),
+            "hit@10": 1.0 if any(gains) else 0.0,
+        }
+        result.detail = {"user": obs.case.user, "relevant": len(relevant)}
+        results.append(result)
+    return results
+
+
+def stored_fetch(index: CatalogIndex) -> StoredFetch | None:
+    """Stored vectors straight from the index's Chroma collections (no re-embedding)."""
+    if callable(getattr(index, "embeddings", None)):
+        return None
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from tools.index import CHROMA_DIR
+    from tools.vector import COLLECTION_PREFIX
+
+    client = chromadb.PersistentClient(
+        path=str(index.path / CHROMA_DIR), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+    def fetch(vertical: Vertical, ids: list[str]) -> dict[str, np.ndarray]:
+        got = client.get_collection(COLLECTION_PREFIX + vertical).get(
+            ids=ids, include=["embeddings"]
+        )
+        return dict(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
+
+    return fetch
+
+
+def prepare(index: CatalogIndex, seed: int) -> tuple[list[PersonalisationCase], Shared]:
+    """Users, pools, vectors and profiles over the indexed catalog."""
+    items: list[CatalogItem] = [
+        h.item for v in VERTICALS for h in index.search(v, "", None, k=max(1, index.count(v)))
+    ]
+    users = simulate_users(items, USERS, seed)
+    lookup = ItemVectors(index, fetch=stored_fetch(index))
+    pools: dict[tuple[str, str], list[ResultItem]] = {}
+    for vertical, queries in QUERIES.items():
+        for query in queries:
+            hits = index.search(vertical, query, None, k=POOL, candidates=POOL)
+            pools[(vertical, query)] = [ResultItem.from_hit(h) for h in hits]
+    keys = {item_key(i.vertical, i.id) for pool in pools.values() for i in pool}
+    keys |= {item_key(e.vertical, e.item_id) for u in users for e in u.train}
+    vectors = lookup(sorted(keys))
+    config = ProfileConfig()
+    profiles = {
+        u.id: build_profile(u.id, u.train, vectors, config, revision=1, key="eval") for u in users
+    }
+    cases: list[PersonalisationCase] = []
+    for user in users:
+        verticals = dict.fromkeys(ARCHETYPES[t][0] for t in user.tastes)
+        for vertical in verticals:
+            for n, query in enumerate(QUERIES[vertical]):
+                in_pool = {i.id for i in pools[(vertical, query)]}
+                held = [k.partition(":")[2] for k in user.held_out if k.startswith(vertical + ":")]
+                relevant = [i for i in held if i in in_pool]
+                if relevant:
+                    cases.append(PersonalisationCase(
+                        id=f"{user.id}-{vertical}-{n}", user=user.id, vertical=vertical,
+                        query=query, relevant=relevant,
+                    ))  # fmt: skip
+    seen = {u.id: {e.item_id for e in u.train} for u in users}
+    return cases, Shared(pools=pools, vectors=vectors, profiles=profiles, seen=seen)
+
+
+async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
+    """Simulate users over the index, then score each configuration's top 10."""
+    from agent.bootstrap import open_index
+
+    chosen = choose(CONFIGS, configs, tuple(CONFIGS))
+    index = open_index(ctx.settings)
+    try:
+        cases, shared = await asyncio.to_thread(prepare, index, ctx.seed)
+    finally:
+        index.close()
+    cases = select(cases, ctx.limit, ctx.seed)
+    results = await run_configs(
+        cases,
+        {name: partial(factory, ctx, shared) for name, factory in chosen.items()},
+        score,
+        METRICS,
+        progress=ctx.progress,
+        timeout_s=ctx.timeout_s,
+    )
+    return build_report(
+        ctx, suite="personalisation", dataset="simulated-users", metrics=METRICS,
+        primary="recall@10", configs=results,
+        params={"users": USERS, "pool": POOL, "cases": len(cases)},
+    )  # fmt: skip
+
+
+SUITE = SuiteSpec(
+    name="personalisation",
+    summary="simulated users' held-out engagements: recall@10 with and without personalisation",
+    run=run,
+    configs=lambda: list(CONFIGS),
+    default_configs=tuple(CONFIGS),
+)
+
+
+def main() -> None:
+    """Run every configuration over the index under TESSERA_HOME and print the figures."""
+    from rich.console import Console
+
+    from agent.settings import Settings
+    from evals.metrics import paired_permutation_p
+    from evals.report import render_report
+
+    console = Console()
+    report = asyncio.run(run(EvalContext(settings=Settings(), console=console), []))
+    render_report(report, console)
+    base = [c.metrics.get("recall@10", 0.0) for c in report.config("baseline").cases]
+    for name in report.config_names():
+        if name != "baseline":
+            other = [c.metrics.get("recall@10", 0.0) for c in report.config(name).cases]
+            p = paired_permutation_p(base, other)
+            console.print(f"recall@10 {name} vs baseline: paired permutation p = {p:.4f}")
+
+
+if __name__ == "__main__":
+    main()
