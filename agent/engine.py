@@ -70,20 +70,20 @@ class Engine:
         return list(seen)
 
     async def _target(self, request: SearchRequest, new_thread: bool) -> tuple[Any, dict[str, Any]]:
+        """The graph to run and its invoke options (thread config and durability)."""
         if request.thread_id is None:
             return self._graph, {}
         if self._threaded is None:
             raise UnknownThread("conversations are not enabled in this process")
         if not new_thread:
             await self.history(request.thread_id)
-        return self._threaded, {"configurable": {"thread_id": request.thread_id}}
+        config = {"configurable": {"thread_id": request.thread_id}}
+        return self._threaded, {"config": config, "durability": "exit"}
 
     async def search(self, request: SearchRequest, *, new_thread: bool = False) -> Page:
         """Run one request to its page."""
-        graph, config = await self._target(request, new_thread)
-        out = await graph.ainvoke(
-            {"request": request}, config=config, context=self.deps, durability="exit"
-        )
+        graph, options = await self._target(request, new_thread)
+        out = await graph.ainvoke({"request": request}, context=self.deps, **options)
         page = out["page"]
         return page if isinstance(page, Page) else Page.model_validate(page)
 
@@ -91,13 +91,9 @@ class Engine:
         self, request: SearchRequest, *, new_thread: bool = False
     ) -> AsyncIterator[StreamEvent]:
         """Yield each graph step as it finishes, then the page."""
-        graph, config = await self._target(request, new_thread)
+        graph, options = await self._target(request, new_thread)
         async for update in graph.astream(
-            {"request": request},
-            config=config,
-            context=self.deps,
-            stream_mode="updates",
-            durability="exit",
+            {"request": request}, context=self.deps, stream_mode="updates", **options
         ):
             for _node, values in update.items():
                 if not isinstance(values, dict):

@@ -1,5 +1,5 @@
 """Wires the search graph: begin -> understand -> plan -> tools (Send) -> assess ->
-compose -> rank -> suggest -> finish."""
+compose -> rank -> suggest -> write -> finish."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from agent.nodes.plan import plan_node
 from agent.nodes.rank import rank_node
 from agent.nodes.tools import fan_out, run_tool_node
 from agent.nodes.understand import begin_node, understand_node
+from agent.nodes.write import write_node
 from agent.state import InputState, State, ToolTask
 
 
@@ -31,6 +32,7 @@ def build_graph(
     builder.add_node("compose", compose_node)
     builder.add_node("rank", rank_node)
     builder.add_node("suggest", suggest_node)
+    builder.add_node("write", write_node)
     builder.add_node("finish", finish_node)
     builder.add_edge(START, "begin")
     builder.add_edge("begin", "understand")
@@ -40,6 +42,7 @@ def build_graph(
     builder.add_edge("assess", "compose")
     builder.add_edge("compose", "rank")
     builder.add_edge("rank", "suggest")
-    builder.add_edge("suggest", "finish")
+    builder.add_edge("suggest", "write")
+    builder.add_edge("write", "finish")
     builder.add_edge("finish", END)
     return builder.compile(checkpointer=checkpointer)

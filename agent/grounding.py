@@ -10,6 +10,7 @@ added back. A plan with nothing left raises `PlannerError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from tools.facets import FacetVocabulary
 from tools.filters import Filters
 
 if TYPE_CHECKING:
-    from agent.llm_planner import DraftFilters, DraftPlan
+    from agent.llm_planner import DraftPlan
 
 MAX_SUBQUERIES = 4
 
@@ -49,6 +50,12 @@ _DECADE_WORDS = {
     "nineties": 1990, "noughties": 2000, "twenties": 2020,
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+_SPELLINGS = {"grey": "gray"}
+_FOOD = FOOD_WORDS | {
+    "bean", "cheese", "velvet", "cupcake", "cupcakes", "onion", "onions", "lentil", "lentils",
+    "curry", "grape", "grapes", "currant", "currants", "cabbage", "chili", "pesto", "bread",
+    "smoothies", "cocktail", "punch", "soda", "mousse", "crumble", "cobbler", "crisp", "iced",
+}  # fmt: skip
 
 
 class PlannerError(Exception):
@@ -66,6 +73,11 @@ def singular(word: str) -> str:
     return word
 
 
+def respell(text: str) -> str:
+    """One spelling per word where the catalog uses one ('grey' -> 'gray')."""
+    return " ".join(_SPELLINGS.get(w, w) for w in text.lower().split())
+
+
 @dataclass
 class Evidence:
     """What a request text states: amounts of money, lengths of time, years, words."""
@@ -79,7 +91,7 @@ class Evidence:
     @classmethod
     def read(cls, text: str) -> Evidence:
         lowered = text.lower()
-        ev = cls(text=lowered, words=_WORD.findall(lowered))
+        ev = cls(text=lowered, words=[respell(w) for w in _WORD.findall(lowered)])
         for pattern in (_MONEY_BEFORE, _MONEY_AFTER, _PRICE_WORD):
             for m in pattern.finditer(lowered):
                 if pattern is _PRICE_WORD and _NOT_MONEY_UNIT.match(lowered, m.end()):
@@ -118,13 +130,12 @@ class Evidence:
 
     def mentions(self, phrase: str, *, food_trap: bool = False) -> bool:
         """True when every word of `phrase` occurs (as a run, singular-insensitive)."""
-        target = [singular(w) for w in _WORD.findall(phrase.lower())]
+        target = [singular(respell(w)) for w in _WORD.findall(phrase.lower())]
         words = [singular(w) for w in self.words]
         n = len(target)
         for i in range(len(words) - n + 1):
             if n and words[i : i + n] == target:
-                nxt = self.words[i + n] if i + n < len(self.words) else ""
-                if food_trap and nxt in FOOD_WORDS:
+                if food_trap and _FOOD.intersection(self.words[i + n : i + n + 2]):
                     continue
                 return True
         return False
@@ -145,9 +156,12 @@ def _vocab_value(table: dict[str, int], value: str) -> str | None:
 
 
 def ground_filters(
-    draft: DraftFilters, vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
+    values: Mapping[str, Any], vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
 ) -> tuple[Filters, list[str]]:
-    """The draft's filters that the request and the catalog support, and what was dropped."""
+    """Filters from draft values (`DraftFilters` field names) that the text and catalog support.
+
+    Returns the kept filters that apply to `vertical` and a note per dropped value.
+    """
     kept: dict[str, Any] = {}
     dropped: list[str] = []
 
@@ -162,29 +176,28 @@ def ground_filters(
             kept[name] = value
 
     for name in ("price_min", "price_max"):
-        if (price := getattr(draft, name)) is not None:
+        if (price := values.get(name)) is not None:
             judge(name, float(price), price >= 0 and ev.has_price(float(price)))
-    for color in draft.colors:
+    for color in (respell(c) for c in values.get("colors") or ()):
         ok = vocab.has("colors", color) and ev.mentions(color, food_trap=True)
-        judge("colors", color.strip().lower(), ok, many=True)
-    for brand in draft.brands:
+        judge("colors", color, ok, many=True)
+    for brand in values.get("brands") or ():
         spelled = _vocab_value(vocab.brands, brand)
         ok = spelled is not None and ev.mentions(brand, food_trap=True)
         judge("brands", spelled or brand, ok, many=True)
-    if draft.category:
+    if category := values.get("category"):
         table = {"shopping": vocab.categories, "video": vocab.genres}.get(vertical, {})
-        spelled = _vocab_value(table, draft.category)
-        ok = spelled is not None and ev.mentions(draft.category)
-        judge("category", spelled or draft.category, ok)
-    for diet in draft.diet:
+        spelled = _vocab_value(table, category)
+        judge("category", spelled or category, spelled is not None and ev.mentions(category))
+    for diet in values.get("diet") or ():
         spelled = _vocab_value(vocab.diets, diet)
         judge("diet", spelled or diet, spelled is not None and ev.mentions(diet), many=True)
-    if (minutes := draft.duration_max_min) is not None:
+    if (minutes := values.get("duration_max_min")) is not None:
         judge("duration_max_s", minutes * 60, minutes in ev.minutes)
-    if (minutes := draft.total_time_max_min) is not None:
+    if (minutes := values.get("total_time_max_min")) is not None:
         judge("total_time_max_min", minutes, minutes in ev.minutes)
     for name in ("year_min", "year_max"):
-        if (year := getattr(draft, name)) is not None:
+        if (year := values.get(name)) is not None:
             judge(name, year, ev.has_year(year))
     try:
         filters = Filters.model_validate(kept)
@@ -192,24 +205,28 @@ def ground_filters(
         dropped.extend(f"{k}={v}" for k, v in kept.items())
         filters = Filters()
     applicable = filters_for(vertical, filters)
-    for name in set(filters.model_dump(exclude_defaults=True)) - set(
-        applicable.model_dump(exclude_defaults=True)
-    ):
+    for name in sorted(set(kept) - set(applicable.model_dump(exclude_defaults=True))):
         dropped.append(f"{name} (not a {vertical} filter)")
     return applicable, dropped
 
 
-@dataclass
-class _Draft:
-    text: str
-    vertical: Vertical
-    filters: Filters
-    segment: int | None
-    weight: float
-    priority: int
-    notes: list[str] = field(default_factory=list)
+def _supported(
+    name: str, value: Any, vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
+) -> bool:
+    """Whether one rule-found filter value is stated in `ev` (unknown kinds count as stated)."""
+    if name == "duration_max_s":
+        name, value = "duration_max_min", value // 60
+    if name not in _CHECKED:
+        return True
+    return not ground_filters({name: value}, vertical, vocab, ev)[1]
 
 
+_CHECKED = frozenset(
+    {"price_min", "price_max", "colors", "brands", "category", "diet", "duration_max_min",
+     "total_time_max_min", "year_min", "year_max"}
+)  # fmt: skip
+_CLAUSE = re.compile(r"\s*(?:,|;|&|\band\b|\bplus\b|\bor\b|\balso\b)\s*", re.I)
+_BETWEEN = re.compile(r"\b(between\s+\$?\s*\d[\d.,]*k?)\s+and\s+", re.I)
 _STRIP_MONEY = re.compile(
     r"\b(?:under|below|over|above|less than|more than|up to|at most|cheaper than)\s*"
     r"(?:\$|usd)?\s*\d+(?:[.,]\d+)?\s*(?:k\b)?\s*(?:dollars?|usd|bucks)?|\$\s*\d+(?:[.,]\d+)?",
@@ -220,6 +237,32 @@ _FILLER = frozenset(STOPWORDS | GENERIC_WORDS)
 
 def _tokens(text: str) -> set[str]:
     return {singular(w) for w in _WORD.findall(text.lower()) if w not in _FILLER}
+
+
+def local_texts(queries: list[str], text: str) -> list[str]:
+    """For each sub-query, the part of `text` that speaks about it.
+
+    The text is cut into clauses; a sub-query owns the clause sharing most of
+    its words and the clauses after it up to the next owned one (the first
+    owner also takes any clauses before it). No shared word: the whole text.
+    """
+    clauses = [c for c in _CLAUSE.split(_BETWEEN.sub(r"\1 to ", text)) if c.strip()]
+    owners: list[int | None] = []
+    for query in queries:
+        words = _tokens(query)
+        scores = [len(words & _tokens(c)) for c in clauses]
+        best = max(range(len(clauses)), key=scores.__getitem__) if clauses else 0
+        owners.append(best if clauses and scores[best] else None)
+    owned = sorted({o for o in owners if o is not None})
+    out: list[str] = []
+    for owner in owners:
+        if owner is None:
+            out.append(text)
+            continue
+        k = owned.index(owner)
+        end = owned[k + 1] if k + 1 < len(owned) else len(clauses)
+        out.append(", ".join(clauses[0 if k == 0 else owner : end]))
+    return out
 
 
 def _match_segment(query: str, vertical: Vertical, segments: list[Segment]) -> int | None:
@@ -253,29 +296,42 @@ def _clean_query(query: str, segment: Segment | None, fallback: str) -> str:
     return text or (segment.topic if segment and segment.topic else fallback)
 
 
+@dataclass
+class _Draft:
+    text: str
+    vertical: Vertical
+    filters: Filters
+    segment: int | None
+    weight: float
+    priority: int
+    evidence: Evidence
+    notes: list[str] = field(default_factory=list)
+
+
 def ground_plan(
     raw: DraftPlan,
     understood: Understanding,
     vocab: FacetVocabulary,
     text: str,
     *,
+    history: Sequence[str] = (),
     planner: str = "llm",
 ) -> Plan:
     """A `Plan` from a raw LLM plan: grounded filters, rule findings merged, 1-4 sub-queries.
 
-    `text` is the evidence: the request, plus earlier turns for a refinement.
-    Raises `PlannerError` when no sub-query survives.
+    A filter stays only if the part of `text` about its sub-query (or an
+    earlier turn in `history`) states it and the catalog has the value. Raises
+    `PlannerError` when no sub-query survives.
     """
-    ev = Evidence.read(text)
     segments = understood.segments
-    refined = understood.refinement.filters if understood.refinement else Filters()
+    steps = [s for s in raw.subqueries if s.tool in TOOL_VERTICAL]
+    earlier = "\n".join(history)
+    locals_ = local_texts([s.query for s in steps], text)
     drafts: list[_Draft] = []
-    claims = bad = 0
-    for step in raw.subqueries:
-        claims += 1 + len(step.filters.model_dump(exclude_defaults=True))
-        if step.tool not in TOOL_VERTICAL:
-            bad += 1
-            continue
+    claims = bad = len(raw.subqueries) - len(steps)
+    for step, local in zip(steps, locals_, strict=True):
+        values = step.filters.model_dump(exclude_defaults=True)
+        claims += 1 + len(values)
         vertical = TOOL_VERTICAL[step.tool]
         index = _match_segment(step.query, vertical, segments)
         segment = segments[index] if index is not None else None
@@ -284,13 +340,11 @@ def ground_plan(
             notes.append(f"routed to {segment.vertical}, not {vertical}, by the cues")
             vertical = segment.vertical
             bad += 1
-        filters, dropped = ground_filters(step.filters, vertical, vocab, ev)
+        ev = Evidence.read(f"{earlier}\n{local}")
+        filters, dropped = ground_filters(values, vertical, vocab, ev)
         bad += len(dropped)
         if dropped:
             notes.append("dropped unsupported " + ", ".join(dropped))
-        if segment:
-            filters = _merge(filters, filters_for(vertical, segment.filters))
-        filters = _merge(filters, filters_for(vertical, refined))
         confirmed = segment is not None and segment.vertical == vertical
         drafts.append(
             _Draft(
@@ -300,24 +354,21 @@ def ground_plan(
                 segment=index,
                 weight=1.0 if confirmed else (0.8 if segment else 0.7),
                 priority=0 if segment else 2,
+                evidence=ev,
                 notes=notes,
             )
         )
+    _merge_rule_findings(drafts, understood, vocab)
     covered = {(d.segment, d.vertical) for d in drafts}
+    refined = understood.refinement.filters if understood.refinement else Filters()
     for index, segment in enumerate(segments):
         if segment.vertical and (index, segment.vertical) not in covered:
-            rule = _merge(segment.filters, refined)
+            rule = filters_for(segment.vertical, _merge(segment.filters, refined))
+            topic = segment.topic or understood.text
             drafts.append(
-                _Draft(
-                    text=segment.topic or understood.text,
-                    vertical=segment.vertical,
-                    filters=filters_for(segment.vertical, rule),
-                    segment=index,
-                    weight=1.0,
-                    priority=1,
-                    notes=["added from the rule taggers"],
-                )
-            )
+                _Draft(topic, segment.vertical, rule, index, 1.0, 1, Evidence.read(topic),
+                       ["added from the rule taggers"])
+            )  # fmt: skip
     kept = _dedupe(drafts)
     if not kept:
         raise PlannerError("the LLM plan has no usable sub-query")
@@ -334,6 +385,31 @@ def ground_plan(
     ]
     confidence = max(0.0, 1.0 - bad / max(claims, 1))
     return Plan(subqueries=subqueries, planner=planner, confidence=round(confidence, 3))
+
+
+def _merge_rule_findings(
+    drafts: list[_Draft], understood: Understanding, vocab: FacetVocabulary
+) -> None:
+    """Rule-found filters win. A segment served by several sub-queries gives each field to
+    those whose part of the text states it (to all when none does)."""
+    refined = understood.refinement.filters if understood.refinement else Filters()
+    for index, segment in enumerate(understood.segments):
+        group = [d for d in drafts if d.segment == index]
+        for name, value in (
+            _merge(segment.filters, refined).model_dump(exclude_defaults=True).items()
+        ):
+            takers = [
+                d
+                for d in group
+                if len(group) == 1 or _supported(name, value, d.vertical, vocab, d.evidence)
+            ] or group
+            for d in takers:
+                d.filters = _merge(
+                    d.filters, filters_for(d.vertical, Filters.model_validate({name: value}))
+                )
+    if not understood.segments and not refined.is_empty():
+        for d in drafts:
+            d.filters = _merge(d.filters, filters_for(d.vertical, refined))
 
 
 def _dedupe(drafts: list[_Draft]) -> list[_Draft]:

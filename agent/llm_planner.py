@@ -154,8 +154,9 @@ class LLMPlanner:
             )
         except LLMError as exc:
             raise PlannerError(f"LLM planner failed: {exc}") from exc
-        evidence = "\n".join([*history[-3:], understood.text])
         try:
-            return ground_plan(draft, understood, vocab, evidence, planner=self.name)
+            return ground_plan(
+                draft, understood, vocab, understood.text, history=history[-3:], planner=self.name
+            )
         except ValidationError as exc:
             raise PlannerError(f"LLM plan could not be grounded: {exc}") from exc

@@ -69,7 +69,8 @@ class PersonalisationReport(BaseModel):
 class CatalogLike(Protocol):
     """The part of `CatalogIndex` item vectors are read from."""
 
-    embedder: Embedder
+    @property
+    def embedder(self) -> Embedder: ...
 
     @property
     def version(self) -> int: ...
@@ -84,10 +85,10 @@ StoredFetch = Callable[[Vertical, list[str]], Mapping[str, np.ndarray]]
 class ItemVectors:
     """Unit embeddings of catalog items by `vertical:id`, kept in an LRU.
 
-    Vectors come from `fetch` when given, else from the index's stored embeddings when
-    it offers `embeddings(vertical, ids)`, else the item's indexed text is embedded
-    again with the index's embedder (the same text and model, so the same vector, but
-    far slower). The cache empties whenever the index version changes.
+    Vectors come from `fetch` when given, else from the index's stored embeddings
+    (`CatalogIndex.embeddings(vertical, ids)`) when it has them, else the item's indexed
+    text is embedded again with the index's embedder (the same text and model, so the
+    same vector, but far slower). The cache empties whenever the index version changes.
     """
 
     def __init__(

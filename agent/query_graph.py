@@ -23,15 +23,19 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.personalise import affinity, calibrate
 from agent.profile import ItemKey, Profile, ProfileConfig, VectorLookup, item_key
-from tools.catalog import CatalogItem, Idea, Product, Video
+from tools.catalog import VERTICALS, CatalogItem, Idea, Product, Video
 from tools.embeddings import Embedder
 from tools.impressions import LoggedPage
+
+if TYPE_CHECKING:
+    from tools.index import CatalogIndex
 
 STOPWORDS = frozenset(
     "a an and are at for from how i in is it me my of on or show some the to what with "
@@ -188,8 +192,9 @@ class QueryGraph:
             users[text].add(entry.user_id or "")
             clicked[text].update(entry.clicked)
         logged = [q for q, who in users.items() if len(who - {""}) >= config.min_users]
-        texts = sorted(phrases) + sorted(q for q in logged if q not in phrases)
-        support = [sorted(set(phrases.get(t, [])) | clicked.get(t, set())) for t in texts]
+        known = {p.lower() for p in phrases}
+        texts = sorted(phrases) + sorted(q for q in logged if q not in known)
+        support = [sorted(set(phrases.get(t, [])) | clicked.get(t.lower(), set())) for t in texts]
         text_vectors = embedder.embed_documents(texts) if texts else np.zeros((0, embedder.dim))
         centroids = text_vectors.copy()
         if vectors is not None and texts:
@@ -200,16 +205,35 @@ class QueryGraph:
                 if got:
                     mean = np.mean(got, axis=0)
                     centroids[n] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        transitions = _transitions(log, set(texts), config)
+        transitions = _transitions(log, {t.lower() for t in texts}, config)
         return cls(texts, support, item_terms, transitions, text_vectors, centroids, embedder,
                    config)  # fmt: skip
 
-    def recommend(self, query: str, profile: Profile | None = None, k: int = 6) -> list[str]:
+    @classmethod
+    def from_index(
+        cls,
+        index: CatalogIndex,
+        log: Sequence[QueryLogEntry],
+        *,
+        vectors: VectorLookup | None = None,
+        config: QueryGraphConfig | None = None,
+    ) -> QueryGraph:
+        """Build over every item of `index`; rebuild when `index.version` changes."""
+        items = [
+            hit.item
+            for vertical in VERTICALS
+            for hit in index.search(vertical, "", None, k=max(1, index.count(vertical)))
+        ]
+        return cls.build(items, log, embedder=index.embedder, vectors=vectors, config=config)
+
+    def recommend(
+        self, query: str, profile: Profile | None = None, k: int = 6, *, now: datetime | None = None
+    ) -> list[str]:
         """Up to `k` queries to try next, personalised when a profile is given."""
-        return [r.text for r in self.explain(query, profile, k)]
+        return [r.text for r in self.explain(query, profile, k, now=now)]
 
     def explain(
-        self, query: str, profile: Profile | None = None, k: int = 6
+        self, query: str, profile: Profile | None = None, k: int = 6, *, now: datetime | None = None
     ) -> list[Recommendation]:
         """`recommend` with the score parts of each recommendation."""
         if not self.texts or k <= 0 or not query.strip():
@@ -223,12 +247,12 @@ class QueryGraph:
         q_norm = " ".join(query.lower().split())
         eligible = [
             n for n in range(len(self.texts))
-            if relevance[n] >= cfg.min_relevance and self.texts[n] != q_norm
+            if relevance[n] >= cfg.min_relevance and self.texts[n].lower() != q_norm
             and not self._terms[n] <= q_terms
         ]  # fmt: skip
         score, personal = relevance.copy(), None
         if profile is not None and not profile.empty and eligible:
-            lam = cfg.personal * profile.strength(cfg.profile)
+            lam = cfg.personal * profile.strength(cfg.profile, now)
             raw = np.maximum(affinity(profile, self.centroids), cfg.unrelated)
             low, high = float(raw[eligible].min()), float(raw[eligible].max())
             personal = np.clip((raw - low) / max(high - low, cfg.min_spread), 0.0, 1.0)

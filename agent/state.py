@@ -64,6 +64,7 @@ class State(InputState):
     llm_calls: Annotated[list[LLMUsage], add_or_reset] = Field(default_factory=list)
     planner_note: str = Field(default="", description="Which planner ran and why.")
     page: Page | None = None
+    started_at: float = Field(default=0.0, description="Wall-clock start of this turn.")
     history: list[Turn] = Field(default_factory=list, description="Earlier turns of the thread.")
 
 

@@ -8,8 +8,15 @@ a filter; so every suggestion returns results when clicked.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from agent.models import Module, ResultItem
+from agent.rule_planner import EmptyPlan, rule_plan
+from agent.understand import understand
+from tools.facets import FacetVocabulary
+
+if TYPE_CHECKING:
+    from tools.index import CatalogIndex
 
 MAX_SUGGESTIONS = 8
 
@@ -58,3 +65,15 @@ def related_searches(modules: list[Module], query: str) -> list[str]:
                 if text.lower() != query.lower() and text not in out:
                     out.append(text)
     return out[:MAX_SUGGESTIONS]
+
+
+def returns_results(index: CatalogIndex, vocab: FacetVocabulary, text: str) -> bool:
+    """True when `text`, planned by the rules, finds at least one lexical match."""
+    try:
+        plan = rule_plan(understand(text, vocab))
+    except EmptyPlan:
+        return False
+    return any(
+        index.search(sq.vertical, sq.text, sq.filters, k=1, mode="lexical" if sq.text else "hybrid")
+        for sq in plan.subqueries
+    )

@@ -19,6 +19,10 @@ from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.embeddings import MiniLMEmbedder
 from tools.filters import Filters
 from tools.index import CHROMA_DIR, DB_NAME, CatalogIndex, IndexUnavailable
+from tools.lexical import LexicalSearcher, match_expression, query_terms
+from tools.pushdown import SqlPredicate
+from tools.rows import build_row
+from tools.store import ItemStore
 
 MODES = ("hybrid", "lexical", "dense")
 
@@ -248,6 +252,15 @@ def test_fts_syntax_in_user_text_is_harmless(filled: CatalogIndex, text: str) ->
     assert filled.count() == len(catalog())
 
 
+def test_stored_embeddings_match_the_embedder(filled: CatalogIndex) -> None:
+    stored = filled.embeddings("ideas", ["i-pasta", "missing", "i-pasta"])
+    assert list(stored) == ["i-pasta"]
+    (pasta,) = filled.get("ideas", ["i-pasta"])
+    fresh = filled.embedder.embed_documents([build_row(pasta).embed_text])[0]
+    assert stored["i-pasta"].shape == (384,)
+    assert float(stored["i-pasta"] @ fresh) > 0.999
+
+
 def test_empty_text_browses_by_rating_then_title(filled: CatalogIndex) -> None:
     index = filled
     hits = index.search("shopping", "", k=10)
@@ -418,3 +431,36 @@ def test_bad_arguments_are_clear_errors(filled: CatalogIndex) -> None:
     with pytest.raises(ValueError, match="unknown search mode"):
         index.search("ideas", "x", mode="sparse")  # type: ignore[arg-type]
     assert index.search("ideas", "x", k=0) == []
+
+
+def test_query_terms_and_match_expression() -> None:
+    assert query_terms("Ideas for a bedroom!") == ["ideas", "bedroom"]
+    assert query_terms("the of") == ["the", "of"]
+    assert query_terms("red red RED") == ["red"]
+    assert query_terms("?!* ()") == []
+    assert match_expression(["red", "near"]) == '"red" OR "near"'
+    assert match_expression(['a"b']) == '"a""b"'
+    assert match_expression([]) is None
+
+
+def test_very_common_terms_are_left_out_of_large_queries(tmp_path: Path) -> None:
+    store = ItemStore(tmp_path / "lex.sqlite", create=True)
+    try:
+        rows = [
+            build_row(Idea(id=f"i{n}", title=f"Common dish {n}", description="common"))
+            for n in range(8)
+        ]
+        rows.append(build_row(Idea(id="i-rare", title="Common saffron rice")))
+        store.write(rows)
+        lexical = LexicalSearcher(store, common_fraction=0.5, min_rows=1)
+        everything = SqlPredicate()
+        assert [i for i, _ in lexical.search("ideas", "common saffron", everything, 50)] == [
+            "i-rare"
+        ]
+        assert len(lexical.search("ideas", "common", everything, 50)) == 9
+        assert len(lexical.search("ideas", "common unknownword", everything, 50)) == 9
+        assert lexical.search("ideas", "unknownword", everything, 50) == []
+        small = LexicalSearcher(store, common_fraction=0.5, min_rows=100)
+        assert len(small.search("ideas", "common saffron", everything, 50)) == 9
+    finally:
+        store.close()

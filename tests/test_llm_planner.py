@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent.grounding import Evidence, PlannerError, ground_plan
+from agent.grounding import Evidence, PlannerError, ground_plan, local_texts
 from agent.llm import Budget, LLMClient
 from agent.llm_planner import DraftPlan, LLMPlanner
 from agent.settings import Settings
@@ -284,3 +284,29 @@ def test_prompts_render_strictly() -> None:
         load_prompt("missing_prompt")
     for name in ("titles", "suggest", "rewrite"):
         assert placeholders(name), name
+
+
+async def test_a_price_stays_with_the_intent_it_was_said_for() -> None:
+    plan, _ = await plan_with(
+        "a laptop, headphones under $200 and sci-fi movies",
+        reply(
+            step("search_products", "laptop", price_max=200),
+            step("search_products", "headphones", price_max=200),
+            step("search_videos", "sci-fi movies", price_max=200),
+        ),
+    )
+    assert [(sq.tool, sq.filters.price_max) for sq in plan.subqueries] == [
+        ("search_products", None),
+        ("search_products", 200.0),
+        ("search_videos", None),
+    ]
+
+
+def test_local_texts_give_each_intent_its_clauses() -> None:
+    text = "cheap, red office chair, a bookcase between $50 and $90 and comedy films"
+    assert local_texts(["office chair", "bookcase", "comedy"], text) == [
+        "cheap, red office chair",
+        "a bookcase between $50 to $90",
+        "comedy films",
+    ]
+    assert local_texts(["something else"], text) == [text]

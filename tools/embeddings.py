@@ -114,7 +114,16 @@ class MiniLMEmbedder:
     dim = 384
     max_tokens = 256
 
-    def __init__(self, *, threads: int = 2, cache_size: int = 4096, batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 2,
+        cache_size: int = 4096,
+        batch_size: int = 16,
+        allow_spinning: bool = False,
+    ) -> None:
+        """`threads` are ONNX intra-op threads. Their busy-waiting is off by default: on
+        a small machine shared with an LLM server it costs more than it saves."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -129,6 +138,9 @@ class MiniLMEmbedder:
             options = ort.SessionOptions()
             options.intra_op_num_threads = max(1, threads)
             options.inter_op_num_threads = 1
+            options.add_session_config_entry(
+                "session.intra_op.allow_spinning", "1" if allow_spinning else "0"
+            )
             self._session = ort.InferenceSession(
                 str(model), sess_options=options, providers=["CPUExecutionProvider"]
             )

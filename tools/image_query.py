@@ -54,10 +54,14 @@ class ImageSignals(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def salient_labels(
-        self, *, min_score: float = 0.05, mass: float = 0.8, limit: int = 3
+        self, *, min_top: float = 0.25, min_score: float = 0.05, mass: float = 0.8, limit: int = 3
     ) -> list[str]:
-        """Labels worth searching for: most likely first, each at least `min_score`, until
-        their probabilities add up to `mass` or `limit` are taken."""
+        """Labels worth searching for; none when the top label is below `min_top` (the
+        photo shows nothing ImageNet names well). Otherwise most likely first, each at
+        least `min_score`, until their probabilities add up to `mass` or `limit` are taken.
+        """
+        if not self.labels or self.labels[0].score < min_top:
+            return []
         chosen: list[str] = []
         total = 0.0
         for label in self.labels:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from agent.models import Hit
@@ -215,6 +216,11 @@ class CatalogIndex:
         stored = self._store.json_by_id(vertical, ids)
         model = ITEM_TYPES[vertical]
         return [model.model_validate_json(stored[i]) for i in dict.fromkeys(ids) if i in stored]
+
+    def embeddings(self, vertical: Vertical, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored unit vectors of items by id (no re-embedding); unknown ids are left out."""
+        _check_vertical(vertical)
+        return self._vectors.vectors(vertical, list(dict.fromkeys(ids)))
 
     def count(self, vertical: Vertical | None = None) -> int:
         if vertical is not None:

@@ -101,8 +101,11 @@ class LexicalSearcher:
         with self._lock:
             if self._version == version and len(self._doc_freq) < 100_000:
                 self._doc_freq.update({t: known[t] for t in terms})
-        useful = [t for t in terms if known[t] < cap]
-        return useful or [min(terms, key=lambda t: known[t])]
+        present = [t for t in terms if known[t] > 0]
+        if not present:
+            return []
+        useful = [t for t in present if known[t] < cap]
+        return useful or [min(present, key=lambda t: known[t])]
 
     def _count(self, term: str, cap: int) -> int:
         sql = "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)"

@@ -17,55 +17,9 @@ from typing import Any
 
 from tools.facets import FacetVocabulary
 from tools.rows import ItemRow
+from tools.schema import COLUMNS, INIT_META, SCHEMA, SCHEMA_VERSION
 
-SCHEMA_VERSION = "1"
 REBUILD_HINT = "run `tessera index --starter` to build it"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS items (
-    rid INTEGER PRIMARY KEY,
-    vertical TEXT NOT NULL,
-    id TEXT NOT NULL,
-    json TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    title TEXT NOT NULL,
-    rating REAL,
-    price REAL,
-    availability TEXT,
-    brand_lc TEXT,
-    duration_s INTEGER,
-    year INTEGER,
-    total_time_min INTEGER,
-    UNIQUE (vertical, id)
-);
-CREATE INDEX IF NOT EXISTS items_price ON items (vertical, price);
-CREATE INDEX IF NOT EXISTS items_duration ON items (vertical, duration_s);
-CREATE INDEX IF NOT EXISTS items_year ON items (vertical, year);
-CREATE INDEX IF NOT EXISTS items_time ON items (vertical, total_time_min);
-CREATE INDEX IF NOT EXISTS items_brand ON items (vertical, brand_lc);
-CREATE TABLE IF NOT EXISTS item_facets (
-    rid INTEGER NOT NULL,
-    vertical TEXT NOT NULL,
-    facet TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (rid, facet, value)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS item_facets_value ON item_facets (facet, value, rid);
-CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
-    title, description, tags, extra, tokenize = 'porter unicode61'
-);
-"""
-INIT_META = f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('version', '0')"
-COLUMNS = (
-    "title",
-    "rating",
-    "price",
-    "availability",
-    "brand_lc",
-    "duration_s",
-    "year",
-    "total_time_min",
-)
 
 
 class IndexUnavailable(Exception):
@@ -133,7 +87,16 @@ class ItemStore:
             conn.execute("COMMIT")
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._conn().execute(sql, params).fetchall()
+        """Rows of one query; a damaged file surfaces as IndexUnavailable."""
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnavailable(
+                f"The index database {self.path} is damaged ({exc}); remove the directory "
+                f"{self.path.parent} and {REBUILD_HINT}."
+            ) from exc
 
     def meta(self, key: str) -> str | None:
         rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))

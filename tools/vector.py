@@ -89,6 +89,16 @@ class VectorStore:
             found.update(col.get(ids=list(ids[start : start + self.max_batch]), include=[])["ids"])
         return found
 
+    def vectors(self, vertical: Vertical, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by id; unknown ids are left out."""
+        col = self.collection(vertical)
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), self.max_batch):
+            got = col.get(ids=list(ids[start : start + self.max_batch]), include=["embeddings"])
+            matrix = np.asarray(got["embeddings"], dtype=np.float32)
+            out.update({str(i): matrix[n] for n, i in enumerate(got["ids"])})
+        return out
+
     def ids(self, vertical: Vertical) -> set[str]:
         return set(self.collection(vertical).get(include=[])["ids"])
 

@@ -17,11 +17,10 @@ import hashlib
 import io
 import json
 import sys
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeAlias
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -117,7 +116,8 @@ def load_image(
     else:
         size = len(source)
     if size > max_bytes:
-        raise ImageRejected(f"{what} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit")
+        shown = f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size:,} bytes"
+        raise ImageRejected(f"{what} is {shown}, over the {max_bytes / 1e6:g} MB limit")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
@@ -138,7 +138,9 @@ def load_image(
         raise ImageRejected(f"{what} is too large to decode ({exc})") from exc
     except UnidentifiedImageError as exc:
         raise ImageRejected(f"{what} is not an image format Pillow can read") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except PermissionError as exc:
+        raise ImageRejected(f"{what} cannot be read ({exc.strerror})") from exc
+    except Exception as exc:
         raise ImageRejected(f"{what} could not be decoded (truncated or corrupt: {exc})") from exc
 
 
@@ -208,14 +210,15 @@ def load_vision(settings: Settings | None = None, *, threads: int = 2) -> Vision
 class VisionModel:
     """EfficientNet-Lite0 labels (ImageNet-1k) and 1280-d embeddings from one ONNX session.
 
-    `fit` is how an image becomes the model's 224x224 square: `squash` resizes the whole
-    image (nothing at the edges is lost), `crop` resizes the short side to 256 and takes
-    the centre, as in ImageNet evaluation. Thread-safe: ONNX Runtime sessions are.
+    `fit` is how an image becomes the model's 224x224 square: `crop` (the default, as in
+    ImageNet evaluation) resizes the short side to 256 and takes the centre; `squash`
+    resizes the whole image, losing nothing at the edges but distorting its shape
+    (`evals/suites/images.py` compares the two). Thread-safe: ONNX Runtime sessions are.
     """
 
     dim = 1280
 
-    def __init__(self, model_dir: Path, *, threads: int = 2, fit: Fit = "squash") -> None:
+    def __init__(self, model_dir: Path, *, threads: int = 2, fit: Fit = "crop") -> None:
         import onnxruntime as ort
 
         self.model_dir = Path(model_dir)
@@ -249,9 +252,8 @@ class VisionModel:
         self.class_names: list[str] = [str(n) for n in names]
         self.fit: Fit = fit
         self.name = f"{manifest['model']}-{fit}"
-        self._lock = threading.Lock()
 
-    def _read_manifest(self) -> dict[str, dict[str, str]]:
+    def _read_manifest(self) -> dict[str, Any]:
         path = self.model_dir / "manifest.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -292,8 +294,7 @@ class VisionModel:
         """The model input for one image: float32 (3, 224, 224), RGB, (x - 127) / 128."""
         from PIL import Image as PILImage
 
-        img = load_image(image) if not isinstance(image, PILImage.Image) else image
-        img = img if img.mode == "RGB" else _to_rgb(img)
+        img = load_image(image)
         side = self.size
         if self.fit == "crop":
             scale = side / 0.875 / min(img.size)

@@ -13,24 +13,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agent.budget import request_budget
+from agent.budget import usage as budget_usage
 from agent.deps import Deps
-from agent.llm import Budget
 from agent.models import LLMUsage, TraceStep
 from agent.rule_planner import EmptyPlan, rule_plan
 from agent.state import State
-
-
-def _usage(budget: Budget) -> list[LLMUsage]:
-    return [
-        LLMUsage(
-            name=r.name,
-            latency_ms=round(r.latency_ms, 1),
-            prompt_tokens=r.prompt_tokens,
-            completion_tokens=r.completion_tokens,
-            outcome=r.outcome,
-        )
-        for r in budget.records
-    ]
 
 
 async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -55,7 +43,7 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         if cached is not None:
             plan, note = cached, f"{cached.planner} (plan cache)"
         else:
-            budget = Budget.from_settings(deps.settings)
+            budget = request_budget(deps.settings, state)
             try:
                 plan = await deps.planner.plan(
                     understood, deps.index.facets(), history=history, budget=budget
@@ -65,7 +53,7 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
                     deps.caches.plans.put(key, plan)
             except Exception as exc:  # noqa: BLE001 - any planner failure falls back
                 note = f"rule (LLM planner failed: {str(exc)[:160]})"
-            usage = _usage(budget)
+            usage = budget_usage(budget)
     routes = ", ".join(f"{sq.id}->{sq.tool}" for sq in plan.subqueries)
     elapsed = (time.perf_counter() - started) * 1000
     return {

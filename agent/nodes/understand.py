@@ -56,4 +56,5 @@ async def begin_node(state: State) -> dict[str, Any]:
         "llm_calls": None,
         "page": None,
         "planner_note": "",
+        "started_at": time.time(),
     }

@@ -14,6 +14,12 @@ with none are dropped). Each configuration ranks the pool and is scored on its t
 - `ndcg@10`: binary gains;
 - `hit@10`: at least one held-out item in the top 10.
 
+Personalisation must not override what a query asks for, so every configuration also
+ranks specific queries ("chocolate", "war films") for 40 of the users, and the share
+of its top 10 on the query's topic (a catalog field test) is reported as
+`on_topic@10` in the report's parameters and printed. The pool (30) matches the
+over-fetch of three times the page size that personalisation is wired with.
+
 Run: `python -m evals.suites.personalisation` over the index under TESSERA_HOME.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -29,10 +36,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
 from agent.models import Module, ResultItem
-from agent.personalise import ItemVectors, StoredFetch, personalise
+from agent.personalise import ItemVectors, personalise
 from agent.profile import Profile, ProfileConfig, build_profile, item_key
 from evals.metrics import ndcg
 from evals.report import CaseResult, Report
@@ -45,7 +52,7 @@ if TYPE_CHECKING:
     from tools.index import CatalogIndex
 
 METRICS = ["recall@10", "ndcg@10", "hit@10"]
-CUTOFF, POOL, USERS = 10, 100, 60
+CUTOFF, POOL, USERS, PROBE_USERS = 10, 30, 120, 40
 REFERENCE = datetime(2025, 1, 1, tzinfo=UTC)
 KIDS = {"Family", "Animation"}
 SWEET = {"dessert", "cake", "cookie", "confection", "muffin", "biscuit", "pie"}
@@ -66,6 +73,28 @@ QUERIES: dict[Vertical, tuple[str, ...]] = {
     "shopping": (),
 }
 KINDS: tuple[EventKind, ...] = ("view", "click", "save")
+
+
+def _mentions(word: str) -> Callable[[ResultItem], bool]:
+    return lambda i: bool(re.search(rf"\b{word}", f"{i.title} {i.description}".lower()))
+
+
+def _genre(genre: str) -> Callable[[ResultItem], bool]:
+    return lambda i: genre in i.genre
+
+
+PROBES: dict[tuple[Vertical, str], Callable[[ResultItem], bool]] = {
+    ("ideas", "chocolate"): _mentions("chocolate"),
+    ("ideas", "chicken"): _mentions("chicken"),
+    ("ideas", "soup"): _mentions("soup"),
+    ("ideas", "bread"): _mentions("bread"),
+    ("ideas", "salad"): _mentions("salad"),
+    ("video", "horror films"): _genre("Horror"),
+    ("video", "comedy movies"): _genre("Comedy"),
+    ("video", "war films"): _genre("War"),
+    ("video", "animated films"): _genre("Animation"),
+}
+"""Specific queries and what puts an item on their topic."""
 
 
 class SimUser(BaseModel):
@@ -149,7 +178,7 @@ def ranker(weight: float) -> Factory:
     return factory
 
 
-CONFIGS = {"baseline": ranker(0.0), "personalised": ranker(0.35), "strong": ranker(0.6)}
+CONFIGS = {"baseline": ranker(0.0), "personalised": ranker(0.3), "strong": ranker(0.6)}
 
 
 def score(observations: Sequence[Observation[PersonalisationCase, list[str]]]) -> list[CaseResult]:
@@ -168,41 +197,18 @@ def score(observations: Sequence[Observation[PersonalisationCase, list[str]]]) -
     return results
 
 
-def stored_fetch(index: CatalogIndex) -> StoredFetch | None:
-    """Stored vectors straight from the index's Chroma collections (no re-embedding)."""
-    if callable(getattr(index, "embeddings", None)):
-        return None
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    from tools.index import CHROMA_DIR
-    from tools.vector import COLLECTION_PREFIX
-
-    client = chromadb.PersistentClient(
-        path=str(index.path / CHROMA_DIR), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-
-    def fetch(vertical: Vertical, ids: list[str]) -> dict[str, np.ndarray]:
-        got = client.get_collection(COLLECTION_PREFIX + vertical).get(
-            ids=ids, include=["embeddings"]
-        )
-        return dict(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
-
-    return fetch
-
-
 def prepare(index: CatalogIndex, seed: int) -> tuple[list[PersonalisationCase], Shared]:
     """Users, pools, vectors and profiles over the indexed catalog."""
     items: list[CatalogItem] = [
         h.item for v in VERTICALS for h in index.search(v, "", None, k=max(1, index.count(v)))
     ]
     users = simulate_users(items, USERS, seed)
-    lookup = ItemVectors(index, fetch=stored_fetch(index))
+    lookup = ItemVectors(index)
     pools: dict[tuple[str, str], list[ResultItem]] = {}
-    for vertical, queries in QUERIES.items():
-        for query in queries:
-            hits = index.search(vertical, query, None, k=POOL, candidates=POOL)
-            pools[(vertical, query)] = [ResultItem.from_hit(h) for h in hits]
+    wanted = [(v, q) for v, qs in QUERIES.items() for q in qs] + list(PROBES)
+    for vertical, query in wanted:
+        hits = index.search(vertical, query, None, k=POOL)
+        pools[(vertical, query)] = [ResultItem.from_hit(h) for h in hits]
     keys = {item_key(i.vertical, i.id) for pool in pools.values() for i in pool}
     keys |= {item_key(e.vertical, e.item_id) for u in users for e in u.train}
     vectors = lookup(sorted(keys))
@@ -227,6 +233,21 @@ def prepare(index: CatalogIndex, seed: int) -> tuple[list[PersonalisationCase], 
     return cases, Shared(pools=pools, vectors=vectors, profiles=profiles, seen=seen)
 
 
+async def on_topic(factory: Factory, ctx: EvalContext, shared: Shared) -> float:
+    """Mean share of the top 10 on the probe query's topic, over the probe users."""
+    shares: list[float] = []
+    async with factory(ctx, shared) as system:
+        for user in sorted(shared.profiles)[:PROBE_USERS]:
+            for (vertical, query), test in PROBES.items():
+                case = PersonalisationCase(
+                    id=f"{user}-{query}", user=user, vertical=vertical, query=query, relevant=[]
+                )
+                top = await system.call(case)
+                items = {i.id: i for i in shared.pools[(vertical, query)]}
+                shares.append(sum(test(items[i]) for i in top) / max(1, len(top)))
+    return float(np.mean(shares)) if shares else 0.0
+
+
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Simulate users over the index, then score each configuration's top 10."""
     from agent.bootstrap import open_index
@@ -246,10 +267,13 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
         progress=ctx.progress,
         timeout_s=ctx.timeout_s,
     )
+    topical: dict[str, JsonValue] = {
+        name: round(await on_topic(factory, ctx, shared), 4) for name, factory in chosen.items()
+    }
     return build_report(
         ctx, suite="personalisation", dataset="simulated-users", metrics=METRICS,
         primary="recall@10", configs=results,
-        params={"users": USERS, "pool": POOL, "cases": len(cases)},
+        params={"users": USERS, "pool": POOL, "cases": len(cases), "on_topic@10": topical},
     )  # fmt: skip
 
 
@@ -273,6 +297,7 @@ def main() -> None:
     console = Console()
     report = asyncio.run(run(EvalContext(settings=Settings(), console=console), []))
     render_report(report, console)
+    console.print(f"on_topic@10 of specific queries: {report.params['on_topic@10']}")
     base = [c.metrics.get("recall@10", 0.0) for c in report.config("baseline").cases]
     for name in report.config_names():
         if name != "baseline":
