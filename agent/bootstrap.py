@@ -21,10 +21,17 @@ def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
     return CatalogIndex(path, embedder, create=create)
 
 
-async def build_deps(settings: Settings, *, use_llm: bool | None = None) -> Deps:
-    """Dependencies for one process. `use_llm=None` follows `settings.planner`."""
+async def build_deps(
+    settings: Settings, *, use_llm: bool | None = None, vision: bool = False
+) -> Deps:
+    """Dependencies for one process. `use_llm=None` follows `settings.planner`;
+    `vision=True` loads the image model (image queries) when it is installed."""
     index = open_index(settings)
     deps = Deps(settings=settings, index=index, caches=Caches())
+    if vision:
+        from agent.vision_setup import open_vision
+
+        deps.vision, deps.vision_note = open_vision(settings)
     want_llm = settings.planner in ("llm", "hybrid", "auto") if use_llm is None else use_llm
     if want_llm:
         from agent.llm_setup import attach_llm_planner

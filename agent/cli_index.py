@@ -87,6 +87,7 @@ def run_index(args: argparse.Namespace) -> int:
                 if keep:
                     pruned += index.prune(vertical, keep)
         counts = {v: index.count(v) for v in VERTICALS}
+        images = _index_images(settings, items, args.source, console)
     finally:
         index.close()
     console.print(
@@ -94,5 +95,28 @@ def run_index(args: argparse.Namespace) -> int:
         f"pruned {pruned}; index now holds "
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + f" at {settings.index_dir}"
+        + images
     )
     return 0
+
+
+def _index_images(
+    settings: Settings, items: list[CatalogItem], source: Path | None, console: Console
+) -> str:
+    """Embed local item pictures for look-alike search; '' when there are none."""
+    local = [i for i in items if i.image_url and not i.image_url.startswith(("http:", "https:"))]
+    if not local:
+        return ""
+    from agent.vision_setup import open_vision
+
+    vision, note = open_vision(settings)
+    if vision is None:
+        return f"; {len(local)} pictures not indexed ({note})"
+    try:
+        base = source.parent if source is not None else None
+        report = vision.images.add(local, base_dir=base)
+    finally:
+        vision.close()
+    for vertical, item_id, reason in report.skipped[:5]:
+        console.print(f"[yellow]picture skipped[/] {vertical}/{item_id}: {reason}")
+    return f"; pictures: {report.indexed} indexed, {len(report.skipped)} skipped"

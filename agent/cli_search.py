@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -19,7 +20,10 @@ from tools.filters import Filters
 
 def add_search_parser(sub: Any) -> None:
     parser = sub.add_parser("search", help="search and print one page")
-    parser.add_argument("query", help="what to look for, e.g. 'pasta recipes and a desk lamp'")
+    parser.add_argument(
+        "query", nargs="?", default="", help="what to look for, e.g. 'pasta recipes and a lamp'"
+    )
+    parser.add_argument("--image", type=Path, default=None, help="search with a picture")
     parser.add_argument("--json", action="store_true", help="print the page as JSON")
     parser.add_argument("--k", type=int, default=8, help="items per module (1-50)")
     parser.add_argument(
@@ -53,8 +57,11 @@ def parse_filters(raw: str | None) -> Filters:
 def run_search(args: argparse.Namespace) -> int:
     console = Console()
     err = Console(stderr=True)
-    if not args.query.strip():
+    if not args.query.strip() and args.image is None:
         err.print("[red]error:[/] the query is empty: type a few words, e.g. 'pasta recipes'")
+        return 2
+    if args.image is not None and not args.image.is_file():
+        err.print(f"[red]error:[/] no image at {args.image}")
         return 2
     if not 1 <= args.k <= 50:
         err.print("[red]error:[/] --k must be between 1 and 50")
@@ -66,7 +73,8 @@ def run_search(args: argparse.Namespace) -> int:
         return 2
     overrides = {"planner": args.planner} if args.planner else {}
     settings = Settings(**overrides)
-    request = SearchRequest(text=args.query[:10_000], filters=filters, k=args.k)
+    image = str(args.image.resolve()) if args.image is not None else None
+    request = SearchRequest(text=args.query[:10_000], filters=filters, k=args.k, image=image)
     page = asyncio.run(_search(settings, request))
     if args.json:
         print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
@@ -76,8 +84,10 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 async def _search(settings: Settings, request: SearchRequest) -> Any:
-    deps = await build_deps(settings)
+    deps = await build_deps(settings, vision=request.image is not None)
     try:
         return await Engine(deps).search(request)
     finally:
+        if deps.vision is not None:
+            deps.vision.close()
         deps.index.close()

@@ -13,6 +13,8 @@ from tools.registry import ToolContext
 
 if TYPE_CHECKING:
     from agent.cache import Caches
+    from agent.personal_setup import Personal
+    from agent.vision_setup import Vision
     from agent.llm import Budget, LLMClient
     from tools.index import CatalogIndex
 
@@ -42,6 +44,9 @@ class Deps:
     planner_note: str = field(default="rule planner: no LLM configured")
     caches: Caches | None = None
     llm: LLMClient | None = None
+    personal: Personal | None = None
+    vision: Vision | None = None
+    vision_note: str = "image search not loaded"
 
     @property
     def tools(self) -> ToolContext:

@@ -11,6 +11,7 @@ from agent.deps import Deps
 from agent.nodes.assess import assess_node
 from agent.nodes.compose import compose_node
 from agent.nodes.finish import finish_node, suggest_node
+from agent.nodes.image import ImageTask, similar_node
 from agent.nodes.plan import plan_node
 from agent.nodes.rank import rank_node
 from agent.nodes.tools import fan_out, run_tool_node
@@ -28,6 +29,7 @@ def build_graph(
     builder.add_node("understand", understand_node)
     builder.add_node("plan", plan_node)
     builder.add_node("run_tool", run_tool_node, input_schema=ToolTask)  # type: ignore[arg-type]
+    builder.add_node("similar_images", similar_node, input_schema=ImageTask)  # type: ignore[arg-type]
     builder.add_node("assess", assess_node)
     builder.add_node("compose", compose_node)
     builder.add_node("rank", rank_node)
@@ -37,8 +39,9 @@ def build_graph(
     builder.add_edge(START, "begin")
     builder.add_edge("begin", "understand")
     builder.add_edge("understand", "plan")
-    builder.add_conditional_edges("plan", fan_out, ["run_tool", "compose"])
+    builder.add_conditional_edges("plan", fan_out, ["run_tool", "similar_images", "compose"])
     builder.add_edge("run_tool", "assess")
+    builder.add_edge("similar_images", "assess")
     builder.add_edge("assess", "compose")
     builder.add_edge("compose", "rank")
     builder.add_edge("rank", "suggest")

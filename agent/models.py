@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,11 @@ class SearchRequest(BaseModel):
     filters: Filters = Field(default_factory=Filters, description="Explicit filters.")
     thread_id: str | None = Field(default=None, max_length=200)
     user_id: str | None = Field(default=None, max_length=200)
+    image: str | None = Field(
+        default=None,
+        max_length=15_000_000,
+        description="An image: a local path, a file:// URL or a data:image/... base64 URL.",
+    )
     k: int = Field(default=8, ge=1, le=50, description="Items per module.")
 
 
@@ -185,13 +191,23 @@ class Trace(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     errors: list[str] = Field(default_factory=list)
     cache: dict[str, int] = Field(default_factory=dict)
+    personalisation: dict[str, Any] = Field(
+        default_factory=dict, description="Whether and how much a profile moved each module."
+    )
+    image: dict[str, Any] = Field(
+        default_factory=dict, description="What was read from an image query."
+    )
 
 
 class Page(BaseModel):
     """One page of results: ranked modules, related searches and the trace."""
 
     query: str
+    page_id: str = Field(
+        default_factory=lambda: uuid.uuid4().hex, description="Echo it back with events."
+    )
     thread_id: str | None = None
+    user_id: str | None = None
     modules: list[Module] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list)
     trace: Trace = Field(default_factory=Trace)

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
     llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
     llm_threads: int = Field(default=2, ge=1)
+    personalisation_weight: float = Field(
+        default=0.3, ge=0, le=1, description="How much a user's profile moves items and modules."
+    )
+    overfetch: int = Field(
+        default=3, ge=1, le=10, description="Candidates per shown item for personal re-ranking."
+    )
+    exploration_epsilon: float = Field(
+        default=0.1, ge=0, le=1, description="Share of pages whose module order is perturbed."
+    )
+    profile_half_life_days: float = Field(default=30.0, gt=0)
+    ips_clip: float = Field(default=50.0, gt=1, description="Clip for inverse-propensity weights.")
     api_key: str | None = Field(default=None, description="Require this key on the web API.")
     cors_origins: list[str] = Field(default_factory=list)
     max_concurrency: int = Field(

@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, Field
 
 from agent.models import (
+    Hit,
     LLMUsage,
     Module,
     Page,
@@ -65,6 +66,10 @@ class State(InputState):
     planner_note: str = Field(default="", description="Which planner ran and why.")
     page: Page | None = None
     started_at: float = Field(default=0.0, description="Wall-clock start of this turn.")
+    overfetch: int = Field(default=1, description="Candidates per shown item (personalised).")
+    image_key: str | None = Field(default=None, description="Key of this turn's query image.")
+    image_info: dict[str, object] = Field(default_factory=dict, description="Read from it.")
+    image_hits: list[Hit] = Field(default_factory=list, description="Visually similar items.")
     history: list[Turn] = Field(default_factory=list, description="Earlier turns of the thread.")
 
 

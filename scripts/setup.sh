@@ -23,6 +23,8 @@ if [ "${TESSERA_WITH_1_5B:-0}" = "1" ]; then
 fi
 echo "setup: installing starter-catalog sources"
 PYTHON="$VPY" bash scripts/install_sources.sh
+echo "setup: installing image search (vision model exported to ONNX, OCR)"
+PYTHON="$VPY" bash scripts/setup_vision.sh
 echo "setup: assembling the local LLM"
 .venv/bin/tessera llm prepare --model 0.5b
 echo "setup: done. Next: .venv/bin/tessera index --starter"

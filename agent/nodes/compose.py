@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent.models import Module, ResultItem, SubQuery, ToolResult, TraceStep
+from agent.models import Hit, Module, ResultItem, SubQuery, ToolResult, TraceStep
 from agent.state import State
 
 _NOUN = {"ideas": "ideas", "shopping": "to shop", "video": "to watch"}
@@ -67,10 +67,30 @@ def compose(results: list[ToolResult], k: int) -> list[Module]:
     return modules
 
 
+def image_module(hits: list[Hit], k: int, seen: set[tuple[str, str]]) -> Module | None:
+    """The "Visually similar" module, from look-alike hits not shown elsewhere."""
+    items = [ResultItem.from_hit(h) for h in hits if (h.item.vertical, h.item.id) not in seen]
+    if not items:
+        return None
+    return Module(
+        id="img",
+        title="Visually similar",
+        vertical="image",
+        reason="Catalog items whose pictures look like the one you gave",
+        items=items[:k],
+    )
+
+
 async def compose_node(state: State) -> dict[str, Any]:
-    """Build modules from the assessed results."""
+    """Build modules from the assessed results, plus look-alikes for an image query."""
     started = time.perf_counter()
-    modules = compose(state.assessed, state.request.k)
+    k = state.request.k * state.overfetch
+    modules = compose(state.assessed, k)
+    if state.image_hits:
+        seen = {(i.vertical, i.id) for m in modules for i in m.items}
+        looks = image_module(state.image_hits, k, seen)
+        if looks is not None:
+            modules.insert(0, looks)
     step = TraceStep(
         name="composed",
         detail=f"{len(modules)} module(s)",

@@ -31,8 +31,10 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     thread_id = get_config().get("configurable", {}).get("thread_id")
     errors = [r.error for r in state.assessed if r.error]
-    if state.plan is None:
+    if state.plan is None and not state.image_key:
         errors.append("nothing to search for: type a few words about what you want")
+    if "error" in state.image_info:
+        errors.append(str(state.image_info["error"]))
     timings: dict[str, float] = {}
     for step in state.steps:
         timings[step.name] = round(timings.get(step.name, 0.0) + step.elapsed_ms, 3)
@@ -45,6 +47,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         timings_ms=timings,
         errors=errors,
         cache=deps.caches.stats() if deps.caches else {},
+        image=state.image_info,
     )
     page = Page(
         query=state.request.text,

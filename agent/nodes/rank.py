@@ -50,6 +50,11 @@ def rank(modules: list[Module], results: list[ToolResult], k: int) -> list[Modul
         for m in modules
         if m.id in by_id
     ]
+    for m in modules:
+        if m.vertical == "image":
+            top = [i.score for i in m.items[:TOP]]
+            similarity = sum(top) / len(top) if top else 0.0
+            scored.append(m.model_copy(update={"score": round(0.5 + 0.5 * similarity, 4)}))
     return sorted(scored, key=lambda m: -m.score)
 
 

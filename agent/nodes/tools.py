@@ -15,17 +15,21 @@ from langgraph.types import Send
 
 from agent.deps import Deps
 from agent.models import SubQuery, ToolResult, TraceStep
+from agent.nodes.image import ImageTask
 from agent.state import State, ToolTask
 from tools.registry import TOOLS
 
 
 def fan_out(state: State) -> list[Send] | str:
-    """Route each sub-query to `run_tool`; an empty plan goes straight to compose."""
-    if state.plan is None:
-        return "compose"
-    return [
-        Send("run_tool", ToolTask(subquery=sq, k=state.request.k)) for sq in state.plan.subqueries
+    """Route each sub-query to `run_tool` and an image to `similar_images`; else compose."""
+    k = min(state.request.k * state.overfetch, 150)
+    sends = [
+        Send("run_tool", ToolTask(subquery=sq, k=k))
+        for sq in (state.plan.subqueries if state.plan else [])
     ]
+    if state.image_key:
+        sends.append(Send("similar_images", ImageTask(key=state.image_key, k=k)))
+    return sends or "compose"
 
 
 async def call_tool(deps: Deps, sq: SubQuery, k: int) -> ToolResult:

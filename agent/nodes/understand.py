@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.models import TraceStep
+from agent.nodes.image import read_image
 from agent.refine import refine
 from agent.state import State
 from agent.understand import understand
@@ -19,7 +20,14 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
     started = time.perf_counter()
     deps = runtime.context
     vocab = deps.index.facets()
-    understood = understand(state.request.text, vocab, max_chars=deps.settings.max_query_chars)
+    text = state.request.text
+    update: dict[str, Any] = {}
+    if state.request.image:
+        reading = await read_image(deps, state.request.image)
+        text = f"{reading.text} {text}".strip()
+        info = {"error": reading.error} if reading.error else reading.info
+        update = {"image_key": reading.key, "image_info": info}
+    understood = understand(text, vocab, max_chars=deps.settings.max_query_chars)
     if not state.request.filters.is_empty():
         segments = [
             s.model_copy(update={"filters": s.filters.merged(state.request.filters)})
@@ -40,7 +48,19 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
     step = TraceStep(
         name="understood", detail=detail, elapsed_ms=(time.perf_counter() - started) * 1000
     )
-    return {"understood": understood, "steps": [step]}
+    personal = state.request.user_id is not None and deps.personal is not None
+    if state.request.image:
+        info = update["image_info"]
+        detail += "; image: " + (
+            str(info["error"]) if "error" in info else ", ".join(info.get("labels", [])[:3])
+        )
+        step = step.model_copy(update={"detail": detail, "ok": "error" not in info})
+    return {
+        **update,
+        "understood": understood,
+        "overfetch": deps.settings.overfetch if personal else 1,
+        "steps": [step],
+    }
 
 
 async def begin_node(state: State) -> dict[str, Any]:
@@ -57,4 +77,7 @@ async def begin_node(state: State) -> dict[str, Any]:
         "page": None,
         "planner_note": "",
         "started_at": time.time(),
+        "image_key": None,
+        "image_info": {},
+        "image_hits": [],
     }
