@@ -13,9 +13,9 @@ from tools.registry import ToolContext
 
 if TYPE_CHECKING:
     from agent.cache import Caches
+    from agent.llm import Budget, LLMClient
     from agent.personal_setup import Personal
     from agent.vision_setup import Vision
-    from agent.llm import Budget, LLMClient
     from tools.index import CatalogIndex
 
 

@@ -50,6 +50,7 @@ GENERIC_WORDS = frozenset(
         "need", "some", "good", "best", "nice", "please", "products", "product", "looking",
         "search", "for", "i", "im", "i'm", "can", "you", "give", "also", "instead", "only",
         "cheap", "cheapest", "inspiration", "to", "quick", "easy", "ready", "under",
+        "this", "that", "but", "like", "similar", "same", "one", "ones",
     }
 )
 

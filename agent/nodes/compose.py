@@ -36,9 +36,11 @@ def reason_for(sq: SubQuery) -> str:
     return why
 
 
-def compose(results: list[ToolResult], k: int) -> list[Module]:
+def compose(
+    results: list[ToolResult], k: int, seen: set[tuple[str, str]] | None = None
+) -> list[Module]:
     """One module per sub-query with hits; an item shows once, in its first module."""
-    seen: set[tuple[str, str]] = set()
+    seen = set() if seen is None else seen
     modules: list[Module] = []
     for result in results:
         items: list[ResultItem] = []
@@ -85,12 +87,11 @@ async def compose_node(state: State) -> dict[str, Any]:
     """Build modules from the assessed results, plus look-alikes for an image query."""
     started = time.perf_counter()
     k = state.request.k * state.overfetch
-    modules = compose(state.assessed, k)
-    if state.image_hits:
-        seen = {(i.vertical, i.id) for m in modules for i in m.items}
-        looks = image_module(state.image_hits, k, seen)
-        if looks is not None:
-            modules.insert(0, looks)
+    looks = image_module(state.image_hits, k, set()) if state.image_hits else None
+    seen = {(i.vertical, i.id) for i in looks.items} if looks else set()
+    modules = compose(state.assessed, k, seen)
+    if looks is not None:
+        modules.insert(0, looks)
     step = TraceStep(
         name="composed",
         detail=f"{len(modules)} module(s)",

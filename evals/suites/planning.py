@@ -161,11 +161,12 @@ def engine_planner(use_llm: bool, **overrides: str) -> PlannerFactory:
         from langgraph.checkpoint.memory import InMemorySaver
 
         from agent.engine import Engine
+        from agent.memory import serializer
         from agent.models import SearchRequest
 
         settings = ctx.settings.model_copy(update=overrides)
         async with engine_deps(settings, use_llm=use_llm) as deps:
-            engine = Engine(deps, checkpointer=InMemorySaver())
+            engine = Engine(deps, checkpointer=InMemorySaver(serde=serializer()))
             used = Usage()
 
             async def plan(query: str, history: list[str]) -> Plan:
