@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
@@ -30,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "/threads": "list recent threads",
     "/history": "show the turns of this thread",
     "/json": "toggle printing pages as JSON",
+    "/image": "/image PATH [words]: search with a picture, optionally with words",
     "/help": "show this help",
     "/exit": "leave (also Ctrl-D)",
 }
@@ -128,18 +130,34 @@ class ChatRepl:
                 await self.show_threads()
             case "/history":
                 await self.show_history()
+            case "/image":
+                await self.image_turn(text)
             case _:
                 self.console.print(
                     f"[yellow]unknown command {escape(name)}[/]; try " + " ".join(COMMANDS)
                 )
         return True
 
-    async def turn(self, text: str) -> None:
+    async def image_turn(self, line: str) -> None:
+        """`/image PATH [words]`: a turn that carries a picture."""
+        parts = line.split(maxsplit=2)
+        if len(parts) < 2:
+            self.console.print("usage: /image PATH [words], e.g. /image ~/lamp.jpg in blue")
+            return
+        path = Path(parts[1]).expanduser()
+        if not path.is_file():
+            self.console.print(f"[red]error:[/] no picture at {escape(str(path))}")
+            return
+        await self.turn(parts[2] if len(parts) > 2 else "", image=str(path.resolve()))
+
+    async def turn(self, text: str, image: str | None = None) -> None:
         """One request in the current thread, with live progress, then the page."""
         if self.thread_id is None:
             self.thread_id = self.engine.new_thread()
             self.console.print(f"new thread [bold]{self.thread_id}[/]")
-        request = SearchRequest(text=text[:MAX_TEXT], thread_id=self.thread_id, k=self.k)
+        request = SearchRequest(
+            text=text[:MAX_TEXT], thread_id=self.thread_id, k=self.k, image=image
+        )
         try:
             events = self.engine.stream(request, new_thread=not self._thread_saved)
             page = await follow_stream(events, self.console, show_steps=not self.as_json)

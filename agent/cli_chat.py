@@ -54,8 +54,10 @@ def run_chat(args: argparse.Namespace) -> int:
         stack = AsyncExitStack()
         try:
             with console.status("loading the index and models …"):
-                deps = runner.run(build_deps(settings))
+                deps = runner.run(build_deps(settings, vision=True))
             stack.callback(deps.index.close)
+            if deps.vision is not None:
+                stack.callback(deps.vision.close)
             saver = runner.run(stack.enter_async_context(open_checkpointer(settings)))
             repl = ChatRepl(
                 Engine(deps, saver), console, input, as_json=args.json, k=settings.page_size
