@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -36,6 +33,15 @@ from agent.api_models import (
     ThreadList,
     ThreadView,
     TurnView,
+)
+from agent.api_personal import router as personal_router
+from agent.api_services import (
+    EngineDep,
+    LimiterDep,
+    Services,
+    ServicesDep,
+    SettingsDep,
+    require_key,
 )
 from agent.api_stream import LeasedStream, chat_events
 from agent.bootstrap import build_deps
@@ -60,65 +66,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass
-class Services:
-    """What the routes share for the life of the app; filled in by `lifespan`."""
-
-    settings: Settings
-    given_deps: Deps | None = None
-    engine: Engine | None = None
-    limiter: Limiter | None = None
-    unavailable: str = "the search engine is starting; retry in a moment"
-
-
-def _services(request: Request) -> Services:
-    return cast(Services, request.app.state.services)
-
-
-ServicesDep = Annotated[Services, Depends(_services)]
-
-
-def _engine(services: ServicesDep) -> Engine:
-    if services.engine is None:
-        raise ApiError(503, services.unavailable, headers={"Retry-After": "30"})
-    return services.engine
-
-
-def _limiter(services: ServicesDep) -> Limiter:
-    if services.limiter is None:
-        raise ApiError(503, services.unavailable, headers={"Retry-After": "5"})
-    return services.limiter
-
-
-def _settings(services: ServicesDep) -> Settings:
-    return services.settings
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
-LimiterDep = Annotated[Limiter, Depends(_limiter)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <TESSERA_API_KEY>`")
-_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="TESSERA_API_KEY")
-
-
-def require_key(
-    settings: SettingsDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    key: Annotated[str | None, Security(_key_header)],
-) -> None:
-    """When TESSERA_API_KEY is set, /v1/* needs it as a bearer token or X-API-Key."""
-    expected = settings.api_key
-    if not expected:
-        return
-    given = bearer.credentials if bearer else key
-    if given is None or not secrets.compare_digest(given.encode(), expected.encode()):
-        raise ApiError(
-            401,
-            "missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the index, the thread store and the engine; close what was opened here."""
@@ -134,6 +81,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 logger.error("serving without an index: %s", exc)
             else:
                 stack.callback(deps.index.close)
+                if deps.personal is not None:
+                    stack.callback(deps.personal.close)
                 if deps.llm is not None:
                     stack.push_async_callback(deps.llm.aclose)
         if deps is not None:
@@ -162,7 +111,13 @@ def _request(body: SearchBody, settings: Settings, thread_id: str | None) -> Sea
             field="query",
         )
     k = body.k or settings.page_size
-    return SearchRequest(text=text, filters=body.filters or Filters(), thread_id=thread_id, k=k)
+    return SearchRequest(
+        text=text,
+        filters=body.filters or Filters(),
+        thread_id=thread_id,
+        user_id=body.user_id,
+        k=k,
+    )
 
 
 api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERRORS)
@@ -243,6 +198,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
     )
     app.state.services = Services(settings=settings, given_deps=deps)
     app.include_router(api)
+    app.include_router(personal_router)
     app.add_exception_handler(ApiError, cast(Any, error_response))
     app.add_exception_handler(RequestValidationError, cast(Any, validation_error))
     app.add_exception_handler(StarletteHTTPException, cast(Any, error_response))
@@ -266,7 +222,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )

@@ -39,6 +39,13 @@ class SearchBody(BaseModel):
         description="Continue this conversation; omit for a single, unthreaded page. "
         "An unknown id is a 404.",
     )
+    user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who is searching: pages adapt to this user's events and are logged "
+        "(with the page's `page_id`) so events can refer back to them. Omit for anonymous.",
+    )
 
     @field_validator("query")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.cache import Caches
 from agent.deps import Deps
+from agent.personal_setup import open_personal_or_none
 from agent.settings import Settings
 from tools.embeddings import load_embedder
 from tools.index import CatalogIndex, IndexUnavailable
@@ -28,6 +29,7 @@ async def build_deps(
     `vision=True` loads the image model (image queries) when it is installed."""
     index = open_index(settings)
     deps = Deps(settings=settings, index=index, caches=Caches())
+    deps.personal = open_personal_or_none(settings, index)
     if vision:
         from agent.vision_setup import open_vision
 

@@ -16,7 +16,13 @@ from rich.console import Console
 from agent.cli_index import add_index_parser
 from agent.cli_search import add_search_parser
 
-_EXTRA = ("agent.cli_llm", "agent.cli_eval", "agent.cli_chat", "agent.cli_serve")
+_EXTRA = (
+    "agent.cli_llm",
+    "agent.cli_eval",
+    "agent.cli_chat",
+    "agent.cli_serve",
+    "agent.cli_events",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -10,7 +10,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from agent.llm import local_base_url
+from agent.llm import LLMError, local_base_url
 from agent.llm_server import (
     SPECS,
     Size,
@@ -26,6 +26,7 @@ from agent.llm_server import (
 from agent.settings import Settings
 
 _out = Console()
+_err = Console(stderr=True)
 
 
 def register(subparsers: Any) -> None:
@@ -58,6 +59,14 @@ async def _answers(base_url: str) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    try:
+        return _serve_or_raise(args)
+    except LLMError as exc:
+        _err.print(f"[red]error:[/] {exc}")
+        return 1
+
+
+def _serve_or_raise(args: argparse.Namespace) -> int:
     settings = Settings()
     size: Size = args.model or size_for_model(settings.llm_model)
     port: int = args.port or settings.llm_port

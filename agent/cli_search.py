@@ -25,6 +25,12 @@ def add_search_parser(sub: Any) -> None:
     )
     parser.add_argument("--image", type=Path, default=None, help="search with a picture")
     parser.add_argument("--json", action="store_true", help="print the page as JSON")
+    parser.add_argument(
+        "--user",
+        default=None,
+        metavar="USER",
+        help="personalise for this user id (and log the page)",
+    )
     parser.add_argument("--k", type=int, default=8, help="items per module (1-50)")
     parser.add_argument(
         "--filters", default=None, help="explicit filters as JSON, e.g. '{\"price_max\": 50}'"
@@ -74,12 +80,16 @@ def run_search(args: argparse.Namespace) -> int:
     overrides = {"planner": args.planner} if args.planner else {}
     settings = Settings(**overrides)
     image = str(args.image.resolve()) if args.image is not None else None
-    request = SearchRequest(text=args.query[:10_000], filters=filters, k=args.k, image=image)
+    request = SearchRequest(
+        text=args.query[:10_000], filters=filters, k=args.k, image=image, user_id=args.user
+    )
     page = asyncio.run(_search(settings, request))
     if args.json:
         print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         print_page(page, console)
+        if args.user:
+            console.print(f"[dim]page {page.page_id} (tessera event ... --page {page.page_id})[/]")
     return 0
 
 
@@ -90,4 +100,6 @@ async def _search(settings: Settings, request: SearchRequest) -> Any:
     finally:
         if deps.vision is not None:
             deps.vision.close()
+        if deps.personal is not None:
+            deps.personal.close()
         deps.index.close()

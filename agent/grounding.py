@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agent.lexicon import FOOD_WORDS, GENERIC_WORDS, STOPWORDS
+from agent.lexicon import FOOD_WORDS, GENERIC_WORDS, PHRASE_CUES, STOPWORDS, VERTICAL_CUES
 from agent.models import TOOL_VERTICAL, VERTICAL_TOOL, Plan, SubQuery
 from agent.rule_planner import filters_for
 from agent.understanding import Segment, Understanding
@@ -164,6 +164,7 @@ def ground_filters(
     """
     kept: dict[str, Any] = {}
     dropped: list[str] = []
+    values = _time_not_money(values, vertical, ev)
 
     def judge(name: str, value: Any, ok: bool, *, many: bool = False) -> None:
         if not ok:
@@ -210,6 +211,23 @@ def ground_filters(
     return applicable, dropped
 
 
+def _time_not_money(
+    values: Mapping[str, Any], vertical: Vertical, ev: Evidence
+) -> Mapping[str, Any]:
+    """A small model often puts '30 minutes' in price_max: for recipes and videos, a price
+    the text states only as a time becomes that time limit."""
+    field_name = {"ideas": "total_time_max_min", "video": "duration_max_min"}.get(vertical)
+    price = values.get("price_max")
+    if field_name is None or price is None or values.get(field_name) is not None:
+        return values
+    if ev.has_price(float(price)):
+        return values
+    for minutes in (round(price), round(price * 60)):
+        if minutes in ev.minutes:
+            return {**values, "price_max": None, field_name: minutes}
+    return values
+
+
 def _supported(
     name: str, value: Any, vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
 ) -> bool:
@@ -230,6 +248,12 @@ _BETWEEN = re.compile(r"\b(between\s+\$?\s*\d[\d.,]*k?)\s+and\s+", re.I)
 _STRIP_MONEY = re.compile(
     r"\b(?:under|below|over|above|less than|more than|up to|at most|cheaper than)\s*"
     r"(?:\$|usd)?\s*\d+(?:[.,]\d+)?\s*(?:k\b)?\s*(?:dollars?|usd|bucks)?|\$\s*\d+(?:[.,]\d+)?",
+    re.I,
+)
+_STRIP_TIME = re.compile(
+    r"\b(?:(?:from|in|of) (?:the )?)?'?(?:19|20)?\d0'?s\b|\b(?:from|in|since|after|before) "
+    r"(?:19|20)\d\d\b|\b(?:ready |done )?(?:in |under |less than |within )*\d+(?:\.\d+)? ?"
+    r"(?:minutes?|mins?|hours?|hrs?)\b",
     re.I,
 )
 _FILLER = frozenset(STOPWORDS | GENERIC_WORDS)
@@ -280,6 +304,14 @@ def _match_segment(query: str, vertical: Vertical, segments: list[Segment]) -> i
     return -best[2]
 
 
+def _strong(segment: Segment) -> bool:
+    """True when the segment's vertical rests on a word that names one ('recipes', 'buy',
+    'movie', a price), not only on a facet value such as a colour."""
+    cues = {c.lower() for c in segment.cues}
+    named = set().union(*VERTICAL_CUES.values()) | set(PHRASE_CUES) | {"price", "$"}
+    return bool(cues & named)
+
+
 def _merge(base: Filters, over: Filters) -> Filters:
     """`base` with `over` winning field by field; `over` alone if they contradict."""
     try:
@@ -288,11 +320,15 @@ def _merge(base: Filters, over: Filters) -> Filters:
         return over
 
 
-def _clean_query(query: str, segment: Segment | None, fallback: str) -> str:
+def _clean_query(query: str, segment: Segment | None, fallback: str, vertical: Vertical) -> str:
+    """The sub-query's search text without price and time phrases; the rule topic (filter
+    words removed) when the model only repeated a clause the rules read the same way."""
     text = " ".join(query.split())
-    if segment and text.lower() == segment.text.lower() and segment.topic:
+    same = segment is not None and segment.vertical == vertical
+    if segment and same and text.lower() == segment.text.lower() and segment.topic:
         return segment.topic
-    text = " ".join(_STRIP_MONEY.sub(" ", text).split()).strip(" ,.;-")
+    text = _STRIP_MONEY.sub(" ", _STRIP_TIME.sub(" ", text))
+    text = " ".join(text.split()).strip(" ,.;-")
     return text or (segment.topic if segment and segment.topic else fallback)
 
 
@@ -336,7 +372,7 @@ def ground_plan(
         index = _match_segment(step.query, vertical, segments)
         segment = segments[index] if index is not None else None
         notes: list[str] = []
-        if segment and segment.vertical and segment.vertical != vertical and segment.cues:
+        if segment and segment.vertical and segment.vertical != vertical and _strong(segment):
             notes.append(f"routed to {segment.vertical}, not {vertical}, by the cues")
             vertical = segment.vertical
             bad += 1
@@ -348,7 +384,7 @@ def ground_plan(
         confirmed = segment is not None and segment.vertical == vertical
         drafts.append(
             _Draft(
-                text=_clean_query(step.query, segment, understood.text),
+                text=_clean_query(step.query, segment, understood.text, vertical),
                 vertical=vertical,
                 filters=filters,
                 segment=index,
@@ -359,10 +395,10 @@ def ground_plan(
             )
         )
     _merge_rule_findings(drafts, understood, vocab)
-    covered = {(d.segment, d.vertical) for d in drafts}
+    covered = {d.segment for d in drafts}
     refined = understood.refinement.filters if understood.refinement else Filters()
     for index, segment in enumerate(segments):
-        if segment.vertical and (index, segment.vertical) not in covered:
+        if segment.vertical and index not in covered:
             rule = filters_for(segment.vertical, _merge(segment.filters, refined))
             topic = segment.topic or understood.text
             drafts.append(
@@ -404,12 +440,20 @@ def _merge_rule_findings(
                 if len(group) == 1 or _supported(name, value, d.vertical, vocab, d.evidence)
             ] or group
             for d in takers:
-                d.filters = _merge(
-                    d.filters, filters_for(d.vertical, Filters.model_validate({name: value}))
-                )
+                if not _more_specific(getattr(d.filters, name), value):
+                    rule = Filters.model_validate({name: value})
+                    d.filters = _merge(d.filters, filters_for(d.vertical, rule))
     if not understood.segments and not refined.is_empty():
         for d in drafts:
             d.filters = _merge(d.filters, filters_for(d.vertical, refined))
+
+
+def _more_specific(mine: Any, rule: Any) -> bool:
+    """True when list values already kept name every rule value more precisely
+    ('rose gold' where the rules found 'gold')."""
+    if not isinstance(rule, tuple | list) or not mine:
+        return False
+    return all(any(f" {r} " in f" {m} " and m != r for m in mine) for r in rule)
 
 
 def _dedupe(drafts: list[_Draft]) -> list[_Draft]:

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -193,10 +194,27 @@ def log_file(settings: Settings, port: int) -> Path:
     return settings.root / "logs" / f"llm_server_{port}.log"
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def serve(settings: Settings, size: Size, port: int) -> None:
-    """Serve the model on 127.0.0.1:`port` until SIGTERM or SIGINT (blocks)."""
+    """Serve the model on 127.0.0.1:`port` until SIGTERM or SIGINT (blocks).
+
+    Writes a pid file while serving so `stop_server` (and `tessera llm stop`) find it.
+    """
     import xllamacpp
 
+    if _port_taken(port):
+        raise LLMError(
+            f"port {port} on 127.0.0.1 is already in use; stop what runs there "
+            f"(`tessera llm stop --port {port}`) or choose another port"
+        )
     path = ensure_model(settings, size)
     params = xllamacpp.CommonParams()
     params.model.path = str(path)
@@ -210,18 +228,22 @@ def serve(settings: Settings, size: Size, port: int) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    try:
+        server = xllamacpp.Server(params)
+    except RuntimeError as exc:
+        raise LLMError(f"llama.cpp could not serve {path} on port {port}: {exc}") from exc
     pid = pid_file(settings, port)
     pid.parent.mkdir(parents=True, exist_ok=True)
     tmp = pid.with_suffix(".tmp")
     tmp.write_text(f"{os.getpid()}\n")
     os.replace(tmp, pid)
     try:
-        server = xllamacpp.Server(params)
         print(f"serving {SPECS[size].alias} on http://127.0.0.1:{port}/v1", flush=True)
         stop.wait()
         del server
     finally:
-        pid.unlink(missing_ok=True)
+        if pid.is_file() and pid.read_text().strip() == str(os.getpid()):
+            pid.unlink()
 
 
 async def answers(http: httpx.AsyncClient, base_url: str) -> bool:

@@ -6,7 +6,7 @@ carries earlier turns forward, everything else is reset by `understand`.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -67,6 +67,10 @@ class State(InputState):
     page: Page | None = None
     started_at: float = Field(default=0.0, description="Wall-clock start of this turn.")
     overfetch: int = Field(default=1, description="Candidates per shown item (personalised).")
+    page_id: str = Field(default="", description="Id of this turn's page, set by `rank`.")
+    personalisation: dict[str, Any] = Field(
+        default_factory=dict, description="What personalisation and exploration did (trace)."
+    )
     image_key: str | None = Field(default=None, description="Key of this turn's query image.")
     image_info: dict[str, object] = Field(default_factory=dict, description="Read from it.")
     image_hits: list[Hit] = Field(default_factory=list, description="Visually similar items.")

@@ -1,11 +1,34 @@
 // Tessera chat page: streams a turn from POST /v1/chat (Server-Sent Events read
 // with fetch + ReadableStream), then renders the page's modules as cards.
 // All catalog text goes through textContent; no HTML is built from strings.
+// Engagement goes back to POST /v1/events under a random id kept in localStorage:
+// a `click` when a card's link is opened, a `view` when a card has been at least
+// half visible for a second (once per card and page).
 "use strict";
+
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `u-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function userId() {
+  let id = null;
+  try {
+    id = localStorage.getItem("tessera.user");
+    if (!id) {
+      id = randomId();
+      localStorage.setItem("tessera.user", id);
+    }
+  } catch {
+    id = id || randomId();
+  }
+  return id;
+}
 
 const state = {
   threadId: sessionStorage.getItem("tessera.thread") || null,
   apiKey: sessionStorage.getItem("tessera.key") || null,
+  userId: userId(),
   busy: false,
   pending: null,
 };
@@ -122,17 +145,71 @@ function facts(item) {
   return lines;
 }
 
-function card(item) {
-  const href = safeUrl(item.url);
-  const title = href
-    ? el("a", { href, target: "_blank", rel: "noopener noreferrer" }, item.title)
-    : item.title;
-  return el("li", { class: `card card--${item.vertical}` },
-    media(item),
-    el("div", { class: "card-body" }, el("h4", { class: "card-title" }, title), facts(item)));
+// ---- engagement events ------------------------------------------------------
+
+const VIEW_MS = 1000;
+const EVENT_VERTICALS = new Set(["ideas", "shopping", "video"]);
+const seen = new Set();
+const viewTimers = new Map();
+const shownCards = new WeakMap();
+
+function sendEvent(kind, item, shown) {
+  if (!EVENT_VERTICALS.has(item.vertical)) return;
+  const body = { user_id: state.userId, item_id: item.id, vertical: item.vertical, kind };
+  if (shown.pageId) {
+    body.page_id = shown.pageId;
+    body.module_id = shown.moduleId;
+  }
+  const h = { "Content-Type": "application/json" };
+  if (state.apiKey) h.Authorization = `Bearer ${state.apiKey}`;
+  fetch("/v1/events", { method: "POST", headers: h, body: JSON.stringify(body), keepalive: true })
+    .catch(() => {});
 }
 
-function moduleSection(mod) {
+const viewWatcher = "IntersectionObserver" in window
+  ? new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const node = entry.target;
+      if (entry.isIntersecting) {
+        if (!viewTimers.has(node)) {
+          viewTimers.set(node, setTimeout(() => {
+            viewTimers.delete(node);
+            viewWatcher.unobserve(node);
+            const { item, shown } = shownCards.get(node);
+            const key = `${shown.pageId}|${item.vertical}:${item.id}`;
+            if (seen.has(key)) return;
+            seen.add(key);
+            sendEvent("view", item, shown);
+          }, VIEW_MS));
+        }
+      } else if (viewTimers.has(node)) {
+        clearTimeout(viewTimers.get(node));
+        viewTimers.delete(node);
+      }
+    }
+  }, { threshold: 0.5 })
+  : null;
+
+function card(item, shown) {
+  const href = safeUrl(item.url);
+  const opened = (event) => {
+    if (event.type === "click" || event.button === 1) sendEvent("click", item, shown);
+  };
+  const title = href
+    ? el("a", { href, target: "_blank", rel: "noopener noreferrer", onclick: opened, onauxclick: opened },
+      item.title)
+    : item.title;
+  const node = el("li", { class: `card card--${item.vertical}` },
+    media(item),
+    el("div", { class: "card-body" }, el("h4", { class: "card-title" }, title), facts(item)));
+  if (viewWatcher && shown.pageId && EVENT_VERTICALS.has(item.vertical)) {
+    shownCards.set(node, { item, shown });
+    viewWatcher.observe(node);
+  }
+  return node;
+}
+
+function moduleSection(mod, pageId) {
   const headingId = `m-${Math.random().toString(36).slice(2, 10)}`;
   return el("section", { class: `module module--${mod.vertical}`, "aria-labelledby": headingId },
     el("header", { class: "module-head" },
@@ -141,7 +218,7 @@ function moduleSection(mod) {
         mod.reason ? el("p", { class: "reason" }, mod.reason) : null),
       el("span", { class: `badge badge--${mod.vertical}` }, VERTICAL_LABEL[mod.vertical] || mod.vertical)),
     mod.items.length
-      ? el("ul", { class: "grid" }, mod.items.map(card))
+      ? el("ul", { class: "grid" }, mod.items.map((item) => card(item, { pageId, moduleId: mod.id })))
       : el("p", { class: "empty" }, "Nothing matched here."));
 }
 
@@ -189,7 +266,7 @@ function showPage(view, page) {
     view.answer.append(el("p", { class: "notice" }, page.trace.errors.join("; ")));
   }
   if (!page.modules.length) view.answer.append(el("p", { class: "empty" }, "No results: try other words."));
-  for (const mod of page.modules) view.answer.append(moduleSection(mod));
+  for (const mod of page.modules) view.answer.append(moduleSection(mod, page.page_id));
   const nav = suggestionNav(page.suggestions || []);
   if (nav) view.answer.append(nav);
   view.turn.setAttribute("aria-busy", "false");
@@ -263,7 +340,7 @@ async function ask(query, retried = false) {
   setBusy(true);
   const view = newTurn(query);
   try {
-    const body = { query };
+    const body = { query, user_id: state.userId };
     if (state.threadId) body.thread_id = state.threadId;
     const response = await fetch("/v1/chat", { method: "POST", headers: headers(), body: JSON.stringify(body) });
     if (!response.ok) {

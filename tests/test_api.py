@@ -16,6 +16,7 @@ from agent.bootstrap import open_index
 from agent.cache import Caches
 from agent.deps import Deps
 from agent.models import Page, TraceStep
+from agent.personal_setup import open_personal
 from agent.settings import Settings
 from app import MAX_BODY_BYTES, create_app
 from tools.catalog import CatalogItem, Idea, Product, Video
@@ -235,6 +236,7 @@ async def test_search_can_continue_a_chat_thread(client: httpx.AsyncClient) -> N
         ({"query": "lamp", "filters": {"colour": ["red"]}}, "filters.colour", "not permitted"),
         ({"query": "lamp", "filters": {"price_min": 50, "price_max": 10}}, "filters", "greater"),
         ({"query": "lamp", "thread_id": "../etc"}, "thread_id", "pattern"),
+        ({"query": "lamp", "user_id": ""}, "user_id", "at least 1 character"),
         ({"text": "lamp"}, "query", "required"),
     ],
 )
@@ -398,3 +400,134 @@ async def test_cors_allows_configured_origins(home: Path, deps: Deps) -> None:
         )
     assert preflight.headers["access-control-allow-origin"] == "http://shop.test"
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.fixture
+async def personal_client(deps: Deps, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over the shared index, with events under this test's own home."""
+    settings = Settings(home=tmp_path, planner="rule", exploration_epsilon=0.0)
+    personal = open_personal(settings, deps.index)
+    wired = Deps(settings=settings, index=deps.index, caches=Caches(), personal=personal)
+    try:
+        async with serve(settings, wired) as c:
+            yield c
+    finally:
+        personal.close()
+
+
+VALID_EVENT = {"user_id": "ann", "item_id": "soup-2", "vertical": "ideas", "kind": "click"}
+
+
+@pytest.mark.parametrize(
+    ("change", "phrase"),
+    [
+        ({"kind": "like"}, "kind"),
+        ({"vertical": "books"}, "vertical"),
+        ({"user_id": ""}, "user_id"),
+        ({"item_id": "no-such-soup"}, "no ideas item 'no-such-soup'"),
+        ({"module_id": "q1"}, "module_id was given without the page_id"),
+        ({"ts": "2999-01-01T00:00:00Z"}, "in the future"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_bad_events_are_a_422_with_the_reason(
+    personal_client: httpx.AsyncClient, change: dict[str, str], phrase: str
+) -> None:
+    response = await personal_client.post("/v1/events", json=VALID_EVENT | change)
+    assert response.status_code == 422
+    assert phrase in response.json()["detail"] and response.json()["request_id"]
+
+
+async def test_events_need_a_json_object(personal_client: httpx.AsyncClient) -> None:
+    listed = await personal_client.post("/v1/events", json=[VALID_EVENT])
+    assert listed.status_code == 422
+    missing = await personal_client.post(
+        "/v1/events", content=b"", headers={"content-type": "application/json"}
+    )
+    assert missing.status_code == 422
+
+
+async def test_events_shape_pages_and_deleting_a_user_undoes_it(
+    personal_client: httpx.AsyncClient,
+) -> None:
+    query = {"query": "soup recipes", "k": 5}
+
+    async def soups(user: str | None) -> tuple[Page, list[str]]:
+        body = query | ({"user_id": user} if user else {})
+        page = Page.model_validate((await personal_client.post("/v1/search", json=body)).json())
+        return page, [i.id for m in page.modules if m.vertical == "ideas" for i in m.items]
+
+    _, anonymous = await soups(None)
+    first, shown = await soups("ann")
+    assert first.user_id == "ann" and first.page_id and shown == anonymous
+    assert first.trace.personalisation["reason"] == "no engagement history"
+    liked = anonymous[-1]
+    module = next(m.id for m in first.modules if m.vertical == "ideas")
+    ids = []
+    for item, vertical, kind in [(liked, "ideas", "click"), (liked, "ideas", "save"),
+                                 ("vid-soup", "video", "view")]:  # fmt: skip
+        body = {"user_id": "ann", "item_id": item, "vertical": vertical, "kind": kind}
+        if vertical == "ideas":
+            body |= {"page_id": first.page_id, "module_id": module}
+        stored = await personal_client.post("/v1/events", json=body)
+        assert stored.status_code == 201, stored.text
+        assert stored.json()["user_id"] == "ann"
+        ids.append(stored.json()["id"])
+    assert ids == sorted(ids) and len(set(ids)) == 3
+
+    profile = await personal_client.get("/v1/users/ann/profile")
+    assert profile.status_code == 200
+    summary = profile.json()
+    assert summary["user_id"] == "ann" and summary["events"] == 3 and summary["interests"]
+    examples = {e["id"] for i in summary["interests"] for e in i["examples"]}
+    assert liked in examples and all(
+        e["title"] for i in summary["interests"] for e in i["examples"]
+    )
+    assert all(i["size"] >= 1 and 0 < i["weight"] <= 1 for i in summary["interests"])
+
+    personal, ranked = await soups("ann")
+    report = personal.trace.personalisation
+    assert report["applied"] is True
+    shift = next(m for m in report["modules"] if m["module_id"] == module)
+    assert shift["affinity"] > 0 and shift["score_after"] != shift["score_before"]
+    assert shift["score_after"] == next(m.score for m in personal.modules if m.id == module)
+    assert sorted(ranked) == sorted(anonymous)
+
+    deleted = await personal_client.delete("/v1/users/ann")
+    assert deleted.status_code == 200
+    assert deleted.json() == {"user_id": "ann", "events": 3, "impressions": 2, "profile": True}
+    gone = await personal_client.get("/v1/users/ann/profile")
+    assert gone.status_code == 404 and "no events recorded" in gone.json()["detail"]
+    after, again = await soups("ann")
+    assert after.trace.personalisation["applied"] is False and again == anonymous
+
+
+async def test_chat_pages_carry_the_user_and_are_logged(
+    personal_client: httpx.AsyncClient,
+) -> None:
+    response = await personal_client.post(
+        "/v1/chat", json={"query": "a desk lamp", "user_id": "ben"}
+    )
+    page = Page.model_validate_json(events(response.text)[-2][1])
+    assert page.user_id == "ben"
+    assert page.trace.personalisation["exploration"]["logged"] is True
+    deleted = await personal_client.delete("/v1/users/ben")
+    assert deleted.json()["impressions"] == 1 and deleted.json()["events"] == 0
+
+
+async def test_without_personalisation_events_are_unavailable(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/events", json=VALID_EVENT)
+    assert response.status_code == 503 and "personalisation is off" in response.json()["detail"]
+    assert (await client.delete("/v1/users/ann")).status_code == 503
+
+
+async def test_event_routes_are_documented_and_guarded(home: Path, deps: Deps) -> None:
+    async with serve(Settings(home=home, planner="rule", api_key="k"), deps) as c:
+        spec = (await c.get("/openapi.json")).json()
+        assert (await c.post("/v1/events", json=VALID_EVENT)).status_code == 401
+        assert (await c.get("/v1/users/ann/profile")).status_code == 401
+    body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(body["schema"]["required"]) == {"user_id", "item_id", "vertical", "kind"}
+    assert {"get", "delete"} <= set(spec["paths"]["/v1/users/{user_id}"]) | set(
+        spec["paths"]["/v1/users/{user_id}/profile"]
+    )

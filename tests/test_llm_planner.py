@@ -282,8 +282,10 @@ def test_prompts_render_strictly() -> None:
         render("repair", errors="x", extra=1)
     with pytest.raises(PromptError, match="no prompt named"):
         load_prompt("missing_prompt")
-    for name in ("titles", "suggest", "rewrite"):
-        assert placeholders(name), name
+    assert placeholders("titles") == {"request", "modules"}
+    assert placeholders("suggest") == {"request", "topics", "facets"}
+    assert placeholders("rewrite") == {"request", "query", "vertical", "problem"}
+    assert "{{" not in render("repair", errors="count: field required")
 
 
 async def test_a_price_stays_with_the_intent_it_was_said_for() -> None:
@@ -310,3 +312,23 @@ def test_local_texts_give_each_intent_its_clauses() -> None:
         "comedy films",
     ]
     assert local_texts(["something else"], text) == [text]
+
+
+async def test_a_time_put_in_the_price_becomes_the_time_limit() -> None:
+    plan, _ = await plan_with(
+        "chicken curry ready in 30 minutes and a western under 2 hours",
+        reply(
+            step("search_ideas", "chicken curry", price_max=30),
+            step("search_videos", "western", price_max=2),
+        ),
+    )
+    curry, western = (sq.filters for sq in plan.subqueries)
+    assert curry == Filters(total_time_max_min=30)
+    assert western.duration_max_s == 7200 and western.price_max is None
+
+
+async def test_a_colour_cue_alone_does_not_overrule_the_model() -> None:
+    plan, _ = await plan_with(
+        "white bean chili", reply(step("search_ideas", "white bean chili", colors=["white"]))
+    )
+    assert routes(plan) == [("search_ideas", "white bean chili", {})]

@@ -1,8 +1,16 @@
-"""Nodes `suggest` and `finish`: related searches, then the page and its trace."""
+"""Nodes `suggest` and `finish`: related searches, then the page and its trace.
+
+Related searches come first from the query graph (catalog phrases and what other
+users searched next, scaled by the user's interests) when it has been built, then
+from facets of the items on the page.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+import uuid
 from typing import Any
 
 from langgraph.config import get_config
@@ -11,16 +19,50 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.models import Page, Trace, TraceStep
 from agent.state import State, Turn
-from agent.suggest import related_searches
+from agent.suggest import MAX_SUGGESTIONS, related_searches
+
+logger = logging.getLogger("tessera.suggest")
+RECOMMENDED = 4
 
 
-async def suggest_node(state: State) -> dict[str, Any]:
-    """Related searches grounded in the items on the page."""
+async def recommended(deps: Deps, text: str, user_id: str | None) -> tuple[list[str], str]:
+    """Query-graph recommendations and a note on where they came from; never raises."""
+    personal = deps.personal
+    if personal is None or not text.strip():
+        return [], ""
+    graph = personal.query_graph()
+    if graph is None:
+        return [], "query graph not built yet"
+    try:
+        profile = await asyncio.to_thread(personal.profiles.get, user_id) if user_id else None
+        found = await asyncio.to_thread(graph.recommend, text, profile, RECOMMENDED)
+    except Exception as exc:  # noqa: BLE001 - catalog suggestions still fill the list
+        logger.warning("query recommendations failed", exc_info=True)
+        return [], f"query graph failed: {exc}"
+    return found, f"{len(found)} from the query graph" + (" (personal)" if profile else "")
+
+
+def merge(first: list[str], then: list[str], query: str) -> list[str]:
+    """Both lists in order, without repeats (ignoring case) or the query itself."""
+    seen = {" ".join(query.lower().split())}
+    out: list[str] = []
+    for text in [*first, *then]:
+        text = " ".join(text.split())
+        if text and text.lower() not in seen:
+            seen.add(text.lower())
+            out.append(text)
+    return out[:MAX_SUGGESTIONS]
+
+
+async def suggest_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Related searches: the query graph's first, then ones grounded in the page's items."""
     started = time.perf_counter()
-    suggestions = related_searches(state.modules, state.request.text)
+    text = state.request.text
+    graph, note = await recommended(runtime.context, text, state.request.user_id)
+    suggestions = merge(graph, related_searches(state.modules, text), text)
     step = TraceStep(
         name="suggested",
-        detail=f"{len(suggestions)} suggestion(s)",
+        detail=f"{len(suggestions)} suggestion(s)" + (f"; {note}" if note else ""),
         elapsed_ms=(time.perf_counter() - started) * 1000,
     )
     return {"suggestions": suggestions, "steps": [step]}
@@ -48,13 +90,16 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         errors=errors,
         cache=deps.caches.stats() if deps.caches else {},
         image=state.image_info,
+        personalisation=state.personalisation,
     )
     page = Page(
         query=state.request.text,
         thread_id=thread_id,
+        user_id=state.request.user_id,
         modules=state.modules,
         suggestions=state.suggestions,
         trace=trace,
+        page_id=state.page_id or uuid.uuid4().hex,
     )
     update: dict[str, Any] = {"page": page}
     if state.plan is not None:

@@ -1,17 +1,27 @@
-"""Node `rank`: order modules by intent match and result quality.
+"""Node `rank`: order modules by intent match and result quality, then personalise.
 
 score = 0.5 * intent + 0.35 * quality + 0.15 * fill - 0.05 * relaxations, where
 intent is how sure the planner is the vertical is wanted, quality is how much
 the top hits are backed by both the lexical and the dense retriever, and fill
 is how full the module is.
+
+For a request with a `user_id` (and personalisation configured) the over-fetched
+items are re-ranked by the user's profile, modules re-ordered, the shown order
+chosen by the explorer and the page's impression logged (`agent/personal_page.py`).
+Every module leaves this node with at most `request.k` items.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
 from agent.models import Hit, Module, ToolResult, TraceStep
+from agent.personal_page import personalise_page, trim
 from agent.state import State
 
 TOP = 5
@@ -58,14 +68,39 @@ def rank(modules: list[Module], results: list[ToolResult], k: int) -> list[Modul
     return sorted(scored, key=lambda m: -m.score)
 
 
-async def rank_node(state: State) -> dict[str, Any]:
-    """Order the composed modules."""
+async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Order the composed modules, personalised for a known user; name the page."""
     started = time.perf_counter()
-    ranked = rank(state.modules, state.assessed, state.request.k)
-    order = " > ".join(f"{m.id}({m.score:.2f})" for m in ranked)
+    personal = runtime.context.personal
+    request = state.request
+    page_id = uuid.uuid4().hex
+    ranked = rank(state.modules, state.assessed, request.k)
+    modules, note, ok = trim(ranked, request.k), "", True
+    personalisation: dict[str, Any] = {}
+    if personal is not None and request.user_id:
+        page = await personalise_page(
+            personal,
+            user_id=request.user_id,
+            query=request.text,
+            modules=ranked,
+            results=state.assessed,
+            weight=runtime.context.settings.personalisation_weight,
+            k=request.k,
+            page_id=page_id,
+        )
+        modules, personalisation, note, ok = page.modules, page.trace, f"; {page.detail}", page.ok
+    elif personal is not None:
+        personalisation = {"applied": False, "reason": "anonymous request (no user_id)"}
+    order = " > ".join(f"{m.id}({m.score:.2f})" for m in modules)
     step = TraceStep(
         name="ranked",
-        detail=order or "no modules",
+        detail=(order or "no modules") + note,
         elapsed_ms=(time.perf_counter() - started) * 1000,
+        ok=ok,
     )
-    return {"modules": ranked, "steps": [step]}
+    return {
+        "modules": modules,
+        "page_id": page_id,
+        "personalisation": personalisation,
+        "steps": [step],
+    }

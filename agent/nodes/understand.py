@@ -77,6 +77,8 @@ async def begin_node(state: State) -> dict[str, Any]:
         "page": None,
         "planner_note": "",
         "started_at": time.time(),
+        "page_id": "",
+        "personalisation": {},
         "image_key": None,
         "image_info": {},
         "image_hits": [],

@@ -41,6 +41,7 @@ SUITE_MODULES: dict[str, str] = {
     "planning": "evals.suites.planning",
     "constraints": "evals.suites.constraints",
     "page": "evals.suites.page",
+    "personalisation": "evals.suites.personalisation",
 }
 T = TypeVar("T")
 F = TypeVar("F")
