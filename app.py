@@ -75,7 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         deps = services.given_deps
         if deps is None:
             try:
-                deps = await build_deps(settings)
+                deps = await build_deps(settings, vision=True, serving=True)
             except (IndexUnavailable, EmbedderUnavailable) as exc:
                 services.unavailable = str(exc)
                 logger.error("serving without an index: %s", exc)
@@ -83,6 +83,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 stack.callback(deps.index.close)
                 if deps.personal is not None:
                     stack.callback(deps.personal.close)
+                if deps.vision is not None:
+                    stack.callback(deps.vision.close)
                 if deps.llm is not None:
                     stack.push_async_callback(deps.llm.aclose)
         if deps is not None:
@@ -117,6 +119,7 @@ def _request(body: SearchBody, settings: Settings, thread_id: str | None) -> Sea
         thread_id=thread_id,
         user_id=body.user_id,
         k=k,
+        image=body.image,
     )
 
 

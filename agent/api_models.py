@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from agent.state import Turn
 from tools.catalog import Vertical
@@ -18,14 +18,28 @@ from tools.filters import Filters
 THREAD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
+MAX_IMAGE_CHARS = 60_000
+"""A data URL of a picture scaled to the model's input size (the page sends about 30 KB)."""
+
+
 class SearchBody(BaseModel):
     """`POST /v1/search`: one request, answered with one page."""
 
     model_config = ConfigDict(extra="forbid")
 
+    image: str | None = Field(
+        default=None,
+        max_length=MAX_IMAGE_CHARS,
+        description="A picture to search with, as a `data:image/...;base64,` URL "
+        "of at most 60,000 characters: scale pictures down to about 320 px first (the vision "
+        "model reads 224 px). With an image the query may be empty.",
+    )
+
     query: str = Field(
+        default="",
+        validate_default=True,
         max_length=10_000,
-        description="What the person typed; must not be empty. "
+        description="What the person typed; may be empty only with an image. "
         "Longer than `TESSERA_MAX_QUERY_CHARS` is rejected with a 422.",
         examples=["vegetarian soup recipes and a desk lamp under $40"],
     )
@@ -47,10 +61,17 @@ class SearchBody(BaseModel):
         "(with the page's `page_id`) so events can refer back to them. Omit for anonymous.",
     )
 
+    @field_validator("image")
+    @classmethod
+    def _data_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("data:image/"):
+            raise ValueError("image must be a data:image/...;base64, URL (an uploaded picture)")
+        return value
+
     @field_validator("query")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _something_to_search(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip() and info.data.get("image") is None:
             raise ValueError("query is empty: type a few words, e.g. 'pasta recipes'")
         return value
 

@@ -23,13 +23,14 @@ def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
 
 
 async def build_deps(
-    settings: Settings, *, use_llm: bool | None = None, vision: bool = False
+    settings: Settings, *, use_llm: bool | None = None, vision: bool = False, serving: bool = False
 ) -> Deps:
     """Dependencies for one process. `use_llm=None` follows `settings.planner`;
-    `vision=True` loads the image model (image queries) when it is installed."""
+    `vision=True` loads the image model (image queries) when it is installed;
+    `serving=True` (web app, chat) lets background work such as the query graph start."""
     index = open_index(settings)
     deps = Deps(settings=settings, index=index, caches=Caches())
-    deps.personal = open_personal_or_none(settings, index)
+    deps.personal = open_personal_or_none(settings, index, build_graphs=serving)
     if vision:
         from agent.vision_setup import open_vision
 

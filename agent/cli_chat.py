@@ -54,7 +54,7 @@ def run_chat(args: argparse.Namespace) -> int:
         stack = AsyncExitStack()
         try:
             with console.status("loading the index and models …"):
-                deps = runner.run(build_deps(settings, vision=True))
+                deps = runner.run(build_deps(settings, vision=True, serving=True))
             stack.callback(deps.index.close)
             if deps.vision is not None:
                 stack.callback(deps.vision.close)

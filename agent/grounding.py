@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 MAX_SUBQUERIES = 4
 
 _NUM = r"(\d+(?:[.,]\d+)?)\s*(k\b)?"
-_MONEY_BEFORE = re.compile(rf"(?:\$|usd|€|£)\s*{_NUM}", re.I)
-_MONEY_AFTER = re.compile(rf"{_NUM}\s*(?:\$|usd\b|dollars?\b|bucks\b|€|£|eur\b|euros?\b)", re.I)
-_PRICE_WORD = re.compile(
-    r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|over|above|"
-    r"more than|at least|min(?:imum)?|between|budget(?: of)?|around|about|priced?(?: at)?|"
-    r"costs?|for)\s+(?:\$\s*)?" + _NUM,
+_UPPER = (
+    r"under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|no more than|"
+    r"budget(?: of)?"
+)
+_LOWER = r"over|above|more than|at least|min(?:imum)?|starting at"
+_AMOUNT = re.compile(
+    rf"(?:\b(?P<dir>{_UPPER}|{_LOWER}|between|from|around|about|"
+    r"priced?(?: at)?|costs?|for)\s+)?(?P<cur>\$|usd\s*|€|£)?\s*(?P<num>\d+(?:[.,]\d+)?)\s*"
+    r"(?P<k>k\b)?\s*(?P<unit>\$|usd\b|dollars?\b|bucks\b|€|£|eur\b|euros?\b)?",
     re.I,
 )
 _RANGE = re.compile(rf"(?:\$|usd)\s*{_NUM}\s*(?:-|–|to|and)\s*\$?\s*{_NUM}", re.I)
@@ -83,7 +86,7 @@ class Evidence:
     """What a request text states: amounts of money, lengths of time, years, words."""
 
     text: str
-    prices: set[float] = field(default_factory=set)
+    prices: set[tuple[float, str]] = field(default_factory=set)
     minutes: set[int] = field(default_factory=set)
     years: set[int] = field(default_factory=set)
     words: list[str] = field(default_factory=list)
@@ -92,13 +95,20 @@ class Evidence:
     def read(cls, text: str) -> Evidence:
         lowered = text.lower()
         ev = cls(text=lowered, words=[respell(w) for w in _WORD.findall(lowered)])
-        for pattern in (_MONEY_BEFORE, _MONEY_AFTER, _PRICE_WORD):
-            for m in pattern.finditer(lowered):
-                if pattern is _PRICE_WORD and _NOT_MONEY_UNIT.match(lowered, m.end()):
-                    continue
-                ev.prices.add(_amount(m.group(1), m.group(2)))
+        for m in _AMOUNT.finditer(lowered):
+            direction = (m.group("dir") or "").lower()
+            money = m.group("cur") or m.group("unit")
+            if not money and (not direction or _NOT_MONEY_UNIT.match(lowered, m.end("num"))):
+                continue
+            bound = "any"
+            if re.fullmatch(_UPPER, direction):
+                bound = "max"
+            elif re.fullmatch(_LOWER, direction):
+                bound = "min"
+            ev.prices.add((_amount(m.group("num"), m.group("k")), bound))
         for m in _RANGE.finditer(lowered):
-            ev.prices |= {_amount(m.group(1), m.group(2)), _amount(m.group(3), m.group(4))}
+            ev.prices.add((_amount(m.group(1), m.group(2)), "min"))
+            ev.prices.add((_amount(m.group(3), m.group(4)), "max"))
         for m in _DURATION.finditer(lowered):
             scale = 60 if m.group(2).startswith("h") else 1
             ev.minutes.add(round(float(m.group(1)) * scale))
@@ -122,8 +132,9 @@ class Evidence:
                 ev.years |= {start, start + 9}
         return ev
 
-    def has_price(self, value: float) -> bool:
-        return any(abs(value - p) < 0.01 for p in self.prices)
+    def has_price(self, value: float, bound: str) -> bool:
+        """True when the text states `value` as a `bound` ('max' or 'min') or plainly."""
+        return any(abs(value - p) < 0.01 and b in (bound, "any") for p, b in self.prices)
 
     def has_year(self, value: int) -> bool:
         return any(abs(value - y) <= 1 for y in self.years)
@@ -178,7 +189,8 @@ def ground_filters(
 
     for name in ("price_min", "price_max"):
         if (price := values.get(name)) is not None:
-            judge(name, float(price), price >= 0 and ev.has_price(float(price)))
+            ok = price >= 0 and ev.has_price(float(price), name.removeprefix("price_"))
+            judge(name, float(price), ok)
     for color in (respell(c) for c in values.get("colors") or ()):
         ok = vocab.has("colors", color) and ev.mentions(color, food_trap=True)
         judge("colors", color, ok, many=True)
@@ -220,7 +232,7 @@ def _time_not_money(
     price = values.get("price_max")
     if field_name is None or price is None or values.get(field_name) is not None:
         return values
-    if ev.has_price(float(price)):
+    if ev.has_price(float(price), "max"):
         return values
     for minutes in (round(price), round(price * 60)):
         if minutes in ev.minutes:
@@ -257,36 +269,60 @@ _STRIP_TIME = re.compile(
     re.I,
 )
 _FILLER = frozenset(STOPWORDS | GENERIC_WORDS)
+_MODIFIERS = frozenset(
+    "cheaper pricier expensive shorter longer newer older new old minute hour min hr "
+    "dollar buck price year decade than less more over one ones color colour size "
+    "any instead just make it them same but".split()
+)
 
 
 def _tokens(text: str) -> set[str]:
     return {singular(w) for w in _WORD.findall(text.lower()) if w not in _FILLER}
 
 
-def local_texts(queries: list[str], text: str) -> list[str]:
+def intent_words(clause: str, facet_words: frozenset[str] = frozenset()) -> set[str]:
+    """Words that make a clause an intent of its own: not filler, numbers, modifiers
+    ('cheaper', 'minutes') or facet values ('red', 'vegan')."""
+    words = _tokens(clause) - _MODIFIERS - facet_words
+    return {w for w in words if not w[0].isdigit()}
+
+
+def local_texts(
+    queries: list[str], text: str, facet_words: frozenset[str] = frozenset()
+) -> list[str]:
     """For each sub-query, the part of `text` that speaks about it.
 
     The text is cut into clauses; a sub-query owns the clause sharing most of
-    its words and the clauses after it up to the next owned one (the first
-    owner also takes any clauses before it). No shared word: the whole text.
+    its words plus the modifier-only clauses next to it ('desk lamp, in red,
+    under $40'), never another intent's clause. No shared word: the whole text.
     """
-    clauses = [c for c in _CLAUSE.split(_BETWEEN.sub(r"\1 to ", text)) if c.strip()]
+    clauses = _clauses(text)
+    intent = [bool(intent_words(c, facet_words)) for c in clauses]
     owners: list[int | None] = []
     for query in queries:
         words = _tokens(query)
         scores = [len(words & _tokens(c)) for c in clauses]
         best = max(range(len(clauses)), key=scores.__getitem__) if clauses else 0
         owners.append(best if clauses and scores[best] else None)
-    owned = sorted({o for o in owners if o is not None})
+    owned = {o for o in owners if o is not None}
     out: list[str] = []
     for owner in owners:
         if owner is None:
             out.append(text)
             continue
-        k = owned.index(owner)
-        end = owned[k + 1] if k + 1 < len(owned) else len(clauses)
-        out.append(", ".join(clauses[0 if k == 0 else owner : end]))
+        start = owner
+        while start > 0 and not intent[start - 1] and start - 1 not in owned:
+            start -= 1
+        end = owner + 1
+        while end < len(clauses) and not intent[end] and end not in owned:
+            end += 1
+        out.append(", ".join(clauses[start:end]))
     return out
+
+
+def _facet_words(vocab: FacetVocabulary) -> frozenset[str]:
+    keys = (*vocab.colors, *vocab.brands, *vocab.diets)
+    return frozenset(singular(w) for key in keys for w in _WORD.findall(key.lower()))
 
 
 def _match_segment(query: str, vertical: Vertical, segments: list[Segment]) -> int | None:
@@ -304,12 +340,14 @@ def _match_segment(query: str, vertical: Vertical, segments: list[Segment]) -> i
     return -best[2]
 
 
-def _strong(segment: Segment) -> bool:
+def _strong(segment: Segment, vocab: FacetVocabulary) -> bool:
     """True when the segment's vertical rests on a word that names one ('recipes', 'buy',
-    'movie', a price), not only on a facet value such as a colour."""
-    cues = {c.lower() for c in segment.cues}
-    named = set().union(*VERTICAL_CUES.values()) | set(PHRASE_CUES) | {"price", "$"}
-    return bool(cues & named)
+    'movie', a price, a year), a product category or a genre, not only on a colour,
+    brand or diet, which food words imitate ('orange chicken', 'apple pie')."""
+    cues = {singular(c.lower()) for c in segment.cues}
+    named = set().union(*VERTICAL_CUES.values()) | set(PHRASE_CUES) | {"price", "$", "when"}
+    kinds = {singular(k) for k in (*vocab.categories, *vocab.genres)}
+    return bool(cues & ({singular(w) for w in named} | kinds))
 
 
 def _merge(base: Filters, over: Filters) -> Filters:
@@ -329,7 +367,11 @@ def _clean_query(query: str, segment: Segment | None, fallback: str, vertical: V
         return segment.topic
     text = _STRIP_MONEY.sub(" ", _STRIP_TIME.sub(" ", text))
     text = " ".join(text.split()).strip(" ,.;-")
-    return text or (segment.topic if segment and segment.topic else fallback)
+    if text:
+        return text
+    if segment:
+        return segment.topic or _clean_query(segment.text, None, fallback, vertical)
+    return fallback
 
 
 @dataclass
@@ -362,7 +404,8 @@ def ground_plan(
     segments = understood.segments
     steps = [s for s in raw.subqueries if s.tool in TOOL_VERTICAL]
     earlier = "\n".join(history)
-    locals_ = local_texts([s.query for s in steps], text)
+    facet_words = _facet_words(vocab)
+    locals_ = local_texts([s.query for s in steps], text, facet_words)
     drafts: list[_Draft] = []
     claims = bad = len(raw.subqueries) - len(steps)
     for step, local in zip(steps, locals_, strict=True):
@@ -372,7 +415,12 @@ def ground_plan(
         index = _match_segment(step.query, vertical, segments)
         segment = segments[index] if index is not None else None
         notes: list[str] = []
-        if segment and segment.vertical and segment.vertical != vertical and _strong(segment):
+        if (
+            segment
+            and segment.vertical
+            and segment.vertical != vertical
+            and _strong(segment, vocab)
+        ):
             notes.append(f"routed to {segment.vertical}, not {vertical}, by the cues")
             vertical = segment.vertical
             bad += 1
@@ -394,17 +442,8 @@ def ground_plan(
                 notes=notes,
             )
         )
+    _add_missed(drafts, understood, vocab)
     _merge_rule_findings(drafts, understood, vocab)
-    covered = {d.segment for d in drafts}
-    refined = understood.refinement.filters if understood.refinement else Filters()
-    for index, segment in enumerate(segments):
-        if segment.vertical and index not in covered:
-            rule = filters_for(segment.vertical, _merge(segment.filters, refined))
-            topic = segment.topic or understood.text
-            drafts.append(
-                _Draft(topic, segment.vertical, rule, index, 1.0, 1, Evidence.read(topic),
-                       ["added from the rule taggers"])
-            )  # fmt: skip
     kept = _dedupe(drafts)
     if not kept:
         raise PlannerError("the LLM plan has no usable sub-query")
@@ -421,6 +460,56 @@ def ground_plan(
     ]
     confidence = max(0.0, 1.0 - bad / max(claims, 1))
     return Plan(subqueries=subqueries, planner=planner, confidence=round(confidence, 3))
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(_BETWEEN.sub(r"\1 to ", text)) if c.strip()]
+
+
+def _add_missed(drafts: list[_Draft], understood: Understanding, vocab: FacetVocabulary) -> None:
+    """Intents the model skipped, found clause by clause in the rule segments.
+
+    A clause sharing no word with any sub-query becomes one: in its segment's
+    vertical when cued, else in the vertical of the intent before it ('an
+    office chair under $150 and a bookcase'), with the rule filters it states.
+    """
+    refined = understood.refinement.filters if understood.refinement else Filters()
+    facet_words = _facet_words(vocab)
+    for index, segment in enumerate(understood.segments):
+        clauses = _clauses(segment.text)
+        rule = _merge(segment.filters, refined).model_dump(exclude_defaults=True)
+        for clause in clauses:
+            words = intent_words(clause, facet_words)
+            if not words or any(words & _tokens(d.text) for d in drafts):
+                continue
+            before = [d.vertical for d in drafts if d.segment is not None and d.segment <= index]
+            vertical = segment.vertical or (before[-1] if before else None)
+            if vertical is None:
+                continue
+            ev = Evidence.read(clause)
+            whole = len(clauses) == 1
+            stated = {
+                n: v for n, v in rule.items() if whole or _supported(n, v, vertical, vocab, ev)
+            }
+            text = segment.topic if whole and segment.vertical == vertical else ""
+            text = text or " ".join(
+                w
+                for w in _clean_query(clause, None, clause, vertical).split()
+                if w.lower() not in STOPWORDS
+            )
+            note = "added from the rule taggers" + ("" if segment.vertical else " (uncued)")
+            drafts.append(
+                _Draft(
+                    text=text or clause,
+                    vertical=vertical,
+                    filters=filters_for(vertical, Filters.model_validate(stated)),
+                    segment=index,
+                    weight=1.0 if segment.vertical else 0.6,
+                    priority=1,
+                    evidence=ev,
+                    notes=[note],
+                )
+            )
 
 
 def _merge_rule_findings(

@@ -62,6 +62,7 @@ class Personal:
     explorer: Explorer
     config: PersonalisationConfig
     graph_max_age_s: float = 3600.0
+    build_graphs: bool = True
     _graph: QueryGraph | None = field(default=None, init=False, repr=False)
     _graph_version: int = field(default=-1, init=False, repr=False)
     _built_at: float = field(default=0.0, init=False, repr=False)
@@ -94,8 +95,11 @@ class Personal:
         """The latest built query graph, or None; never waits for a build.
 
         Starts a build in the background when there is none, when the index changed
-        since the last one or when it is older than `graph_max_age_s`.
+        since the last one or when it is older than `graph_max_age_s`, unless
+        `build_graphs` is off (one-shot commands, which would exit mid-build).
         """
+        if not self.build_graphs:
+            return self._graph
         now = time.monotonic()
         with self._lock:
             graph = self._graph
@@ -161,7 +165,9 @@ class Personal:
         self.events.close()
 
 
-def open_personal(settings: Settings, index: CatalogIndex) -> Personal:
+def open_personal(
+    settings: Settings, index: CatalogIndex, *, build_graphs: bool = True
+) -> Personal:
     """Open the event store and impression log under TESSERA_HOME and wire the rest."""
     profile_config = ProfileConfig(half_life_days=settings.profile_half_life_days)
     events = EventStore.for_settings(settings)
@@ -180,13 +186,16 @@ def open_personal(settings: Settings, index: CatalogIndex) -> Personal:
         profiles=profiles,
         explorer=Explorer(ExplorationConfig(epsilon=settings.exploration_epsilon)),
         config=PersonalisationConfig(profile=profile_config),
+        build_graphs=build_graphs,
     )
 
 
-def open_personal_or_none(settings: Settings, index: CatalogIndex) -> Personal | None:
+def open_personal_or_none(
+    settings: Settings, index: CatalogIndex, *, build_graphs: bool = True
+) -> Personal | None:
     """`open_personal`, or None with a warning when the events database is unusable."""
     try:
-        return open_personal(settings, index)
+        return open_personal(settings, index, build_graphs=build_graphs)
     except EventStoreError as exc:
         logger.warning("personalisation is off: %s", exc)
         return None

@@ -8,11 +8,13 @@ on the cases both runs share, with a fixed seed.
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evals.metrics import paired_permutation_p
-from evals.report import OPERATIONAL, ConfigResult, Report, ReportError
+from evals.report import OPERATIONAL, ConfigResult, Report, ReportError, format_value
 
 EPSILON = 1e-9
 
@@ -140,32 +142,36 @@ def compare_reports(
 
 def render_comparison(comp: Comparison, console: Console) -> None:
     """Print the metric deltas, the win/loss counts and the cases that moved most."""
-    table = Table(title=f"A: {comp.config_a}  vs  B: {comp.config_b}", title_justify="left")
+    title = escape(f"A: {comp.config_a}  vs  B: {comp.config_b}")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("metric", "A", "B", "B - A", "p"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for d in comp.metrics:
-        sign = "" if d.delta is None else ("green" if d.delta > EPSILON else "red")
-        delta = "-" if d.delta is None else f"{d.delta:+.4f}"
+        delta = "-" if d.delta is None else format_value(d.metric, d.delta)
+        if d.delta is not None and not delta.startswith("-"):
+            delta = "+" + delta
+        colour = (
+            "" if d.delta is None or abs(d.delta) <= EPSILON else "green" if d.delta > 0 else "red"
+        )
         p_value = "-" if d.p_value is None else f"{d.p_value:.3f}"
         table.add_row(
-            d.metric, _num(d.a), _num(d.b), f"[{sign}]{delta}[/]" if sign else delta, p_value
+            d.metric,
+            format_value(d.metric, d.a),
+            format_value(d.metric, d.b),
+            f"[{colour}]{delta}[/]" if colour else delta,
+            p_value,
         )
     console.print(table)
+    extra = (
+        f" ({comp.only_a} only in A, {comp.only_b} only in B)" if comp.only_a or comp.only_b else ""
+    )
     console.print(
         f"{comp.primary_metric} per case: B wins {comp.wins}, loses {comp.losses}, "
-        f"ties {comp.ties}"
-        + (
-            f" ({comp.only_a} only in A, {comp.only_b} only in B)"
-            if comp.only_a or comp.only_b
-            else ""
-        )
+        f"ties {comp.ties}{extra}"
     )
     for heading, rows in (("largest gains", comp.gains), ("largest drops", comp.drops)):
         if rows:
             console.print(f"[bold]{heading}[/bold]")
             for row in rows:
-                console.print(f"  {row.id}  {row.a:.3f} -> {row.b:.3f}  {row.query[:70]}")
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+                line = f"  {row.id}  {row.a:.3f} -> {row.b:.3f}  {row.query}"
+                console.print(escape(line), overflow="ellipsis", no_wrap=True)

@@ -196,10 +196,10 @@ def render_report(report: Report, console: Console) -> None:
         best = max((v for v in values if v is not None), default=None)
         cells = []
         for value in values:
-            text = _fmt(metric, value)
+            text = format_value(metric, value)
             bold = metric in report.metrics and value is not None and value == best
             cells.append(f"[bold]{text}[/bold]" if bold and len(values) > 1 else text)
-        refs = [_fmt(metric, ref.metrics.get(metric)) for ref in report.references]
+        refs = [format_value(metric, ref.metrics.get(metric)) for ref in report.references]
         table.add_row(metric, *cells, *refs)
     console.print(table)
     for n, ref in enumerate(report.references, start=1):
@@ -209,7 +209,8 @@ def render_report(report: Report, console: Console) -> None:
             console.print(f"[red]{result.name} did not run:[/red] {result.error}")
 
 
-def _fmt(metric: str, value: float | None) -> str:
+def format_value(metric: str, value: float | None) -> str:
+    """A metric value as tables show it: 4 decimals, 1 for times and per-query use."""
     if value is None:
         return "-"
     if metric in ("errors", "cases"):

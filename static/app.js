@@ -333,14 +333,26 @@ function headers() {
   return h;
 }
 
-async function ask(query, retried = false) {
+/** Scale a picture to at most 320 px and encode it as a JPEG data URL (the model reads 224 px). */
+async function pictureDataUrl(file) {
+  const bitmap = await createImageBitmap(file);
+  const scale = Math.min(1, 320 / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+  canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL("image/jpeg", 0.85);
+}
+
+async function ask(query, retried = false, image = null) {
   query = query.trim();
-  if (!query || state.busy) return;
+  if ((!query && !image) || state.busy) return;
   showError("");
   setBusy(true);
-  const view = newTurn(query);
+  const view = newTurn(query || "(picture)");
   try {
     const body = { query, user_id: state.userId };
+    if (image) body.image = image;
     if (state.threadId) body.thread_id = state.threadId;
     const response = await fetch("/v1/chat", { method: "POST", headers: headers(), body: JSON.stringify(body) });
     if (!response.ok) {
@@ -355,7 +367,7 @@ async function ask(query, retried = false) {
         setThread(null);
         setBusy(false);
         showError("That conversation is no longer on the server; starting a new one.");
-        return await ask(query, true);
+        return await ask(query, true, image);
       }
       failTurn(view, err.detail || `error ${response.status}`);
       showError(err.detail || `error ${response.status}`);
@@ -410,7 +422,17 @@ document.addEventListener("DOMContentLoaded", () => {
     const input = $("q");
     const query = input.value;
     input.value = "";
-    ask(query);
+    const picture = $("picture");
+    const file = picture.files && picture.files[0];
+    picture.value = "";
+    $("picture-name").textContent = "";
+    if (!file) { ask(query); return; }
+    pictureDataUrl(file).then((image) => ask(query, false, image))
+      .catch(() => showError("That picture could not be read; try a JPEG or PNG."));
+  });
+  $("picture").addEventListener("change", () => {
+    const file = $("picture").files[0];
+    $("picture-name").textContent = file ? file.name : "";
   });
   $("key-box").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -237,7 +237,7 @@ async def test_search_can_continue_a_chat_thread(client: httpx.AsyncClient) -> N
         ({"query": "lamp", "filters": {"price_min": 50, "price_max": 10}}, "filters", "greater"),
         ({"query": "lamp", "thread_id": "../etc"}, "thread_id", "pattern"),
         ({"query": "lamp", "user_id": ""}, "user_id", "at least 1 character"),
-        ({"text": "lamp"}, "query", "required"),
+        ({"text": "lamp"}, "query", "query is empty"),
     ],
 )
 @pytest.mark.parametrize("path", ["/v1/search", "/v1/chat"])
@@ -531,3 +531,21 @@ async def test_event_routes_are_documented_and_guarded(home: Path, deps: Deps) -
     assert {"get", "delete"} <= set(spec["paths"]["/v1/users/{user_id}"]) | set(
         spec["paths"]["/v1/users/{user_id}/profile"]
     )
+
+
+async def test_picture_search_takes_a_small_data_url(client: httpx.AsyncClient) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, format="JPEG")
+    url = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+    response = await client.post("/v1/search", json={"query": "", "image": url})
+    assert response.status_code == 200, response.text
+    assert response.json()["trace"]["image"]
+    wrong = await client.post("/v1/search", json={"query": "", "image": "/etc/passwd"})
+    assert wrong.status_code == 422 and "data:image" in wrong.text
+    nothing = await client.post("/v1/search", json={"query": "  "})
+    assert nothing.status_code == 422 and "query is empty" in nothing.text

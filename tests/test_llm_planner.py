@@ -266,11 +266,16 @@ async def test_exhausted_budget_raises_planner_error_without_a_request() -> None
 
 def test_evidence_reads_money_time_and_years() -> None:
     ev = Evidence.read("a lamp under 40 dollars, $15-25 mugs, ready in 30 minutes, 1980s films")
-    assert {40.0, 15.0, 25.0} <= ev.prices and 30.0 not in ev.prices
+    assert ev.has_price(40, "max") and not ev.has_price(40, "min")
+    assert ev.has_price(15, "min") and ev.has_price(25, "max") and not ev.has_price(30, "max")
+    over = Evidence.read("laptop over $1000")
+    assert over.has_price(1000, "min") and not over.has_price(1000, "max")
+    assert Evidence.read("a $60 lamp").has_price(60, "max")
     assert 30 in ev.minutes
     assert {1980, 1989} <= ev.years
     assert Evidence.read("films from the 80s under an hour").minutes == {60}
     assert not Evidence.read("cook for 2 hours").prices
+    assert not Evidence.read("lasagna for 12 people, 2001 a space odyssey").prices
 
 
 def test_prompts_render_strictly() -> None:
@@ -311,6 +316,10 @@ def test_local_texts_give_each_intent_its_clauses() -> None:
         "a bookcase between $50 to $90",
         "comedy films",
     ]
+    lamp = "a desk lamp, in red, under $40 and a rug"
+    assert local_texts(["desk lamp"], lamp, frozenset({"red"})) == [
+        "a desk lamp, in red, under $40"
+    ]
     assert local_texts(["something else"], text) == [text]
 
 
@@ -332,3 +341,27 @@ async def test_a_colour_cue_alone_does_not_overrule_the_model() -> None:
         "white bean chili", reply(step("search_ideas", "white bean chili", colors=["white"]))
     )
     assert routes(plan) == [("search_ideas", "white bean chili", {})]
+
+
+async def test_a_skipped_uncued_intent_joins_the_intent_before_it() -> None:
+    plan, _ = await plan_with(
+        "an office chair under $150 and a bookcase",
+        reply(step("search_products", "office chair", price_min=150, price_max=150)),
+    )
+    assert routes(plan) == [
+        ("search_products", "office chair", {"price_max": 150.0}),
+        ("search_products", "bookcase", {}),
+    ]
+    assert "added from the rule taggers" in plan.subqueries[1].note
+
+
+async def test_intents_the_model_skipped_keep_their_own_filters() -> None:
+    plan, _ = await plan_with(
+        "a laptop, headphones under $200 and sci-fi movies",
+        reply(step("search_products", "laptop", price_max=200)),
+    )
+    assert routes(plan) == [
+        ("search_products", "laptop", {}),
+        ("search_products", "headphones", {"price_max": 200.0}),
+        ("search_videos", "sci-fi", {}),
+    ]

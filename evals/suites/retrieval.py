@@ -89,6 +89,13 @@ class RetrievalEnv:
             self._searcher = self.open_searcher()
         return self._searcher
 
+    def close(self) -> None:
+        """Close the index if it was opened."""
+        close = getattr(self._searcher, "close", None)
+        if callable(close):
+            close()
+        self._searcher = None
+
 
 RetrievalFactory = Callable[[RetrievalEnv], AbstractAsyncContextManager[RetrievalSystem]]
 
@@ -207,10 +214,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
             timeout_s=ctx.timeout_s,
         )
     finally:
-        searcher = env._searcher
-        close = getattr(searcher, "close", None)
-        if callable(close):
-            close()
+        env.close()
     return build_report(
         ctx,
         suite="retrieval",
