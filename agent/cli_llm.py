@@ -1,4 +1,4 @@
-"""`tessera llm serve | status | stop`: run and inspect the local llama.cpp server."""
+"""`tessera llm prepare | serve | status | stop`: the local llama.cpp server and its model."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from agent.llm_server import (
     SPECS,
     Size,
     answers,
+    ensure_model,
     log_file,
     model_status,
     running_pid,
@@ -48,6 +49,11 @@ def register(subparsers: Any) -> None:
     status = sub.add_parser("status", help="is a server answering; are the models installed")
     status.add_argument("--port", type=int, default=None)
     status.set_defaults(handler=_status)
+    prepare = sub.add_parser(
+        "prepare", help="assemble and verify the model file now (set-up does this once)"
+    )
+    prepare.add_argument("--model", choices=get_args(Size), default="0.5b")
+    prepare.set_defaults(handler=_prepare)
     stop = sub.add_parser("stop", help="stop the server that `llm serve --detach` started")
     stop.add_argument("--port", type=int, default=None)
     stop.set_defaults(handler=_stop)
@@ -82,6 +88,18 @@ def _serve_or_raise(args: argparse.Namespace) -> int:
     _out.print(f"serving {SPECS[size].alias} at {base_url}; Ctrl-C stops it")
     serve(settings, size, port)
     _out.print("stopped")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """Join the model's slices into TESSERA_HOME/models and check its sha256."""
+    settings = Settings()
+    try:
+        path = ensure_model(settings, args.model)
+    except LLMError as exc:
+        _err.print(f"[red]error:[/] {exc}")
+        return 1
+    _out.print(f"model {args.model} ready at {path}")
     return 0
 
 
