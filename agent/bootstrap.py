@@ -36,6 +36,8 @@ async def build_deps(
 
         deps.vision, deps.vision_note = open_vision(settings)
     want_llm = settings.planner in ("llm", "hybrid", "auto") if use_llm is None else use_llm
+    if not want_llm:
+        deps.planner_note = "rule planner (LLM off by choice)"
     if want_llm:
         from agent.llm_setup import attach_llm_planner
 

@@ -158,6 +158,7 @@ def assemble(spec: ModelSpec, dest_dir: Path) -> Path:
                         size += len(chunk)
                         out.write(chunk)
             out.flush()
+            os.fchmod(out.fileno(), 0o644)
             os.fsync(out.fileno())
         if size != spec.total_bytes or digest.hexdigest() != spec.sha256:
             raise ModelUnavailable(

@@ -99,6 +99,17 @@ def tag_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
         tags.spans.append(m.span())
 
 
+_QUICK = re.compile(r"\b(quick|fast|speedy|in a hurry|weeknight)\b", re.I)
+
+
+def tag_quick(text: str, tags: Tags, vertical: Vertical | None) -> None:
+    """'quick pasta recipes' means ready in 30 minutes, unless a time was given."""
+    if vertical == "ideas" and "total_time_max_min" not in tags.values:
+        if m := _QUICK.search(text):
+            tags.values["total_time_max_min"] = 30
+            tags.spans.append(m.span())
+
+
 def tag_years(text: str, tags: Tags) -> None:
     """Decades ('the 1990s', "90s") and years ('after 2010', 'from 1995')."""
     if m := _DECADE.search(text):

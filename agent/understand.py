@@ -17,7 +17,7 @@ from agent.lexicon import (
     STOPWORDS,
     VERTICAL_CUES,
 )
-from agent.taggers import Tags, tag_facets, tag_price, tag_time, tag_years
+from agent.taggers import Tags, tag_facets, tag_price, tag_quick, tag_time, tag_years
 from agent.understanding import Segment, Understanding
 from tools.catalog import VERTICALS, Vertical
 from tools.facets import FacetVocabulary
@@ -74,6 +74,7 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     guess = _pick_vertical(cues)
     tag_time(clause, tags, guess)
     tag_facets(clause, tags, vocab, guess)
+    tag_quick(clause, tags, guess)
     for cued, words in tags.cues.items():
         cues.cues.setdefault(cued, []).extend(words)
     if any(k in tags.values for k in ("year_min", "year_max", "duration_max_s", "duration_min_s")):

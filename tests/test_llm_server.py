@@ -199,3 +199,8 @@ def test_cli_registers_llm_commands(
     assert "tessera llm serve" in capsys.readouterr().out
     stop = parser.parse_args(["llm", "stop"])
     assert stop.handler(stop) == 0
+
+
+def test_assembled_model_is_readable_by_others(packages: dict[str, Path], tmp_path: Path) -> None:
+    path = assemble(fake_spec(), tmp_path / "models")
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -102,3 +102,10 @@ def test_empty_and_huge_and_foreign() -> None:
     assert huge.truncated and len(huge.text) <= 2000
     assert understand("Rezepte für Suppe mit Kartoffeln", VOCAB).non_english
     assert not understand("soup recipes with potatoes", VOCAB).non_english
+
+
+def test_quick_recipes_mean_thirty_minutes() -> None:
+    [(topic, vertical, filters)] = segs("quick pasta recipes")
+    assert (topic, vertical, filters) == ("pasta", "ideas", {"total_time_max_min": 30})
+    [(_, _, filters)] = segs("quick pasta recipes ready in under 15 minutes")
+    assert filters["total_time_max_min"] == 15
