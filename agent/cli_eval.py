@@ -21,7 +21,7 @@ from rich.console import Console
 
 from agent.settings import Settings
 
-SUITES = ("retrieval", "planning", "constraints", "page", "personalisation")
+SUITES = ("retrieval", "planning", "constraints", "page", "personalisation", "images")
 
 
 def register(subparsers: Any) -> None:

@@ -42,6 +42,7 @@ SUITE_MODULES: dict[str, str] = {
     "constraints": "evals.suites.constraints",
     "page": "evals.suites.page",
     "personalisation": "evals.suites.personalisation",
+    "images": "evals.suites.images",
 }
 T = TypeVar("T")
 F = TypeVar("F")
