@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     llm_rewrites: bool = Field(default=True, description="Let the LLM rewrite weak queries.")
     llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
     llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
-    llm_threads: int = Field(default=2, ge=1)
+    llm_threads: int = Field(
+        default=1, ge=1, description="llama.cpp threads; 1 keeps generation steady on 2 cores."
+    )
     personalisation_weight: float = Field(
         default=0.3, ge=0, le=1, description="How much a user's profile moves items and modules."
     )
