@@ -80,6 +80,34 @@ def tag_price(text: str, tags: Tags) -> None:
             break
 
 
+_RECIPE_TIME = re.compile(
+    r"\b(?:ready in|takes?|done in|in)\s+(?:about\s+)?(\d+)\s*(minutes?|mins?|hours?|hrs?)\b"
+    r"|\b(\d+)[- ]?(?:minute|min)\s+(?:meals?|recipes?|dinners?|lunch(?:es)?|dishes?|ideas?)\b"
+    r"|\b(?:in\s+)?under an hour\b",
+    re.I,
+)
+
+
+def tag_recipe_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
+    """'ready in 30 minutes', '30-minute meals', 'under an hour' for ideas."""
+    if "total_time_max_min" in tags.values or vertical not in (None, "ideas"):
+        return
+    m = _RECIPE_TIME.search(text)
+    if m is None:
+        return
+    if m.group(1):
+        minutes = int(m.group(1)) * (60 if m.group(2).lower().startswith("h") else 1)
+    elif m.group(3):
+        minutes = int(m.group(3))
+    else:
+        minutes = 60
+    if vertical is None and not m.group(3) and not re.search(r"ready|done|takes", m.group(0)):
+        return
+    tags.values["total_time_max_min"] = minutes
+    tags.cue("ideas", "ready in")
+    tags.spans.append(m.span())
+
+
 def tag_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
     """'under 100 minutes' is a video length, 'ready in under 30 minutes' a recipe time."""
     for pattern, bound in ((_MINUTES, "max"), (_MINUTES_MIN, "min")):
@@ -146,25 +174,46 @@ def _words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+COLOR_SYNONYMS = {"grey": "gray", "space grey": "space gray", "golden": "gold"}
+_FRUIT_COLORS = frozenset({"orange", "lime", "lemon", "olive", "chocolate", "wine"})
+
+
+def _color_at(words: list[tuple[str, int, int]], i: int, vocab: FacetVocabulary) -> tuple[str, int]:
+    """The catalog colour starting at word `i` ('rose gold', 'grey') and its length, or ''."""
+    for n in (2, 1):
+        if i + n <= len(words):
+            phrase = " ".join(w for w, _, _ in words[i : i + n])
+            phrase = COLOR_SYNONYMS.get(phrase, phrase)
+            if phrase in vocab.colors:
+                return phrase, n
+    return "", 0
+
+
 def tag_facets(text: str, tags: Tags, vocab: FacetVocabulary, vertical: Vertical | None) -> None:
     """Colours, brands, categories, genres and diets that the catalog actually has."""
     words = _words(text)
     colors: list[str] = []
-    for i, (word, start, end) in enumerate(words):
-        if word in vocab.colors and vertical in (None, "shopping"):
-            nxt = words[i + 1][0] if i + 1 < len(words) else ""
-            if word in ("orange", "lime", "lemon", "olive", "chocolate", "wine") and (
-                nxt in FOOD_WORDS or vertical is None and nxt in ("", "and")
-            ):
+    skip_until = -1
+    for i, (word, start, _end) in enumerate(words):
+        if i < skip_until:
+            continue
+        color, n = _color_at(words, i, vocab) if vertical in (None, "shopping") else ("", 0)
+        if color:
+            nxt = words[i + n][0] if i + n < len(words) else ""
+            food = nxt in FOOD_WORDS or (
+                color in _FRUIT_COLORS and vertical is None and nxt in ("", "and")
+            )
+            if not food:
+                colors.append(color)
+                tags.spans.append((start, words[i + n - 1][2]))
+                skip_until = i + n
                 continue
-            colors.append(word)
-            tags.spans.append((start, end))
         if word in vocab.diets and vertical in (None, "ideas"):
             tags.values.setdefault("diet", []).append(word)
             tags.cue("ideas", word)
-            tags.spans.append((start, end))
+            tags.spans.append((start, _end))
     if colors:
-        tags.values["colors"] = colors
+        tags.values["colors"] = list(dict.fromkeys(colors))
         tags.cue("shopping", colors[0])
     _tag_ngram_facets(words, tags, vocab, vertical)
 

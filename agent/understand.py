@@ -17,7 +17,15 @@ from agent.lexicon import (
     STOPWORDS,
     VERTICAL_CUES,
 )
-from agent.taggers import Tags, tag_facets, tag_price, tag_quick, tag_time, tag_years
+from agent.taggers import (
+    Tags,
+    tag_facets,
+    tag_price,
+    tag_quick,
+    tag_recipe_time,
+    tag_time,
+    tag_years,
+)
 from agent.understanding import Segment, Understanding
 from tools.catalog import VERTICALS, Vertical
 from tools.facets import FacetVocabulary
@@ -73,6 +81,7 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
         cues.cues.setdefault(cued, []).extend(words)
     guess = _pick_vertical(cues)
     tag_time(clause, tags, guess)
+    tag_recipe_time(clause, tags, guess)
     tag_facets(clause, tags, vocab, guess)
     tag_quick(clause, tags, guess)
     for cued, words in tags.cues.items():

@@ -109,3 +109,27 @@ def test_quick_recipes_mean_thirty_minutes() -> None:
     assert (topic, vertical, filters) == ("pasta", "ideas", {"total_time_max_min": 30})
     [(_, _, filters)] = segs("quick pasta recipes ready in under 15 minutes")
     assert filters["total_time_max_min"] == 15
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("pasta ready in 20 minutes", 20),
+        ("30-minute meals with chicken", 30),
+        ("soup recipes in under an hour", 60),
+    ],
+)
+def test_recipe_time_forms(text: str, minutes: int) -> None:
+    [(_, vertical, filters)] = segs(text)
+    assert vertical == "ideas" and filters["total_time_max_min"] == minutes
+
+
+def test_colour_synonyms_and_food_colours() -> None:
+    vocab = VOCAB.model_copy(update={"colors": {**VOCAB.colors, "gray": 2, "rose gold": 1}})
+    [segment] = understand("a grey backpack under $80", vocab).segments
+    assert segment.filters.colors == ("gray",)
+    [segment] = understand("rose gold watch under $300", vocab).segments
+    assert segment.filters.colors == ("rose gold",)
+    for food in ("white bean soup", "red velvet cake", "black beans recipe"):
+        [segment] = understand(food, vocab).segments
+        assert segment.filters.colors == (), food

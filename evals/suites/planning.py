@@ -149,12 +149,19 @@ def score_planning(observations: Sequence[Observation[PlanningCase, Plan]]) -> l
     return results
 
 
-def engine_planner(use_llm: bool, **overrides: str) -> PlannerFactory:
+def engine_planner(use_llm: bool, **overrides: str | bool) -> PlannerFactory:
     """A configuration that plans through the full engine, so follow-ups are read in context.
 
     The history turns and the query run in a fresh conversation thread; the plan of the
-    last turn is the answer. LLM use is read from the last page's trace.
+    last turn is the answer. LLM use is read from the last page's trace. LLM titles,
+    suggestions and rewrites are off: only planning is measured.
     """
+    quiet: dict[str, str | bool] = {
+        "llm_titles": False,
+        "llm_suggestions": False,
+        "llm_rewrites": False,
+    }
+    overrides = quiet | overrides
 
     @asynccontextmanager
     async def factory(ctx: EvalContext) -> AsyncIterator[PlannerUnderTest]:
