@@ -138,6 +138,7 @@ class ResultItem(BaseModel):
                 "creator": item.creator,
                 "year": item.published.year if item.published else None,
                 "genre": item.genre,
+                "rating": item.rating,
             }
         elif isinstance(item, Idea):
             base |= {

@@ -386,3 +386,12 @@ def test_missing_sources_name_the_setup_command(
         build_starter(Settings(home=tmp_path))
     with pytest.raises(SourceUnavailable, match="not installed"):
         package_dir("no-such-dist", "no_such_module_for_tessera")
+
+
+def test_critic_score_shrinks_small_samples() -> None:
+    from tools.sources.movies import critic_score
+
+    assert critic_score(None, 10) is None and critic_score(8.0, 0) is None
+    few, many = critic_score(9.5, 3), critic_score(8.5, 200)
+    assert few is not None and many is not None and many > few
+    assert critic_score(6.0, 50) == pytest.approx(3.0)

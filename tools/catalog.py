@@ -80,6 +80,7 @@ class Video(BaseItem):
     creator: str | None = None
     published: date | None = None
     genre: list[str] = Field(default_factory=list)
+    rating: float | None = Field(default=None, ge=0, le=5, description="Quality, 0-5.")
 
 
 CatalogItem = Annotated[Idea | Product | Video, Field(discriminator="vertical")]

@@ -80,7 +80,7 @@ def build_row(item: CatalogItem) -> ItemRow:
         kind = item.kind if item.kind != "idea" else ""
         extra = [item.category or "", kind, " ".join(item.ingredients), " ".join(item.diet)]
     elif isinstance(item, Video):
-        row.duration_s = item.duration_s
+        row.duration_s, row.rating = item.duration_s, item.rating
         row.year = item.published.year if item.published else None
         row.facets = [("category", g) for g in _lower_unique(item.genre)]
         extra = [item.creator or "", " ".join(item.genre)]

@@ -34,7 +34,8 @@ CAST_SHOWN = 4
 _IMDB_ID = re.compile(r"^tt\d{5,10}$")
 _QUERY = """
 SELECT o.ID, o.imdbID, o.Title, o.Year, o.Runtime, o.Genre, o.Released, o.Director,
-       o."Cast", o.Language, o.Country, o.Awards, o.Rating, t.Consensus, t.Production
+       o."Cast", o.Language, o.Country, o.Awards, o.Rating, t.Consensus, t.Production,
+       t.Rating AS CriticRating, t.Reviews
 FROM omdb AS o LEFT JOIN tomatoes AS t ON t.ID = o.ID
 ORDER BY o.ID
 """
@@ -60,6 +61,23 @@ class FilmRow(BaseModel):
     Rating: str | None = None
     Consensus: str | None = None
     Production: str | None = None
+    CriticRating: float | None = None
+    Reviews: int | None = None
+
+
+PRIOR_REVIEWS = 20
+PRIOR_RATING = 6.0
+
+
+def critic_score(rating: float | None, reviews: int | None) -> float | None:
+    """Critics' mean rating (0-10) shrunk toward 6.0 by 20 reviews' weight, on a 0-5 scale.
+
+    A film with 3 glowing reviews should not outrank one with 200 good ones.
+    """
+    if rating is None or not reviews or reviews <= 0 or not 0 <= rating <= 10:
+        return None
+    shrunk = (reviews * rating + PRIOR_REVIEWS * PRIOR_RATING) / (reviews + PRIOR_REVIEWS)
+    return round(shrunk / 2, 3)
 
 
 def split_list(raw: str | None) -> list[str]:
@@ -123,6 +141,7 @@ def video_from_row(row: FilmRow) -> Video:
             creator=", ".join(directors) or None,
             published=release_date(row.Released, row.Year),
             genre=genres,
+            rating=critic_score(row.CriticRating, row.Reviews),
             tags=[*genres, *split_list(row.Language), *split_list(row.Country)],
             url=f"{IMDB}{imdb_id}/",
         )
