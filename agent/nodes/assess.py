@@ -14,11 +14,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agent.budget import request_budget, usage
 from agent.deps import Deps
+from agent.llm import Budget
 from agent.models import SubQuery, ToolResult, TraceStep
 from agent.nodes.tools import call_tool
 from agent.state import State
 from agent.understanding import Refinement
+from agent.writer import rewrite_query
 from tools.filters import Filters
 
 MAX_REPAIRS = 3
@@ -120,16 +123,37 @@ async def assess_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     locked = locked_fields(refinement)
     repaired: list[ToolResult] = []
     notes: list[str] = []
+    budget = request_budget(deps.settings, state)
+    k = state.request.k * state.overfetch
     for result in results:
         if result.error is None and not result.subquery.filters.is_empty() and is_weak(result):
-            fixed = await repair(deps, result, state.request.k * state.overfetch, deadline, locked)
-            if fixed.subquery.relaxed:
-                notes.append(f"{fixed.subquery.id}: {'; '.join(fixed.subquery.relaxed)}")
-            result = fixed
+            result = await repair(deps, result, k, deadline, locked)
+        if result.error is None and is_weak(result) and deps.llm and deps.settings.llm_rewrites:
+            result = await rewrite(deps, result, k, state.request.text, budget)
+        if result.subquery.relaxed:
+            notes.append(f"{result.subquery.id}: {'; '.join(result.subquery.relaxed)}")
         repaired.append(result)
     step = TraceStep(
         name="assessed",
         detail="; ".join(notes) or "all sub-queries had enough results",
         elapsed_ms=(time.perf_counter() - started) * 1000,
     )
-    return {"assessed": repaired, "steps": [step]}
+    return {"assessed": repaired, "steps": [step], "llm_calls": usage(budget)}
+
+
+async def rewrite(
+    deps: Deps, result: ToolResult, k: int, request: str, budget: Budget
+) -> ToolResult:
+    """Ask the LLM for broader words for a sub-query that still matches nothing; keep the
+    rewrite only if it finds lexical matches."""
+    assert deps.llm is not None
+    sq = result.subquery
+    problem = "no results" if not result.hits else "no result matches its words"
+    text = await rewrite_query(deps.llm, request, sq.text, sq.vertical, problem, budget)
+    if text is None:
+        return result
+    phrase = f"searched for \u201c{text}\u201d instead of \u201c{sq.text}\u201d"
+    retried = await call_tool(
+        deps, sq.model_copy(update={"text": text, "relaxed": [*sq.relaxed, phrase]}), k
+    )
+    return retried if retried.hits and not is_weak(retried) else result
