@@ -58,6 +58,8 @@ def run_chat(args: argparse.Namespace) -> int:
             stack.callback(deps.index.close)
             if deps.vision is not None:
                 stack.callback(deps.vision.close)
+            if deps.personal is not None:
+                stack.callback(deps.personal.close)
             saver = runner.run(stack.enter_async_context(open_checkpointer(settings)))
             repl = ChatRepl(
                 Engine(deps, saver), console, input, as_json=args.json, k=settings.page_size

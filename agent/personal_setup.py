@@ -137,7 +137,10 @@ class Personal:
         try:
             graph = self.build_query_graph()
         except Exception:  # noqa: BLE001 - suggestions fall back to the catalog's own
-            logger.warning("building the query graph failed; retrying later", exc_info=True)
+            if self._closed:
+                logger.debug("query graph build stopped by close", exc_info=True)
+            else:
+                logger.warning("building the query graph failed; retrying later", exc_info=True)
             with self._lock:
                 self._next_attempt = time.monotonic() + RETRY_S
                 self._builder = None
