@@ -68,7 +68,7 @@ FOOD_WORDS = frozenset(
         "cookies", "cookie", "bread", "muffins", "muffin", "glaze", "tart", "jam", "smoothie",
         "recipe", "recipes", "peel", "sorbet", "curd", "pudding", "tea", "wine", "beans",
         "rice", "pepper", "peppers", "olive", "olives", "chocolate", "lime", "lemon",
-        "bean", "beans", "velvet", "curry", "onion", "onions", "lentils", "cabbage", "chili",
+        "bean", "velvet", "curry", "onion", "onions", "lentils", "cabbage", "chili",
         "grapes", "chard", "miso", "pesto", "sangria", "snapper", "mole",
     }
 )

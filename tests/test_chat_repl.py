@@ -221,7 +221,8 @@ def test_json_toggle_prints_the_page_contract(session: Session) -> None:
 def test_blank_lines_unknown_commands_and_exit(session: Session) -> None:
     result = drive(session, ["", "   ", "/bogus", "/help", "/history", "/quit", "never read"])
     assert result.code == 0 and result.prompts == 6
-    assert "unknown command /bogus; try /new /threads /history /json /image /help /exit" in result.out
+    commands = "/new /threads /history /json /image /help /exit"
+    assert f"unknown command /bogus; try {commands}" in result.out
     assert "/threads  list recent threads" in result.out
     assert "no turns yet in this thread" in result.out
     assert result.repl.thread_id is None

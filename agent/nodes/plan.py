@@ -34,7 +34,10 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         return {"plan": None, "planner_note": "nothing to search for", "steps": [step]}
     note = deps.planner_note
     usage: list[LLMUsage] = []
-    if deps.planner is not None and (understood.confident or understood.refinement):
+    skip = understood.refinement is not None or (
+        understood.confident and deps.settings.planner != "llm"
+    )
+    if deps.planner is not None and skip:
         note = "rule (confident single intent: LLM skipped)"
     elif deps.planner is not None:
         history = [turn.text for turn in state.history[-3:]]
