@@ -55,4 +55,5 @@ class Deps:
             fusion=self.settings.fusion,
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
+            min_similarity=self.settings.min_similarity,
         )

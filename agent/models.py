@@ -191,6 +191,9 @@ class Trace(BaseModel):
     llm: list[LLMUsage] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     errors: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list, description="Sub-queries that found nothing good enough to show."
+    )
     cache: dict[str, int] = Field(default_factory=dict)
     personalisation: dict[str, Any] = Field(
         default_factory=dict, description="Whether and how much a profile moved each module."

@@ -61,3 +61,5 @@ def print_page(page: Page, console: Console) -> None:
     console.print(Text(line, style="dim"))
     for error in page.trace.errors:
         console.print(f"[red]![/] {error}")
+    for note in page.trace.notes:
+        console.print(f"[yellow]·[/] {note}")

@@ -169,10 +169,13 @@ class CatalogIndex:
         fusion: FusionMethod = "rrf",
         candidates: int = 50,
         rrf_k: int = 60,
+        min_similarity: float | None = None,
     ) -> list[Hit]:
         """Top `k` items of `vertical` for `text` under `filters`.
 
         Empty text browses the filtered items (rating, then title) with score 0.0.
+        `min_similarity` drops hits found only by the dense side whose cosine is below
+        it: loose neighbours of a query the catalog cannot answer.
         Ranks on hits are 1-based positions in the lexical and dense candidate lists.
         """
         _check_vertical(vertical)
@@ -195,7 +198,11 @@ class CatalogIndex:
         stored = self._store.json_by_id(vertical, [f.id for f in fused])
         model = ITEM_TYPES[vertical]
         hits: list[Hit] = []
+        similarity = dict(dense)
+        floor = min_similarity
         for f in fused:
+            if floor is not None and f.lexical_rank is None and similarity.get(f.id, 1.0) < floor:
+                continue
             if f.id in stored:
                 item = model.model_validate_json(stored[f.id])
                 hits.append(

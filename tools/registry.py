@@ -26,6 +26,7 @@ class ToolContext:
     fusion: str = "rrf"
     candidates: int = 50
     rrf_k: int = 60
+    min_similarity: float | None = None
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
@@ -38,6 +39,7 @@ async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) ->
         fusion="normalized" if ctx.fusion == "normalized" else "rrf",
         candidates=max(ctx.candidates, k),
         rrf_k=ctx.rrf_k,
+        min_similarity=ctx.min_similarity,
     )
 
 

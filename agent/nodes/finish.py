@@ -77,6 +77,13 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         errors.append("nothing to search for: type a few words about what you want")
     if "error" in state.image_info:
         errors.append(str(state.image_info["error"]))
+    shown = {m.id for m in state.modules}
+    notes = [
+        f"no good matches for \u201c{r.subquery.text or r.subquery.note}\u201d in "
+        f"{r.subquery.vertical}"
+        for r in state.assessed
+        if r.error is None and r.subquery.id not in shown
+    ]
     timings: dict[str, float] = {}
     for step in state.steps:
         timings[step.name] = round(timings.get(step.name, 0.0) + step.elapsed_ms, 3)
@@ -88,6 +95,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         llm=state.llm_calls,
         timings_ms=timings,
         errors=errors,
+        notes=notes,
         cache=deps.caches.stats() if deps.caches else {},
         image=state.image_info,
         personalisation=state.personalisation,

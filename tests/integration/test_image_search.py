@@ -85,8 +85,9 @@ async def test_recoloured_picture_with_words(image_deps: Deps, tmp_path: Path) -
     )
     looks = next(m for m in page.modules if m.vertical == "image")
     assert looks.items[0].id == "photo-chelsea"
+    assert "search_products" in page.trace.steps[1].detail
     shopping = [m for m in page.modules if m.vertical == "shopping"]
-    assert shopping and all("white" in i.colors for i in shopping[0].items)
+    assert all("white" in i.colors for m in shopping for i in m.items)
 
 
 async def test_unreadable_picture_is_reported_not_raised(image_deps: Deps, tmp_path: Path) -> None:
