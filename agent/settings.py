@@ -25,10 +25,11 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=50, ge=1, le=1000, description="Per-backend candidates.")
     min_similarity: float = Field(
-        default=0.4,
+        default=0.0,
         ge=0,
         le=1,
-        description="Cosine below which a hit found only by the dense side is dropped.",
+        description="Cosine below which a hit found only by the dense side is dropped "
+        "(off by default: on the page and constraint suites every floor tried cost recall).",
     )
     page_size: int = Field(default=8, ge=1, le=50, description="Items per module.")
     max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are cut.")
