@@ -75,8 +75,12 @@ def _is_user_error(exc: Exception) -> bool:
         "SourceUnavailable",
         "UnknownThread",
         "ModelUnavailable",
-        "CatalogFormatError",
+        "CatalogReadError",
         "ValidationError",
+        "EventError",
+        "ImageRejected",
+        "VisionUnavailable",
+        "DatasetError",
     }
     return any(cls.__name__ in names for cls in type(exc).__mro__)
 

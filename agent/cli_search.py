@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from agent.bootstrap import build_deps
@@ -56,8 +57,13 @@ def parse_filters(raw: str | None) -> Filters:
         raise ValueError('--filters must be a JSON object such as {"price_max": 50}')
     try:
         return Filters.model_validate(data)
-    except ValueError as exc:
-        raise ValueError(f"bad --filters: {exc}".replace("\n", " ")) from None
+    except ValidationError as exc:
+        known = ", ".join(Filters.model_fields)
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'filters'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise ValueError(f"bad --filters: {problems} (filters: {known})") from None
 
 
 def run_search(args: argparse.Namespace) -> int:
