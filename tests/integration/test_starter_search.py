@@ -68,9 +68,7 @@ async def test_filtered_video_query(starter_deps: Deps) -> None:
 
 
 async def test_three_intents_three_modules_without_duplicates(starter_deps: Deps) -> None:
-    page = await page_for(
-        starter_deps, "pasta recipes, a black backpack and comedy movies"
-    )
+    page = await page_for(starter_deps, "pasta recipes, a black backpack and comedy movies")
     assert {"ideas", "shopping", "video"} <= {m.vertical for m in page.modules}
     assert all("black" in i.colors for i in module(page, "shopping").items)
     ids = [i.id for m in page.modules for i in m.items]
