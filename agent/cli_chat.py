@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from agent.bootstrap import build_deps
 from agent.chat_repl import ChatRepl
+from agent.cli_search import add_planner_option
 from agent.deps import Deps
 from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
@@ -36,12 +37,7 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("chat", help="multi-turn conversation; threads persist")
     parser.add_argument("--thread", metavar="ID", default=None, help="resume an earlier thread")
     parser.add_argument("--json", action="store_true", help="print pages as JSON (/json toggles)")
-    parser.add_argument(
-        "--planner",
-        choices=["auto", "rule", "llm"],
-        default=None,
-        help="rule: no LLM; llm: start the local LLM if needed; auto: use one if running",
-    )
+    add_planner_option(parser)
     parser.set_defaults(handler=run_chat)
 
 

@@ -36,13 +36,18 @@ def add_search_parser(sub: Any) -> None:
     parser.add_argument(
         "--filters", default=None, help="explicit filters as JSON, e.g. '{\"price_max\": 50}'"
     )
+    add_planner_option(parser)
+    parser.set_defaults(handler=run_search)
+
+
+def add_planner_option(parser: Any) -> None:
+    """`--planner auto|rule|llm`, shared by the commands that run the graph."""
     parser.add_argument(
         "--planner",
         choices=["auto", "rule", "llm"],
         default=None,
         help="rule: no LLM; llm: start the local LLM if needed; auto: use one if running",
     )
-    parser.set_defaults(handler=run_search)
 
 
 def parse_filters(raw: str | None) -> Filters:

@@ -37,7 +37,7 @@ async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) ->
         sq.filters,
         k=k,
         fusion="normalized" if ctx.fusion == "normalized" else "rrf",
-        candidates=max(ctx.candidates, k),
+        candidates=ctx.candidates,
         rrf_k=ctx.rrf_k,
         min_similarity=ctx.min_similarity,
     )
