@@ -115,6 +115,12 @@ def select(cases: Sequence[T], limit: int | None, seed: int) -> list[T]:
     return [cases[i] for i in keep]
 
 
+def load_cases(ctx: EvalContext, default: Path, model: type[M]) -> tuple[Path, list[M]]:
+    """The cases file (`--dataset` or the suite's own) and the selected cases from it."""
+    path = Path(ctx.dataset) if ctx.dataset else default
+    return path, select(read_cases(path, model), ctx.limit, ctx.seed)
+
+
 def read_cases(path: Path, model: type[M]) -> list[M]:
     """Cases from a JSONL file, one object a line; a bad line or a repeated id is an error."""
     if not path.is_file():

@@ -19,7 +19,6 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
@@ -28,7 +27,7 @@ from agent.models import ResultItem
 from evals.metrics import per_query, ranking_to_run
 from evals.report import CaseResult, Report
 from evals.runner import Observation, System, base_result, run_configs
-from evals.suites import DATA_DIR, EvalContext, SuiteSpec, build_report, choose, read_cases, select
+from evals.suites import DATA_DIR, EvalContext, SuiteSpec, build_report, choose, load_cases
 from evals.suites.page import CONFIGS as PAGE_CONFIGS
 from evals.suites.page import PageFactory
 from tools.catalog import VERTICALS, Vertical
@@ -258,8 +257,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     from agent.bootstrap import open_index
 
     chosen = choose(CONFIGS, configs, SUITE_DEFAULTS)
-    path = Path(ctx.dataset) if ctx.dataset else DEFAULT_DATA
-    cases = select(read_cases(path, ConstraintCase), ctx.limit, ctx.seed)
+    path, cases = load_cases(ctx, DEFAULT_DATA, ConstraintCase)
     index = open_index(ctx.settings)
     try:
         qrels = judge_catalog(cases, catalog_items(index))

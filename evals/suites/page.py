@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -33,8 +32,7 @@ from evals.suites import (
     build_report,
     choose,
     engine_deps,
-    read_cases,
-    select,
+    load_cases,
 )
 
 METRICS = ["module_precision", "module_recall", "module_f1", "module_ndcg", "top_module"]
@@ -159,8 +157,7 @@ async def _as_system(
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Run the chosen page configurations over the page cases."""
     chosen = choose(CONFIGS, configs, ("rule",))
-    path = Path(ctx.dataset) if ctx.dataset else DEFAULT_DATA
-    cases = select(read_cases(path, PageCase), ctx.limit, ctx.seed)
+    path, cases = load_cases(ctx, DEFAULT_DATA, PageCase)
     results = await run_configs(
         cases,
         {name: partial(_as_system, factory, ctx) for name, factory in chosen.items()},

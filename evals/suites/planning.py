@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -33,9 +32,8 @@ from evals.suites import (
     build_report,
     choose,
     engine_deps,
+    load_cases,
     local_llm,
-    read_cases,
-    select,
 )
 from tools.catalog import Vertical
 from tools.filters import Filters
@@ -258,8 +256,7 @@ async def _as_system(
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Run the chosen planners over the planning cases."""
     chosen = choose(CONFIGS, configs, ("rule",))
-    path = Path(ctx.dataset) if ctx.dataset else DEFAULT_DATA
-    cases = select(read_cases(path, PlanningCase), ctx.limit, ctx.seed)
+    path, cases = load_cases(ctx, DEFAULT_DATA, PlanningCase)
     results = await run_configs(
         cases,
         {name: partial(_as_system, factory, ctx) for name, factory in chosen.items()},
