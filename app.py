@@ -22,9 +22,13 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.api_guard import ApiError, Guard, Limiter, error_response, validation_error
-from agent.api_health import check_health
-from agent.api_models import (
+from agent.bootstrap import build_deps
+from agent.deps import Deps
+from agent.engine import Engine, UnknownThread
+from agent.memory import open_checkpointer
+from agent.models import Page, SearchRequest
+from agent.settings import Settings
+from agent.web.bodies import (
     THREAD_ID_PATTERN,
     ChatBody,
     ErrorBody,
@@ -34,8 +38,10 @@ from agent.api_models import (
     ThreadView,
     TurnView,
 )
-from agent.api_personal import router as personal_router
-from agent.api_services import (
+from agent.web.guard import ApiError, Guard, Limiter, error_response, validation_error
+from agent.web.health import check_health
+from agent.web.personal import router as personal_router
+from agent.web.services import (
     EngineDep,
     LimiterDep,
     Services,
@@ -43,13 +49,7 @@ from agent.api_services import (
     SettingsDep,
     require_key,
 )
-from agent.api_stream import LeasedStream, chat_events
-from agent.bootstrap import build_deps
-from agent.deps import Deps
-from agent.engine import Engine, UnknownThread
-from agent.memory import open_checkpointer
-from agent.models import Page, SearchRequest
-from agent.settings import Settings
+from agent.web.stream import LeasedStream, chat_events
 from tools.embeddings import EmbedderUnavailable
 from tools.filters import Filters
 from tools.index import IndexUnavailable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.cache import Caches
 from agent.deps import Deps
-from agent.personal_setup import open_personal_or_none
+from agent.personal.setup import open_personal_or_none
 from agent.settings import Settings
 from tools.embeddings import load_embedder
 from tools.index import CatalogIndex, IndexUnavailable
@@ -32,14 +32,14 @@ async def build_deps(
     deps = Deps(settings=settings, index=index, caches=Caches())
     deps.personal = open_personal_or_none(settings, index, build_graphs=serving)
     if vision:
-        from agent.vision_setup import open_vision
+        from agent.vision import open_vision
 
         deps.vision, deps.vision_note = open_vision(settings)
     want_llm = settings.planner in ("llm", "hybrid", "auto") if use_llm is None else use_llm
     if not want_llm:
         deps.planner_note = "rule planner (LLM off by choice)"
     if want_llm:
-        from agent.llm_setup import attach_llm_planner
+        from agent.llm.setup import attach_llm_planner
 
         await attach_llm_planner(deps, start=settings.planner in ("llm", "hybrid"))
     return deps

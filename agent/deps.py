@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from agent.models import Plan
 from agent.settings import Settings
-from agent.understanding import Understanding
+from agent.understand.model import Understanding
 from tools.facets import FacetVocabulary
 from tools.registry import ToolContext
 
 if TYPE_CHECKING:
     from agent.cache import Caches
-    from agent.llm import Budget, LLMClient
-    from agent.personal_setup import Personal
-    from agent.vision_setup import Vision
+    from agent.llm.client import Budget, LLMClient
+    from agent.personal.setup import Personal
+    from agent.vision import Vision
     from tools.index import CatalogIndex
 
 

@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from agent import models, state, understanding
+from agent import models, state
 from agent.settings import Settings
+from agent.understand import model as understanding
 from tools import catalog, filters
 
 STATE_TYPES: tuple[type, ...] = (

@@ -21,7 +21,7 @@ from agent.models import (
     ToolResult,
     TraceStep,
 )
-from agent.understanding import Understanding
+from agent.understand.model import Understanding
 
 T = TypeVar("T")
 

@@ -11,8 +11,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from agent.models import Module, ResultItem
-from agent.rule_planner import EmptyPlan, rule_plan
-from agent.understand import understand
+from agent.planning.rules import EmptyPlan, rule_plan
+from agent.understand.reader import understand
 from tools.facets import FacetVocabulary
 
 if TYPE_CHECKING:

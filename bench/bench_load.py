@@ -153,7 +153,7 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
     command = [
         sys.executable,
         "-m",
-        "agent.cli",
+        "agent.cli.main",
         "serve",
         "--port",
         str(port),

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from agent.api_guard import Limiter
 from agent.bootstrap import open_index
 from agent.cache import Caches
 from agent.deps import Deps
 from agent.models import Page, TraceStep
-from agent.personal_setup import open_personal
+from agent.personal.setup import open_personal
 from agent.settings import Settings
+from agent.web.guard import Limiter
 from app import MAX_BODY_BYTES, create_app
 from tools.catalog import CatalogItem, Idea, Product, Video
 

@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 import pytest
 from rich.console import Console
 
-from agent.chat_repl import PROMPT, ChatRepl
+from agent.cli.render_live import NoPage, follow_stream
+from agent.cli.repl import PROMPT, ChatRepl
 from agent.deps import Deps
 from agent.engine import Engine, StreamEvent, UnknownThread
 from agent.memory import open_checkpointer
 from agent.models import Page, SearchRequest, TraceStep
-from agent.render_live import NoPage, follow_stream
 from agent.settings import Settings
 from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.embeddings import Embedder, load_embedder

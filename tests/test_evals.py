@@ -378,7 +378,7 @@ async def test_retrieval_suite_with_a_fake_searcher(
 
 
 def test_cli_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.cli_eval import register
+    from evals.cli import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
@@ -395,7 +395,7 @@ def test_cli_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_cli_runs_a_registered_planner_and_saves_the_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agent.cli_eval import register
+    from evals.cli import register
     from evals.suites import planning
 
     cases = tmp_path / "planning.jsonl"
@@ -444,7 +444,7 @@ def test_cli_runs_a_registered_planner_and_saves_the_report(
 def test_cli_reports_bad_input_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agent.cli_eval import register
+    from evals.cli import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.exploration import (
+from agent.models import Module, ResultItem
+from agent.personal.exploration import (
     Estimator,
     ExplorationConfig,
     ExplorationError,
@@ -21,7 +22,6 @@ from agent.exploration import (
     marginals,
     order_distribution,
 )
-from agent.models import Module, ResultItem
 from tools.events import Event, EventStore
 from tools.impressions import Impression, ImpressionError, ImpressionLog, LoggedPage
 

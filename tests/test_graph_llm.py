@@ -10,8 +10,8 @@ import httpx
 
 from agent.deps import Deps
 from agent.engine import Engine
-from agent.llm_planner import LLMPlanner
 from agent.models import Page, SearchRequest
+from agent.planning.llm_planner import LLMPlanner
 from tests.test_llm_planner import FakeServer, completion, make_client, reply, step
 
 

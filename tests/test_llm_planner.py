@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from agent.grounding import Evidence, PlannerError, ground_plan, local_texts
-from agent.llm import Budget, LLMClient
-from agent.llm_planner import DraftPlan, LLMPlanner
+from agent.llm.client import Budget, LLMClient
+from agent.planning.grounding import Evidence, PlannerError, ground_plan, local_texts
+from agent.planning.llm_planner import DraftPlan, LLMPlanner
 from agent.settings import Settings
-from agent.understand import understand
-from agent.understanding import Segment, Understanding
+from agent.understand.model import Segment, Understanding
+from agent.understand.reader import understand
 from prompts.loader import PromptError, load_prompt, placeholders, render
 from tools.facets import FacetVocabulary
 from tools.filters import Filters

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import cli_llm, llm_server
-from agent.llm_server import ModelSpec, ModelUnavailable, assemble, find_or_start
+from agent.cli import llm as cli_llm
+from agent.llm import server as llm_server
+from agent.llm.server import ModelSpec, ModelUnavailable, assemble, find_or_start
 from agent.settings import Settings
 
 PARTS = [f"slice {i:02d} ".encode() * (i + 1) for i in range(1, 12)]

@@ -16,15 +16,15 @@ import pytest
 
 from agent.bootstrap import open_index
 from agent.cache import Caches
-from agent.cli import main
-from agent.cli_eval import SUITES
+from agent.cli.main import main
 from agent.deps import Deps
 from agent.engine import Engine
-from agent.exploration import ExplorationConfig, Explorer
 from agent.models import Page, SearchRequest
 from agent.nodes.finish import merge
-from agent.personal_setup import Personal, open_personal
+from agent.personal.exploration import ExplorationConfig, Explorer
+from agent.personal.setup import Personal, open_personal
 from agent.settings import Settings
+from evals.cli import SUITES
 from evals.suites import load_suite
 from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.events import Event, EventKind, EventStoreError

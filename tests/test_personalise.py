@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from agent.models import Module, ResultItem
-from agent.personalise import ItemVectors, affinity, personalise
-from agent.profile import Interest, Profile, ProfileConfig, build_profile, item_key
+from agent.personal.personalise import ItemVectors, affinity, personalise
+from agent.personal.profile import Interest, Profile, ProfileConfig, build_profile, item_key
 from tools.catalog import CatalogItem, Idea, Vertical, Video
 from tools.embeddings import MiniLMEmbedder
 from tools.events import Event

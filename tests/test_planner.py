@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agent.nodes.assess import relax
-from agent.refine import refine
-from agent.rule_planner import EmptyPlan, rule_plan
-from agent.understand import understand
+from agent.planning.rules import EmptyPlan, rule_plan
+from agent.understand.reader import understand
+from agent.understand.refine import refine
 from tests.test_understand import VOCAB
 from tools.filters import Filters
 
@@ -89,7 +89,7 @@ def test_relax_widens_price_before_dropping_colour() -> None:
 
 def test_relax_never_undoes_a_follow_up() -> None:
     from agent.nodes.assess import locked_fields
-    from agent.understanding import Refinement
+    from agent.understand.model import Refinement
 
     cheaper = locked_fields(Refinement(kind="cheaper"))
     relaxed = relax(Filters(price_max=20, colors=("red",)), cheaper)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.personalise import ItemVectors
-from agent.profile import (
+from agent.personal.personalise import ItemVectors
+from agent.personal.profile import (
     ItemKey,
     Profile,
     ProfileConfig,

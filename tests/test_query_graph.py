@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.exploration import Explorer
 from agent.models import Module
-from agent.personalise import ItemVectors
-from agent.profile import Profile, ProfileConfig, build_profile, item_key
-from agent.query_graph import (
+from agent.personal.exploration import Explorer
+from agent.personal.personalise import ItemVectors
+from agent.personal.profile import Profile, ProfileConfig, build_profile, item_key
+from agent.personal.query_graph import (
     QueryGraph,
     QueryLogEntry,
     catalog_phrases,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.understand import split_clauses, understand
+from agent.understand.reader import split_clauses, understand
 from tools.facets import FacetVocabulary
 
 VOCAB = FacetVocabulary(

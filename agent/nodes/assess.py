@@ -14,14 +14,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.budget import request_budget, usage
 from agent.deps import Deps
-from agent.llm import Budget
+from agent.llm.budget import request_budget, usage
+from agent.llm.client import Budget
+from agent.llm.writer import rewrite_query
 from agent.models import SubQuery, ToolResult, TraceStep
 from agent.nodes.tools import call_tool
 from agent.state import State
-from agent.understanding import Refinement
-from agent.writer import rewrite_query
+from agent.understand.model import Refinement
 from tools.filters import Filters
 
 MAX_REPAIRS = 3

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from agent.deps import Deps
 from agent.models import Hit, TraceStep
-from agent.vision_setup import image_key
+from agent.vision import image_key
 from tools.image_query import understand_image
 from tools.vision import ImageRejected
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.budget import request_budget
-from agent.budget import usage as budget_usage
 from agent.deps import Deps
+from agent.llm.budget import request_budget
+from agent.llm.budget import usage as budget_usage
 from agent.models import LLMUsage, TraceStep
-from agent.rule_planner import EmptyPlan, rule_plan
+from agent.planning.rules import EmptyPlan, rule_plan
 from agent.state import State
 
 

@@ -21,7 +21,7 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.models import Hit, Module, ToolResult, TraceStep
-from agent.personal_page import personalise_page, trim
+from agent.personal.page import personalise_page, trim
 from agent.state import State
 
 TOP = 5

@@ -10,9 +10,9 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.models import TraceStep
 from agent.nodes.image import read_image
-from agent.refine import refine
 from agent.state import State
-from agent.understand import understand
+from agent.understand.reader import understand
+from agent.understand.refine import refine
 
 
 async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -181,8 +181,8 @@ async def local_llm(settings: Settings) -> AsyncIterator[str]:
     """
     import httpx
 
-    from agent.llm import local_base_url
-    from agent.llm_server import find_or_start, stop_server
+    from agent.llm.client import local_base_url
+    from agent.llm.server import find_or_start, stop_server
 
     running = await find_or_start(settings, start=False)
     base_url = running or await find_or_start(settings, start=True)

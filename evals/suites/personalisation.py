@@ -39,8 +39,8 @@ import numpy as np
 from pydantic import BaseModel, Field, JsonValue
 
 from agent.models import Module, ResultItem
-from agent.personalise import ItemVectors, personalise
-from agent.profile import Profile, ProfileConfig, build_profile, item_key
+from agent.personal.personalise import ItemVectors, personalise
+from agent.personal.profile import Profile, ProfileConfig, build_profile, item_key
 from evals.metrics import ndcg
 from evals.report import CaseResult, Report
 from evals.runner import Observation, System, base_result, run_configs

@@ -202,9 +202,9 @@ def llm_only(model: str, port_offset: int = 0) -> PlannerFactory:
     @asynccontextmanager
     async def factory(ctx: EvalContext) -> AsyncIterator[PlannerUnderTest]:
         from agent.bootstrap import open_index
-        from agent.llm import LLMClient
-        from agent.llm_planner import LLMPlanner
-        from agent.understand import understand
+        from agent.llm.client import LLMClient
+        from agent.planning.llm_planner import LLMPlanner
+        from agent.understand.reader import understand
 
         port = ctx.settings.llm_port + port_offset
         settings = ctx.settings.model_copy(update={"llm_model": model, "llm_port": port})

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.llm import Budget, LLMClient
-from agent.llm_planner import LLMPlanner
-from agent.llm_server import SPECS, ModelUnavailable, locate_parts, start_detached, stop_server
+from agent.llm.client import Budget, LLMClient
+from agent.llm.server import SPECS, ModelUnavailable, locate_parts, start_detached, stop_server
+from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
-from agent.understand import understand
+from agent.understand.reader import understand
 from tools.facets import FacetVocabulary
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,1 @@
+"""The `tessera` command: entry point, one module per subcommand, chat REPL, rendering."""

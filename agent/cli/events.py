@@ -1,0 +1,183 @@
+"""`tessera event | forget | profile | ips`: engagement events, profiles and offline estimates.
+
+    tessera event alice r1 --vertical ideas --kind click
+    tessera profile alice
+    tessera forget alice
+    tessera ips --candidate by-score --candidate vertical-prior
+
+Events and logged pages live in `TESSERA_HOME/events.sqlite`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.bootstrap import open_index
+from agent.personal.ips import CANDIDATES, evaluate
+from agent.personal.setup import forget_user, open_personal
+from agent.personal.views import ProfileSummary
+from agent.settings import Settings
+from tools.catalog import VERTICALS
+from tools.events import EventError, EventKind, EventStore, EventStoreError, parse_event
+from tools.impressions import ImpressionLog
+
+
+def register(subparsers: Any) -> None:
+    """Add `event`, `forget`, `profile` and `ips` to the `tessera` parser."""
+    event = subparsers.add_parser("event", help="record that a user viewed/clicked/saved an item")
+    event.add_argument("user", metavar="USER", help="the user's id")
+    event.add_argument("item", metavar="ITEM", help="the catalog item's id")
+    event.add_argument("--vertical", required=True, choices=VERTICALS, help="the item's vertical")
+    event.add_argument("--kind", default="click", choices=get_args(EventKind))
+    event.add_argument("--page", default=None, help="the page_id the item was shown on")
+    event.add_argument("--module", default=None, help="the module id it was shown in")
+    event.set_defaults(handler=run_event)
+    forget = subparsers.add_parser("forget", help="delete a user's events, pages and profile")
+    forget.add_argument("user", metavar="USER")
+    forget.set_defaults(handler=run_forget)
+    profile = subparsers.add_parser("profile", help="show a user's interests")
+    profile.add_argument("user", metavar="USER")
+    profile.add_argument("--json", action="store_true", help="print the profile as JSON")
+    profile.set_defaults(handler=run_profile)
+    ips = subparsers.add_parser("ips", help="estimate module rankers' CTR from logged pages")
+    ips.add_argument(
+        "--candidate", action="append", default=[], choices=CANDIDATES, metavar="NAME",
+        help=f"a ranker to estimate, repeatable: {', '.join(CANDIDATES)} (default: all)",
+    )  # fmt: skip
+    ips.add_argument("--estimator", choices=["snips", "ips"], default="snips")
+    ips.add_argument(
+        "--target", choices=["slots", "page"], default="slots",
+        help="slots: engaged modules per page; page: share of pages engaged with",
+    )  # fmt: skip
+    ips.add_argument("--clip", type=float, default=None, help="weight clip (TESSERA_IPS_CLIP)")
+    ips.add_argument("--days", type=float, default=None, help="only pages of the last N days")
+    ips.add_argument("--json", action="store_true", help="print the estimates as JSON")
+    ips.set_defaults(handler=run_ips)
+
+
+def _fail(message: str) -> int:
+    Console(stderr=True).print(f"[red]error:[/] {message}")
+    return 2
+
+
+def run_event(args: argparse.Namespace) -> int:
+    """Record one event about an indexed item."""
+    settings = Settings()
+    raw = {"user_id": args.user, "item_id": args.item, "vertical": args.vertical,
+           "kind": args.kind, "page_id": args.page, "module_id": args.module}  # fmt: skip
+    with ExitStack() as stack:
+        index = open_index(settings)
+        stack.callback(index.close)
+        try:
+            personal = open_personal(settings, index)
+            stack.callback(personal.close)
+            event_id = personal.record(parse_event(raw))
+        except (EventError, EventStoreError) as exc:
+            return _fail(str(exc))
+    Console().print(f"recorded {args.kind} #{event_id}: {args.user} -> {args.vertical}:{args.item}")
+    return 0
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    """Delete everything stored about one user."""
+    settings = Settings()
+    with ExitStack() as stack:
+        try:
+            events = EventStore.for_settings(settings)
+            stack.callback(events.close)
+            impressions = ImpressionLog.for_settings(settings)
+            stack.callback(impressions.close)
+            report = forget_user(events, impressions, args.user)
+        except EventStoreError as exc:
+            return _fail(str(exc))
+    Console().print(
+        f"forgot {report.user_id}: {report.events} event(s), {report.impressions} logged "
+        f"page(s){', profile' if report.profile else ''}"
+    )
+    return 0
+
+
+def print_profile(summary: ProfileSummary, console: Console) -> None:
+    """Interests as a table: weight, size, typical item and examples."""
+    table = Table(
+        title=f"{summary.user_id}: {summary.events} event(s), strength {summary.strength:.2f}"
+    )
+    table.add_column("weight", justify="right")
+    table.add_column("items", justify="right")
+    table.add_column("typical")
+    table.add_column("examples")
+    for interest in summary.interests:
+        table.add_row(
+            f"{interest.weight:.2f}",
+            str(interest.size),
+            interest.medoid.title,
+            "; ".join(e.title for e in interest.examples),
+        )
+    console.print(table)
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    """Print a user's interests."""
+    settings = Settings()
+    with ExitStack() as stack:
+        index = open_index(settings)
+        stack.callback(index.close)
+        try:
+            personal = open_personal(settings, index)
+            stack.callback(personal.close)
+            summary = personal.profile_summary(args.user)
+        except EventStoreError as exc:
+            return _fail(str(exc))
+    if summary is None:
+        return _fail(f"no events recorded for user {args.user!r}")
+    if args.json:
+        print(summary.model_dump_json(indent=2))
+    else:
+        print_profile(summary, Console())
+    return 0
+
+
+def run_ips(args: argparse.Namespace) -> int:
+    """Replay the logged pages against candidate module rankers."""
+    settings = Settings()
+    clip = settings.ips_clip if args.clip is None else args.clip
+    if clip <= 1:
+        return _fail("--clip must be greater than 1")
+    since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
+    with ExitStack() as stack:
+        try:
+            events = EventStore.for_settings(settings)
+            stack.callback(events.close)
+            impressions = ImpressionLog.for_settings(settings)
+            stack.callback(impressions.close)
+            logs = impressions.logged_pages(events, since=since)
+        except EventStoreError as exc:
+            return _fail(str(exc))
+    if not logs:
+        return _fail("no logged pages yet: search with a user id (e.g. `tessera search --user`)")
+    rows = evaluate(logs, args.candidate, estimator=args.estimator, target=args.target, clip=clip)
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return 0
+    engaged = sum(1 for p in logs if p.clicked)
+    table = Table(
+        title=f"{args.estimator.upper()} ({args.target}) over {len(logs)} logged page(s), "
+        f"{engaged} with engagement; clip {clip:g}"
+    )
+    for column in ("candidate", "estimate", "std err", "matched", "clipped"):
+        table.add_column(column, justify="left" if column == "candidate" else "right")
+    for row in rows:
+        est = row.estimate
+        table.add_row(
+            row.name, f"{est.value:.4f}", f"{est.stderr:.4f}",
+            f"{est.matched_share:.0%}", f"{est.clipped_share:.1%}",
+        )  # fmt: skip
+    Console().print(table)
+    return 0

@@ -1,0 +1,139 @@
+"""`tessera llm prepare | serve | status | stop`: the local llama.cpp server and its model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any, get_args
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from agent.llm.client import LLMError, local_base_url
+from agent.llm.server import (
+    SPECS,
+    Size,
+    answers,
+    ensure_model,
+    log_file,
+    model_status,
+    running_pid,
+    serve,
+    size_for_model,
+    start_detached,
+    stop_server,
+)
+from agent.settings import Settings
+
+_out = Console()
+_err = Console(stderr=True)
+
+
+def register(subparsers: Any) -> None:
+    """Add the `llm` command and its subcommands to the `tessera` parser."""
+    llm = subparsers.add_parser("llm", help="run and inspect the local LLM server (llama.cpp)")
+    sub = llm.add_subparsers(dest="llm_command", required=True)
+    serve_cmd = sub.add_parser("serve", help="serve the local model on 127.0.0.1")
+    serve_cmd.add_argument(
+        "--model",
+        choices=get_args(Size),
+        default=None,
+        help="model size (default: from TESSERA_LLM_MODEL, else 0.5b)",
+    )
+    serve_cmd.add_argument("--port", type=int, default=None, help="default: TESSERA_LLM_PORT")
+    serve_cmd.add_argument(
+        "--detach", action="store_true", help="start in the background and return once it answers"
+    )
+    serve_cmd.set_defaults(handler=_serve)
+    status = sub.add_parser("status", help="is a server answering; are the models installed")
+    status.add_argument("--port", type=int, default=None)
+    status.set_defaults(handler=_status)
+    prepare = sub.add_parser(
+        "prepare", help="assemble and verify the model file now (set-up does this once)"
+    )
+    prepare.add_argument("--model", choices=get_args(Size), default="0.5b")
+    prepare.set_defaults(handler=_prepare)
+    stop = sub.add_parser("stop", help="stop the server that `llm serve --detach` started")
+    stop.add_argument("--port", type=int, default=None)
+    stop.set_defaults(handler=_stop)
+
+
+async def _answers(base_url: str) -> bool:
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        return await answers(http, base_url)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        return _serve_or_raise(args)
+    except LLMError as exc:
+        _err.print(f"[red]error:[/] {exc}")
+        return 1
+
+
+def _serve_or_raise(args: argparse.Namespace) -> int:
+    settings = Settings()
+    size: Size = args.model or size_for_model(settings.llm_model)
+    port: int = args.port or settings.llm_port
+    base_url = f"http://127.0.0.1:{port}/v1"
+    if asyncio.run(_answers(base_url)):
+        _out.print(f"a server already answers at {base_url}")
+        return 0
+    if args.detach:
+        _out.print(f"starting {SPECS[size].alias} on port {port} (log: {log_file(settings, port)})")
+        url = asyncio.run(start_detached(settings, size, port, wait_s=180))
+        _out.print(f"[green]ready[/] at {url}; stop it with `tessera llm stop --port {port}`")
+        return 0
+    _out.print(f"serving {SPECS[size].alias} at {base_url}; Ctrl-C stops it")
+    serve(settings, size, port)
+    _out.print("stopped")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """Join the model's slices into TESSERA_HOME/models and check its sha256."""
+    settings = Settings()
+    try:
+        path = ensure_model(settings, args.model)
+    except LLMError as exc:
+        _err.print(f"[red]error:[/] {exc}")
+        return 1
+    _out.print(f"model {args.model} ready at {path}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    """Print the endpoint and model state; exit 1 when no server answers."""
+    settings = Settings()
+    port: int = args.port or settings.llm_port
+    local = local_base_url(settings) if args.port is None else f"http://127.0.0.1:{port}/v1"
+    endpoints = [u for u in (settings.llm_base_url, local) if u]
+    table = Table(title="LLM", show_header=False)
+    reachable = False
+    for url in endpoints:
+        ok = asyncio.run(_answers(url))
+        reachable = reachable or ok
+        table.add_row(url, "[green]answers[/]" if ok else "[red]no answer[/]")
+    pid = running_pid(settings, port)
+    table.add_row("local server pid", str(pid) if pid else "none started by tessera")
+    table.add_row("model (TESSERA_LLM_MODEL)", settings.llm_model)
+    for size in get_args(Size):
+        state = model_status(settings, size)
+        parts = "parts installed" if state.parts_installed else "parts not installed"
+        built = "assembled" if state.assembled else "not assembled"
+        table.add_row(f"{size} model", f"{parts}, {built}: {state.path}")
+    _out.print(table)
+    if not reachable:
+        _out.print("no LLM server answers; start one with `tessera llm serve --detach`")
+    return 0 if reachable else 1
+
+
+def _stop(args: argparse.Namespace) -> int:
+    settings = Settings()
+    port: int = args.port or settings.llm_port
+    if stop_server(settings, port):
+        _out.print(f"stopped the local LLM server on port {port}")
+    else:
+        _out.print(f"no LLM server started by tessera is running on port {port}")
+    return 0

@@ -1,0 +1,1 @@
+"""The LLM layer: OpenAI-protocol client, request budget, local llama.cpp server, writer."""

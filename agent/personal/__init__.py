@@ -1,0 +1,1 @@
+"""Personalisation: profiles, re-ranking, exploration, IPS estimates, the query graph."""

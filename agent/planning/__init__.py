@@ -1,0 +1,1 @@
+"""Planning: rule planner, LLM planner, draft plan types, grounding against the catalog."""

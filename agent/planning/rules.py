@@ -1,0 +1,74 @@
+"""The rule planner: turns an `Understanding` into routed sub-queries, no LLM needed.
+
+A segment with a vertical cue goes to that vertical's tool; one without a cue
+fans out to every vertical (the rank step later orders what comes back). At
+most four sub-queries; cued segments take precedence.
+"""
+
+from __future__ import annotations
+
+from agent.models import VERTICAL_TOOL, Plan, SubQuery
+from agent.understand.model import Segment, Understanding
+from tools.catalog import VERTICALS, Vertical
+from tools.filters import Filters
+
+MAX_SUBQUERIES = 4
+
+_FIELDS: dict[Vertical, frozenset[str]] = {
+    "ideas": frozenset({"total_time_max_min", "diet", "category"}),
+    "shopping": frozenset(
+        {"price_min", "price_max", "colors", "brands", "category", "availability"}
+    ),
+    "video": frozenset({"duration_min_s", "duration_max_s", "year_min", "year_max", "category"}),
+}
+
+
+class EmptyPlan(ValueError):
+    """The request holds nothing to search for."""
+
+
+def filters_for(vertical: Vertical, filters: Filters) -> Filters:
+    """Keep only the filters that apply to `vertical`."""
+    data = filters.model_dump(exclude_defaults=True)
+    return Filters.model_validate({k: v for k, v in data.items() if k in _FIELDS[vertical]})
+
+
+def _targets(segment: Segment) -> list[Vertical]:
+    if segment.vertical:
+        return [segment.vertical]
+    set_fields = set(segment.filters.model_dump(exclude_defaults=True))
+    if set_fields:
+        fitting = [v for v in VERTICALS if set_fields <= _FIELDS[v]]
+        if fitting:
+            return fitting
+    return list(VERTICALS)
+
+
+def rule_plan(understood: Understanding) -> Plan:
+    """Route every segment; raise `EmptyPlan` when there is nothing to search."""
+    ordered = sorted(understood.segments, key=lambda s: s.vertical is None)
+    subqueries: list[SubQuery] = []
+    seen: set[tuple[str, str]] = set()
+    for segment in ordered:
+        for vertical in _targets(segment):
+            text = segment.topic
+            key = (text, vertical)
+            if key in seen or len(subqueries) >= MAX_SUBQUERIES:
+                continue
+            seen.add(key)
+            subqueries.append(
+                SubQuery(
+                    id=f"q{len(subqueries) + 1}",
+                    text=text,
+                    tool=VERTICAL_TOOL[vertical],
+                    filters=filters_for(vertical, segment.filters),
+                    note=segment.text,
+                    weight=1.0 if segment.vertical else 0.6,
+                )
+            )
+    if not subqueries:
+        raise EmptyPlan("the request has no words to search for")
+    subqueries.sort(key=lambda sq: int(sq.id[1:]))
+    cued = sum(1 for s in understood.segments if s.vertical)
+    confidence = cued / max(len(understood.segments), 1)
+    return Plan(subqueries=subqueries, planner="rule", confidence=round(confidence, 3))

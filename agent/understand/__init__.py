@@ -1,0 +1,1 @@
+"""Understanding: the reader, taggers, lexicon, follow-up refinement, the Understanding model."""

@@ -1,0 +1,188 @@
+"""The `understand` step: split a request into intents and tag each one.
+
+Everything here is rules grounded in the catalog's facet vocabulary; an LLM
+planner may refine the result, but this step alone yields a usable plan.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from agent.understand.lexicon import (
+    ENGLISH_HINTS,
+    GENERIC_WORDS,
+    PHRASE_CUES,
+    SPLIT_WORDS,
+    STOPWORDS,
+    VERTICAL_CUES,
+)
+from agent.understand.model import Segment, Understanding
+from agent.understand.taggers import (
+    Tags,
+    tag_facets,
+    tag_price,
+    tag_quick,
+    tag_recipe_time,
+    tag_time,
+    tag_years,
+)
+from tools.catalog import VERTICALS, Vertical
+from tools.facets import FacetVocabulary
+from tools.filters import Filters
+
+_SPLIT = re.compile(
+    r"\s*(?:"
+    + "|".join(re.escape(w) if not w.isalpha() else rf"\b{w}\b" for w in SPLIT_WORDS)
+    + r")\s*",
+    re.I,
+)
+_BETWEEN = re.compile(r"\b(between\s+\$?\s*\d[\d.,]*k?)\s+and\s+", re.I)
+_TOKEN = re.compile(r"[\w$'\-]+", re.UNICODE)
+
+
+def normalise(text: str, max_chars: int) -> tuple[str, bool]:
+    """NFKC, collapse whitespace, cut at `max_chars` on a word boundary."""
+    text = " ".join(unicodedata.normalize("NFKC", text).split())
+    if len(text) <= max_chars:
+        return text, False
+    cut = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+    return cut, True
+
+
+def content_tokens(text: str) -> list[str]:
+    """Lower-cased tokens that carry meaning (no stopwords, no generic request words)."""
+    return [
+        t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and t not in GENERIC_WORDS
+    ]
+
+
+def _vertical_cues(text: str) -> Tags:
+    tags = Tags()
+    lowered = text.lower()
+    for phrase, vertical in PHRASE_CUES.items():
+        if phrase in lowered:
+            tags.cue(vertical, phrase)
+    for token in _TOKEN.findall(lowered):
+        for vertical, words in VERTICAL_CUES.items():
+            if token in words:
+                tags.cue(vertical, token)
+    if "$" in text:
+        tags.cue("shopping", "$")
+    return tags
+
+
+def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
+    cues = _vertical_cues(clause)
+    tags = Tags()
+    tag_price(clause, tags)
+    tag_years(clause, tags)
+    for cued, words in tags.cues.items():
+        cues.cues.setdefault(cued, []).extend(words)
+    guess = _pick_vertical(cues)
+    tag_time(clause, tags, guess)
+    tag_recipe_time(clause, tags, guess)
+    tag_facets(clause, tags, vocab, guess)
+    tag_quick(clause, tags, guess)
+    for cued, words in tags.cues.items():
+        cues.cues.setdefault(cued, []).extend(words)
+    if any(k in tags.values for k in ("year_min", "year_max", "duration_max_s", "duration_min_s")):
+        cues.cue("video", "when")
+    vertical = _pick_vertical(cues)
+    topic = _strip_spans(clause, tags.spans)
+    filters = _grounded_filters(tags, vertical)
+    words = sorted({w for ws in cues.cues.values() for w in ws})
+    return Segment(
+        text=clause,
+        topic=" ".join(content_tokens(topic)),
+        vertical=vertical,
+        filters=filters,
+        cues=words,
+    )
+
+
+def _pick_vertical(tags: Tags) -> Vertical | None:
+    scores = {v: len(tags.cues.get(v, [])) for v in VERTICALS}
+    best = max(scores.values())
+    if best == 0:
+        return None
+    winners = [v for v, s in scores.items() if s == best]
+    return winners[0] if len(winners) == 1 else None
+
+
+def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+def _grounded_filters(tags: Tags, vertical: Vertical | None) -> Filters:
+    values = dict(tags.values)
+    if vertical not in (None, "shopping"):
+        for key in ("price_min", "price_max", "colors", "brands"):
+            values.pop(key, None)
+    if vertical not in (None, "video"):
+        for key in ("duration_min_s", "duration_max_s", "year_min", "year_max"):
+            values.pop(key, None)
+    if vertical == "ideas":
+        values.pop("category", None)
+    try:
+        return Filters.model_validate(values)
+    except ValueError:
+        return Filters()
+
+
+def split_clauses(text: str) -> list[str]:
+    """Split on conjunctions only where both sides stand alone as intents.
+
+    A weak piece ('salt' in 'salt and pepper recipes') binds to the next piece,
+    or to the previous one when it is last.
+    """
+    text = _BETWEEN.sub(r"\1 to ", text)
+    parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+    merged: list[str] = []
+    pending = ""
+    for part in parts:
+        piece = f"{pending} and {part}" if pending else part
+        pending = ""
+        if _weight(piece) < 2:
+            pending = piece
+            continue
+        merged.append(piece)
+    if pending:
+        if merged:
+            merged[-1] = f"{merged[-1]} and {pending}"
+        else:
+            merged.append(pending)
+    return merged or [text]
+
+
+def _weight(clause: str) -> int:
+    cues = _vertical_cues(clause).cues
+    priced = bool(re.search(r"\$|\bunder\b|\bover\b", clause, re.I))
+    return len(content_tokens(clause)) + 2 * bool(cues) + 2 * priced
+
+
+def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> Understanding:
+    """Read a request into segments with vertical cues and grounded filters."""
+    clean, truncated = normalise(text, max_chars)
+    segments = [_tag_clause(clause, vocab) for clause in split_clauses(clean)][:4]
+    segments = [s for s in segments if s.topic or not s.filters.is_empty() or s.vertical]
+    union = Filters()
+    for seg in segments:
+        union = union.merged(seg.filters)
+    verticals = list(dict.fromkeys(s.vertical for s in segments if s.vertical))
+    tokens = [t.lower() for t in _TOKEN.findall(clean)]
+    ascii_share = sum(c.isascii() for c in clean) / max(len(clean), 1)
+    non_english = bool(tokens) and (
+        ascii_share < 0.8 or (len(tokens) >= 4 and not ENGLISH_HINTS.intersection(tokens))
+    )
+    return Understanding(
+        text=clean,
+        segments=segments,
+        filters=union,
+        verticals=verticals,
+        non_english=non_english,
+        truncated=truncated,
+        confident=len(segments) == 1 and segments[0].vertical is not None,
+    )
