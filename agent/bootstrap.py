@@ -18,7 +18,7 @@ def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
             f"no index at {path}: build one with `tessera index --starter` "
             "(or `tessera index --source FILE`)"
         )
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings.query_cache_size)
     return CatalogIndex(path, embedder, create=create)
 
 

@@ -12,7 +12,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from agent.models import Hit, Plan
+from agent.models import Plan
+from tools.contract import Hit
 
 V = TypeVar("V")
 

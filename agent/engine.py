@@ -19,9 +19,10 @@ from agent.deps import Deps
 from agent.graph import build_graph
 from agent.models import Page, SearchRequest, TraceStep
 from agent.state import State, Turn
+from tools.errors import UserError
 
 
-class UnknownThread(LookupError):
+class UnknownThread(UserError, LookupError):
     """A thread id that no conversation has; start a new thread instead."""
 
 

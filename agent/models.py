@@ -1,5 +1,7 @@
 """The shapes a request passes through: request, plan, tool results, modules, page.
 
+The tools' own contract (`ToolName`, `SubQuery`, `Hit`) lives in `tools.contract`.
+
 `Page` is the public JSON contract shared by `tessera search --json`,
 `POST /v1/search`, the eval harness and every client: extend it, don't break it.
 """
@@ -7,20 +9,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.catalog import CatalogItem, Idea, Product, Vertical, Video
+from tools.catalog import Idea, Product, Video
+from tools.contract import Hit, SubQuery
 from tools.filters import Filters
-
-ToolName = Literal["search_ideas", "search_products", "search_videos"]
-TOOL_VERTICAL: dict[ToolName, Vertical] = {
-    "search_ideas": "ideas",
-    "search_products": "shopping",
-    "search_videos": "video",
-}
-VERTICAL_TOOL: dict[Vertical, ToolName] = {v: k for k, v in TOOL_VERTICAL.items()}
 
 
 class SearchRequest(BaseModel):
@@ -40,41 +35,12 @@ class SearchRequest(BaseModel):
     k: int = Field(default=8, ge=1, le=50, description="Items per module.")
 
 
-class SubQuery(BaseModel):
-    """One focused search routed to one tool."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(description="Stable id within the plan, e.g. 'q1'.")
-    text: str = Field(default="", description="Search text; empty browses by filters.")
-    tool: ToolName
-    filters: Filters = Field(default_factory=Filters)
-    relaxed: list[str] = Field(default_factory=list, description="Filters relaxed to get results.")
-    note: str = Field(default="", description="Why this sub-query exists.")
-    weight: float = Field(
-        default=1.0, ge=0, le=1, description="How sure the planner is this vertical is wanted."
-    )
-
-    @property
-    def vertical(self) -> Vertical:
-        return TOOL_VERTICAL[self.tool]
-
-
 class Plan(BaseModel):
     """The planner's decision: 1-4 sub-queries and who made it."""
 
     subqueries: list[SubQuery] = Field(min_length=1, max_length=4)
     planner: str = Field(description="rule, llm:<model> or fallback reason.")
     confidence: float = Field(default=1.0, ge=0, le=1)
-
-
-class Hit(BaseModel):
-    """One retrieved item with its fused score and the ranks behind it."""
-
-    item: CatalogItem
-    score: float
-    lexical_rank: int | None = None
-    dense_rank: int | None = None
 
 
 class ToolResult(BaseModel):

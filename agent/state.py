@@ -10,18 +10,9 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field
 
-from agent.models import (
-    Hit,
-    LLMUsage,
-    Module,
-    Page,
-    Plan,
-    SearchRequest,
-    SubQuery,
-    ToolResult,
-    TraceStep,
-)
+from agent.models import LLMUsage, Module, Page, Plan, SearchRequest, ToolResult, TraceStep
 from agent.understand.model import Understanding
+from tools.contract import Hit, SubQuery
 
 T = TypeVar("T")
 

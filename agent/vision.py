@@ -37,7 +37,7 @@ def image_key(image: str) -> str:
 def open_vision(settings: Settings) -> tuple[Vision | None, str]:
     """The vision clients, or None and a sentence saying why image search is off."""
     try:
-        model = load_vision(settings, threads=settings.llm_threads)
+        model = load_vision(settings.models_dir, threads=settings.llm_threads)
     except VisionUnavailable as exc:
         return None, f"image search unavailable: {exc}; {HOW_TO}"
     images = ImageIndex(settings.index_dir, model, create=True)

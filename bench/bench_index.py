@@ -32,7 +32,6 @@ from chromadb.config import Settings as ChromaSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.settings import Settings  # noqa: E402
 from tools.catalog import Product  # noqa: E402
 from tools.embeddings import MiniLMEmbedder, package_dir  # noqa: E402
 from tools.filters import Filters  # noqa: E402
@@ -64,7 +63,7 @@ def source_texts() -> tuple[str, list[tuple[str, str]]]:
     try:
         from tools.starter import build_starter
 
-        items = build_starter(Settings()).items
+        items = build_starter().items
         pairs = [(i.title, i.description) for i in items]
         return f"recombined from {len(pairs)} real starter-catalog items", pairs
     except Exception as exc:  # any missing source: fall back to vocabulary words

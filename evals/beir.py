@@ -18,12 +18,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tools.errors import UserError
+
 SPLIT_PREFERENCE = ("test", "dev", "validation", "train")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 M = TypeVar("M", bound=BaseModel)
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """A dataset is missing or malformed; the message says what to fix."""
 
 

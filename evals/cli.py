@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
     compare.set_defaults(handler=run_compare)
 
 
-def run_suite(args: argparse.Namespace) -> int:
+def run_suite(args: argparse.Namespace, settings: Settings) -> int:
     """Run one suite, print its table, save its report; exit 1 if no configuration ran."""
     from evals.beir import DatasetError
     from evals.report import render_report, save_report
@@ -82,7 +82,6 @@ def run_suite(args: argparse.Namespace) -> int:
     if args.depth < 1:
         err.print("[red]error:[/] --depth must be at least 1")
         return 2
-    settings = Settings()
     console = Console()
     try:
         spec = load_suite(args.suite)
@@ -103,7 +102,7 @@ def run_suite(args: argparse.Namespace) -> int:
     return 0 if any(c.error is None for c in report.configs) else 1
 
 
-def run_list(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print every suite with its configurations."""
     from evals.suites import load_suite
 
@@ -117,13 +116,13 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_compare(args: argparse.Namespace) -> int:
+def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     """Print per-metric deltas and per-case wins/losses of run B against run A."""
     from evals.compare import compare_reports, render_comparison
     from evals.report import ReportError, load_report
 
     err = Console(stderr=True)
-    runs_dir = args.out or Settings().runs_dir
+    runs_dir = args.out or settings.runs_dir
     try:
         a = load_report(args.run_a, runs_dir)
         b = load_report(args.run_b, runs_dir)

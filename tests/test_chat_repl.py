@@ -99,7 +99,7 @@ class Session:
 
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
-    return load_embedder(Settings())
+    return load_embedder(Settings().query_cache_size)
 
 
 @pytest.fixture

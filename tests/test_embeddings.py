@@ -99,7 +99,7 @@ def test_corrupt_model_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def test_load_embedder_uses_settings(tmp_path: Path) -> None:
-    loaded = load_embedder(Settings(home=tmp_path, query_cache_size=7))
+    loaded = load_embedder(Settings(home=tmp_path, query_cache_size=7).query_cache_size)
     assert isinstance(loaded, Embedder)
     assert isinstance(loaded, MiniLMEmbedder)
     assert loaded.cache_stats().maxsize == 7

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.models import Hit, Module, Page, Plan, ResultItem, SubQuery, Trace
+from agent.models import Module, Page, Plan, ResultItem, Trace
 from agent.settings import Settings
 from evals.beir import DatasetError, detect_split, load_beir, resolve_dataset
 from evals.compare import compare_reports, pair_configs
@@ -34,6 +34,7 @@ from evals.suites.constraints import ConstraintCase, Predicate, judge_catalog, s
 from evals.suites.page import score_modules
 from evals.suites.planning import ExpectedRoute, PlanningCase, score_plan
 from tools.catalog import Idea, Product, Video
+from tools.contract import Hit, SubQuery
 from tools.filters import Filters
 
 
@@ -385,11 +386,11 @@ def test_cli_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     a = save_report(fake_report({"q1": 0.2, "q2": 0.4}), tmp_path)
     b = save_report(fake_report({"q1": 0.3, "q2": 0.1}), tmp_path)
     args = parser.parse_args(["eval", "compare", str(a), str(b), "--json"])
-    assert args.handler(args) == 0
+    assert args.handler(args, Settings()) == 0
     [comp] = json.loads(capsys.readouterr().out)
     assert (comp["wins"], comp["losses"]) == (1, 1)
     args = parser.parse_args(["eval", "compare", str(a), str(tmp_path / "missing")])
-    assert args.handler(args) == 2
+    assert args.handler(args, Settings()) == 2
 
 
 def test_cli_runs_a_registered_planner_and_saves_the_report(
@@ -428,7 +429,7 @@ def test_cli_runs_a_registered_planner_and_saves_the_report(
     args = parser.parse_args(
         ["eval", "planning", "--config", "fake", "--dataset", str(cases), "--out", str(tmp_path)]
     )
-    assert args.handler(args) == 0
+    assert args.handler(args, Settings()) == 0
     assert seen == [[], ["earlier"]]
     [saved] = list(tmp_path.glob("*-planning/report.json"))
     report = Report.model_validate_json(saved.read_text())
@@ -449,9 +450,9 @@ def test_cli_reports_bad_input_without_a_traceback(
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["eval", "page", "--dataset", str(tmp_path / "none.jsonl")])
-    assert args.handler(args) == 2
+    assert args.handler(args, Settings()) == 2
     args = parser.parse_args(["eval", "planning", "--config", "nope", "--out", str(tmp_path)])
-    assert args.handler(args) == 2
+    assert args.handler(args, Settings()) == 2
     err = capsys.readouterr().err
     assert "No cases file" in err and "Unknown configuration" in err
 

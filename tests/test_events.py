@@ -114,11 +114,11 @@ def test_a_stale_profile_is_not_cached(store: EventStore) -> None:
 
 def test_events_survive_reopening_under_tessera_home(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
-    first = EventStore.for_settings(settings)
+    first = EventStore.in_dir(settings.root)
     first.add(ev())
     first.close()
-    assert events_path(settings).is_file()
-    again = EventStore.for_settings(settings)
+    assert events_path(settings.root).is_file()
+    again = EventStore.in_dir(settings.root)
     assert [e.item_id for e in again.events("ana")] == ["r1"]
     again.close()
 

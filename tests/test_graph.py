@@ -6,10 +6,11 @@ import pytest
 
 from agent.deps import Deps
 from agent.engine import Engine
-from agent.models import Page, SearchRequest, SubQuery
+from agent.models import Page, SearchRequest
 from agent.nodes.compose import compose
 from agent.nodes.rank import rank
 from agent.nodes.tools import call_tool
+from tools.contract import SubQuery
 from tools.filters import Filters
 from tools.registry import TOOLS, describe_tools
 
@@ -104,8 +105,9 @@ async def test_suggestions_return_results_when_clicked(tiny_deps: Deps) -> None:
 
 
 def test_rank_prefers_cued_and_full_modules(tiny_deps: Deps) -> None:
-    from agent.models import Hit, ToolResult
+    from agent.models import ToolResult
     from tests.conftest import TINY
+    from tools.contract import Hit
 
     cued = SubQuery(id="q1", text="soup", tool="search_ideas")
     guess = SubQuery(id="q2", text="soup", tool="search_videos", weight=0.6)

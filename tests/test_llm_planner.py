@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from agent.llm.client import Budget, LLMClient
-from agent.planning.grounding import Evidence, PlannerError, ground_plan, local_texts
+from agent.planning.draft import PlannerError
+from agent.planning.evidence import Evidence
+from agent.planning.grounding import ground_plan, local_texts
 from agent.planning.llm_planner import DraftPlan, LLMPlanner
 from agent.settings import Settings
 from agent.understand.model import Segment, Understanding

@@ -196,10 +196,10 @@ def test_cli_registers_llm_commands(
     monkeypatch.setenv("TESSERA_LLM_PORT", str(_free_port()))
     monkeypatch.delenv("TESSERA_LLM_BASE_URL", raising=False)
     status = parser.parse_args(["llm", "status"])
-    assert status.handler(status) == 1
+    assert status.handler(status, Settings()) == 1
     assert "tessera llm serve" in capsys.readouterr().out
     stop = parser.parse_args(["llm", "stop"])
-    assert stop.handler(stop) == 0
+    assert stop.handler(stop, Settings()) == 0
 
 
 def test_assembled_model_is_readable_by_others(packages: dict[str, Path], tmp_path: Path) -> None:

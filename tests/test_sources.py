@@ -10,7 +10,6 @@ from typing import TypeVar
 
 import pytest
 
-from agent.settings import Settings
 from tools.catalog import Idea, Product, Video
 from tools.sources import movies, recipes, retail, superstore
 from tools.sources.locate import (
@@ -363,9 +362,8 @@ def test_real_superstore_products() -> None:
 
 
 def test_build_starter_small_slice() -> None:
-    settings = Settings()
     try:
-        catalog = build_starter(settings, limit_per_source=4)
+        catalog = build_starter(limit_per_source=4)
     except SourceUnavailable as exc:
         pytest.skip(str(exc))
     assert catalog.counts() == {"ideas": 4, "video": 4, "shopping": 8}
@@ -383,7 +381,7 @@ def test_missing_sources_name_the_setup_command(
 ) -> None:
     monkeypatch.setattr(sys, "prefix", str(tmp_path))
     with pytest.raises(SourceUnavailable, match=r"scripts/setup\.sh"):
-        build_starter(Settings(home=tmp_path))
+        build_starter()
     with pytest.raises(SourceUnavailable, match="not installed"):
         package_dir("no-such-dist", "no_such_module_for_tessera")
 

@@ -163,7 +163,7 @@ def test_modes_are_normalised_to_upright_rgb() -> None:
 def test_missing_model_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vision_module, "default_model_dir", lambda: tmp_path / "venv-share")
     with pytest.raises(VisionUnavailable, match="setup_vision.sh") as caught:
-        load_vision(Settings(home=tmp_path / "home"))
+        load_vision(Settings(home=tmp_path / "home").models_dir)
     assert str(tmp_path / "home" / "models") in str(caught.value)
     with pytest.raises(VisionUnavailable, match="manifest.json"):
         VisionModel(tmp_path)
@@ -177,14 +177,14 @@ def test_an_export_under_tessera_home_is_preferred(
     shared.mkdir()
     (shared / "manifest.json").write_text("{}")
     settings = Settings(home=home)
-    assert vision_module.find_model_dir(settings) == shared
+    assert vision_module.find_model_dir(settings.models_dir) == shared
     own = settings.models_dir / "efficientnet-lite0"
     own.mkdir(parents=True)
     (own / "manifest.json").write_text("{}")
-    assert vision_module.find_model_dir(settings) == own
+    assert vision_module.find_model_dir(settings.models_dir) == own
     assert vision_module.find_model_dir() == shared
     with pytest.raises(VisionUnavailable, match="not a Tessera vision manifest"):
-        load_vision(settings)
+        load_vision(settings.models_dir)
 
 
 def test_a_model_file_that_does_not_match_its_manifest_is_refused(tmp_path: Path) -> None:

@@ -19,12 +19,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel
 
-from agent.settings import Settings
+from tools.errors import UserError
 
 SETUP_HINT = "run `bash scripts/setup.sh` to install the embedded models"
 
 
-class EmbedderUnavailable(RuntimeError):
+class EmbedderUnavailable(UserError, RuntimeError):
     """The embedding model cannot be loaded (missing package or unreadable files)."""
 
 
@@ -202,6 +202,6 @@ class MiniLMEmbedder:
         return pooled / np.clip(norms, 1e-12, None)
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for (today: the embedded MiniLM model)."""
-    return MiniLMEmbedder(cache_size=settings.query_cache_size)
+def load_embedder(cache_size: int = 4096) -> Embedder:
+    """The embedded text encoder (MiniLM) with a query-embedding LRU of `cache_size`."""
+    return MiniLMEmbedder(cache_size=cache_size)

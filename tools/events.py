@@ -9,12 +9,8 @@ removes both their events and their profile in one transaction.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -26,11 +22,24 @@ from pydantic import (
     field_validator,
 )
 
-from agent.settings import Settings
 from tools.catalog import Vertical
+from tools.errors import UserError
+from tools.sqlite_log import EVENTS_FILE, EventStoreError, SqliteLog, events_path
+
+__all__ = [
+    "EVENTS_FILE",
+    "DeleteReport",
+    "Event",
+    "EventError",
+    "EventKind",
+    "EventStore",
+    "EventStoreError",
+    "StoredProfile",
+    "events_path",
+    "parse_event",
+]
 
 EventKind = Literal["view", "click", "save"]
-EVENTS_FILE = "events.sqlite"
 MAX_FUTURE = timedelta(minutes=5)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -54,44 +63,8 @@ CREATE TABLE IF NOT EXISTS profiles (
 """
 
 
-class EventError(ValueError):
+class EventError(UserError, ValueError):
     """An event is malformed; the message names the field and what is accepted."""
-
-
-class EventStoreError(RuntimeError):
-    """The events database cannot be opened or written."""
-
-
-def events_path(settings: Settings) -> Path:
-    """Where engagement events, profiles and impressions live."""
-    return settings.root / EVENTS_FILE
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """A WAL-mode connection usable from any thread (callers serialise access)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
-    except (OSError, sqlite3.Error) as exc:
-        raise EventStoreError(
-            f"cannot open the events database at {path} ({exc}); check that TESSERA_HOME "
-            "points to a writable directory"
-        ) from exc
-    return conn
-
-
-def create_schema(conn: sqlite3.Connection, schema: str, path: Path) -> None:
-    """Create tables if missing; a file that is not a database gets a clear error."""
-    try:
-        conn.executescript(schema)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise EventStoreError(
-            f"{path} is not a usable events database ({exc}); move it aside and restart"
-        ) from exc
 
 
 class Event(BaseModel):
@@ -152,38 +125,10 @@ class DeleteReport(BaseModel):
     profile: bool = False
 
 
-class EventStore:
+class EventStore(SqliteLog):
     """Append-only engagement log plus the per-user profile cache; thread-safe."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path).expanduser()
-        self._conn = connect(self.path)
-        self._lock = threading.Lock()
-        create_schema(self._conn, SCHEMA, self.path)
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> EventStore:
-        return cls(events_path(settings))
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._conn.execute("ROLLBACK")
-                raise EventStoreError(
-                    f"events database write failed at {self.path}: {exc}"
-                ) from exc
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, tuple(args)).fetchall()
+    SCHEMA = SCHEMA
 
     def add(self, event: Event) -> int:
         """Record one event; returns its id (the user's new revision)."""
@@ -261,10 +206,6 @@ class EventStore:
             events = conn.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
             profile = conn.execute("DELETE FROM profiles WHERE user_id = ?", (user_id,)).rowcount
         return DeleteReport(user_id=user_id, events=events, profile=profile > 0)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
 
 def _row(event: Event) -> tuple[Any, ...]:

@@ -11,24 +11,14 @@ Impressions live beside the events, in the same SQLite file.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent.settings import Settings
-from tools.events import (
-    Event,
-    EventKind,
-    EventStore,
-    EventStoreError,
-    connect,
-    create_schema,
-    events_path,
-)
+from tools.events import Event, EventKind, EventStore
+from tools.sqlite_log import EventStoreError, SqliteLog
 
 LoggingMode = Literal["none", "swap", "plackett_luce"]
 REWARD_KINDS: frozenset[EventKind] = frozenset({"click", "save"})
@@ -125,18 +115,10 @@ def join(
     return list(pages.values())
 
 
-class ImpressionLog:
+class ImpressionLog(SqliteLog):
     """The impressions table; safe to use from any thread."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path).expanduser()
-        self._conn = connect(self.path)
-        self._lock = threading.Lock()
-        create_schema(self._conn, SCHEMA, self.path)
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> ImpressionLog:
-        return cls(events_path(settings))
+    SCHEMA = SCHEMA
 
     def log(self, impression: Impression) -> None:
         """Record one page; a page id may be logged once."""
@@ -189,10 +171,6 @@ class ImpressionLog:
         with self._lock:
             cur = self._conn.execute("DELETE FROM impressions WHERE user_id = ?", (user_id,))
             return cur.rowcount
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
     def _select(self, where: str, args: Sequence[Any]) -> list[Impression]:
         with self._lock:

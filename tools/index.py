@@ -16,8 +16,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from agent.models import Hit
 from tools.catalog import ITEM_TYPES, VERTICALS, CatalogItem, Vertical
+from tools.contract import Hit
 from tools.embeddings import Embedder
 from tools.facets import FacetVocabulary
 from tools.filters import Filters

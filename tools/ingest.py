@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from tools.catalog import ITEM_TYPES, VERTICALS, CatalogItem
+from tools.errors import UserError
 from tools.sources.locate import short_validation_error
 
 FORMATS = (".jsonl", ".csv")
@@ -30,7 +31,7 @@ LIST_SEPARATOR = "|"
 _UNDECODABLE = re.compile(r"[\udc80-\udcff]")
 
 
-class CatalogReadError(ValueError):
+class CatalogReadError(UserError, ValueError):
     """The catalog file as a whole cannot be read (missing, unsupported format)."""
 
 

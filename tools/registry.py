@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from agent.models import Hit, SubQuery, ToolName
 from tools.catalog import Vertical
+from tools.contract import Hit, SubQuery, ToolName
 
 if TYPE_CHECKING:
     from tools.index import CatalogIndex

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.settings import Settings
 from tools.catalog import CatalogItem, Vertical
 from tools.sources.locate import SourceReport, SourceUnavailable, superstore_csv
 from tools.sources.movies import movies_report, read_movies
@@ -41,14 +40,14 @@ class StarterCatalog(BaseModel):
         return dict(Counter(item.vertical for item in self.items))
 
 
-def _locate_all(settings: Settings) -> list[tuple[Path, SourceReport, Reader]]:
+def _locate_all() -> list[tuple[Path, SourceReport, Reader]]:
     located: list[tuple[Path, SourceReport, Reader]] = []
     problems: list[str] = []
     finders: list[tuple[Callable[[], tuple[Path, SourceReport]], Reader]] = [
         (recipes_report, read_recipes),
         (movies_report, read_movies),
         (retail_report, read_retail),
-        (lambda: _superstore(settings), read_superstore),
+        (_superstore, read_superstore),
     ]
     for find, reader in finders:
         try:
@@ -62,12 +61,12 @@ def _locate_all(settings: Settings) -> list[tuple[Path, SourceReport, Reader]]:
     return located
 
 
-def _superstore(settings: Settings) -> tuple[Path, SourceReport]:
+def _superstore() -> tuple[Path, SourceReport]:
     path = superstore_csv()
     return path, superstore_report(path)
 
 
-def build_starter(settings: Settings, limit_per_source: int | None = None) -> StarterCatalog:
+def build_starter(limit_per_source: int | None = None) -> StarterCatalog:
     """Read every starter source; `limit_per_source` keeps the first N items of each.
 
     Raises `SourceUnavailable` naming every missing source (and the set-up
@@ -76,7 +75,7 @@ def build_starter(settings: Settings, limit_per_source: int | None = None) -> St
     if limit_per_source is not None and limit_per_source < 0:
         raise ValueError("limit_per_source must be zero or more")
     catalog = StarterCatalog()
-    for path, report, reader in _locate_all(settings):
+    for path, report, reader in _locate_all():
         catalog.items.extend(reader(path, report, limit_per_source))
         catalog.sources.append(report)
     return catalog
@@ -85,7 +84,7 @@ def build_starter(settings: Settings, limit_per_source: int | None = None) -> St
 def main() -> int:
     """Print the source reports of a full build as JSON (used to fill the data card)."""
     try:
-        catalog = build_starter(Settings())
+        catalog = build_starter()
     except SourceUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

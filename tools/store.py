@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tools.errors import UserError
 from tools.facets import FacetVocabulary
 from tools.rows import ItemRow
 from tools.schema import COLUMNS, INIT_META, SCHEMA, SCHEMA_VERSION
@@ -22,7 +23,7 @@ from tools.schema import COLUMNS, INIT_META, SCHEMA, SCHEMA_VERSION
 REBUILD_HINT = "run `tessera index --starter` to build it"
 
 
-class IndexUnavailable(Exception):
+class IndexUnavailable(UserError):
     """The index directory is missing, corrupt or built for another embedder."""
 
 

@@ -25,10 +25,11 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 
+from tools.errors import UserError
+
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from agent.settings import Settings
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -54,11 +55,11 @@ ImageInput: TypeAlias = "Image | Path | str | bytes"
 """A decoded image, a path, a path or `file://`/`data:` URL as text, or encoded bytes."""
 
 
-class ImageRejected(ValueError):
+class ImageRejected(UserError, ValueError):
     """An image that will not be used: missing, unreadable, too large or remote."""
 
 
-class VisionUnavailable(RuntimeError):
+class VisionUnavailable(UserError, RuntimeError):
     """The vision model or Pillow is not installed, or its files cannot be read."""
 
 
@@ -187,20 +188,20 @@ def default_model_dir() -> Path:
     return Path(sys.prefix) / "share" / "tessera" / "models" / MODEL_DIRNAME
 
 
-def find_model_dir(settings: Settings | None = None) -> Path | None:
-    """The first folder holding an export: `TESSERA_HOME/models/...`, then the venv's."""
-    candidates = [settings.models_dir / MODEL_DIRNAME] if settings is not None else []
+def find_model_dir(models_dir: Path | None = None) -> Path | None:
+    """The first folder holding an export: `models_dir` (TESSERA_HOME/models), then the venv's."""
+    candidates = [models_dir / MODEL_DIRNAME] if models_dir is not None else []
     candidates.append(default_model_dir())
     return next((c for c in candidates if (c / "manifest.json").is_file()), None)
 
 
-def load_vision(settings: Settings | None = None, *, threads: int = 2) -> VisionModel:
+def load_vision(models_dir: Path | None = None, *, threads: int = 2) -> VisionModel:
     """The installed vision model, or `VisionUnavailable` saying how to install it."""
-    found = find_model_dir(settings)
+    found = find_model_dir(models_dir)
     if found is None:
         looked = [str(default_model_dir())]
-        if settings is not None:
-            looked.insert(0, str(settings.models_dir / MODEL_DIRNAME))
+        if models_dir is not None:
+            looked.insert(0, str(models_dir / MODEL_DIRNAME))
         raise VisionUnavailable(
             f"The image model is not installed (looked in {', '.join(looked)}): {SETUP_HINT}."
         )

@@ -41,10 +41,10 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=run_chat)
 
 
-def run_chat(args: argparse.Namespace) -> int:
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Open the index and thread store, optionally resume a thread, then read lines."""
     overrides = {"planner": args.planner} if args.planner else {}
-    settings = Settings(**overrides)
+    settings = settings.model_copy(update=overrides)
     console = Console()
     with asyncio.Runner() as runner, _readline_history(settings.root / HISTORY_FILE):
         stack = AsyncExitStack()

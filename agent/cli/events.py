@@ -67,9 +67,8 @@ def _fail(message: str) -> int:
     return 2
 
 
-def run_event(args: argparse.Namespace) -> int:
+def run_event(args: argparse.Namespace, settings: Settings) -> int:
     """Record one event about an indexed item."""
-    settings = Settings()
     raw = {"user_id": args.user, "item_id": args.item, "vertical": args.vertical,
            "kind": args.kind, "page_id": args.page, "module_id": args.module}  # fmt: skip
     with ExitStack() as stack:
@@ -85,14 +84,13 @@ def run_event(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_forget(args: argparse.Namespace) -> int:
+def run_forget(args: argparse.Namespace, settings: Settings) -> int:
     """Delete everything stored about one user."""
-    settings = Settings()
     with ExitStack() as stack:
         try:
-            events = EventStore.for_settings(settings)
+            events = EventStore.in_dir(settings.root)
             stack.callback(events.close)
-            impressions = ImpressionLog.for_settings(settings)
+            impressions = ImpressionLog.in_dir(settings.root)
             stack.callback(impressions.close)
             report = forget_user(events, impressions, args.user)
         except EventStoreError as exc:
@@ -123,9 +121,8 @@ def print_profile(summary: ProfileSummary, console: Console) -> None:
     console.print(table)
 
 
-def run_profile(args: argparse.Namespace) -> int:
+def run_profile(args: argparse.Namespace, settings: Settings) -> int:
     """Print a user's interests."""
-    settings = Settings()
     with ExitStack() as stack:
         index = open_index(settings)
         stack.callback(index.close)
@@ -144,18 +141,17 @@ def run_profile(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_ips(args: argparse.Namespace) -> int:
+def run_ips(args: argparse.Namespace, settings: Settings) -> int:
     """Replay the logged pages against candidate module rankers."""
-    settings = Settings()
     clip = settings.ips_clip if args.clip is None else args.clip
     if clip <= 1:
         return _fail("--clip must be greater than 1")
     since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
     with ExitStack() as stack:
         try:
-            events = EventStore.for_settings(settings)
+            events = EventStore.in_dir(settings.root)
             stack.callback(events.close)
-            impressions = ImpressionLog.for_settings(settings)
+            impressions = ImpressionLog.in_dir(settings.root)
             stack.callback(impressions.close)
             logs = impressions.logged_pages(events, since=since)
         except EventStoreError as exc:

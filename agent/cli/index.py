@@ -35,7 +35,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> tuple[list[CatalogIte
     if args.starter:
         from tools.starter import build_starter
 
-        starter = build_starter(settings, limit_per_source=args.limit)
+        starter = build_starter(limit_per_source=args.limit)
         items = list(starter.items)
         for src in starter.sources:
             shown = "; ".join(f"{s.reason} (x{s.count})" for s in src.skipped[:2])
@@ -64,8 +64,7 @@ def _track(items: Iterable[CatalogItem], progress: Progress, task: Any) -> Itera
         progress.advance(task)
 
 
-def run_index(args: argparse.Namespace) -> int:
-    settings = Settings()
+def run_index(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
     items, table = _load(args, settings)
     console.print(table)

@@ -64,16 +64,15 @@ async def _answers(base_url: str) -> bool:
         return await answers(http, base_url)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        return _serve_or_raise(args)
+        return _serve_or_raise(args, settings)
     except LLMError as exc:
         _err.print(f"[red]error:[/] {exc}")
         return 1
 
 
-def _serve_or_raise(args: argparse.Namespace) -> int:
-    settings = Settings()
+def _serve_or_raise(args: argparse.Namespace, settings: Settings) -> int:
     size: Size = args.model or size_for_model(settings.llm_model)
     port: int = args.port or settings.llm_port
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -91,9 +90,8 @@ def _serve_or_raise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(args: argparse.Namespace) -> int:
+def _prepare(args: argparse.Namespace, settings: Settings) -> int:
     """Join the model's slices into TESSERA_HOME/models and check its sha256."""
-    settings = Settings()
     try:
         path = ensure_model(settings, args.model)
     except LLMError as exc:
@@ -103,9 +101,8 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace, settings: Settings) -> int:
     """Print the endpoint and model state; exit 1 when no server answers."""
-    settings = Settings()
     port: int = args.port or settings.llm_port
     local = local_base_url(settings) if args.port is None else f"http://127.0.0.1:{port}/v1"
     endpoints = [u for u in (settings.llm_base_url, local) if u]
@@ -129,8 +126,7 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if reachable else 1
 
 
-def _stop(args: argparse.Namespace) -> int:
-    settings = Settings()
+def _stop(args: argparse.Namespace, settings: Settings) -> int:
     port: int = args.port or settings.llm_port
     if stop_server(settings, port):
         _out.print(f"stopped the local LLM server on port {port}")

@@ -1,34 +1,27 @@
-"""`tessera` command line: index, search, chat, serve, llm and eval.
+"""`tessera` command line: index, search, chat, serve, llm, events and eval.
 
-Subcommands that belong to another area register themselves through a
-`register(subparsers)` function listed in `_EXTRA`.
+Every subcommand is registered here, explicitly. Settings are read once, here,
+and handed to the handler; an error a person can fix (`UserError` or a
+settings `ValidationError`) is printed as one line, never as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic import ValidationError
 from rich.console import Console
 
-from agent.cli.index import add_index_parser
-from agent.cli.search import add_search_parser
+from agent.cli import chat, events, index, llm, search, serve
+from agent.settings import Settings
+from evals import cli as eval_cli
+from tools.errors import UserError
 
-_EXTRA = (
-    "agent.cli.llm",
-    "evals.cli",
-    "agent.cli.chat",
-    "agent.cli.serve",
-    "agent.cli.events",
-)
+Handler = Callable[[argparse.Namespace, Settings], int]
 
-Handler = Callable[[argparse.Namespace], int]
-
-
-class UserError(Exception):
-    """A problem the person can fix; printed without a traceback."""
+__all__ = ["UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,16 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tessera", description="Agentic search: one request in, a page of modules out."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    add_index_parser(sub)
-    add_search_parser(sub)
-    for name in _EXTRA:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+    index.add_index_parser(sub)
+    search.add_search_parser(sub)
+    for register in (llm.register, eval_cli.register, chat.register, serve.register):
+        register(sub)
+    events.register(sub)
     return parser
 
 
@@ -56,33 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     console = Console(stderr=True)
     try:
-        return handler(args)
+        settings = Settings()
+        return handler(args, settings)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI prints a message, never a traceback
-        if _is_user_error(exc):
-            console.print(f"[red]error:[/] {exc}")
-            return 2
-        raise
-
-
-def _is_user_error(exc: Exception) -> bool:
-    names = {
-        "UserError",
-        "IndexUnavailable",
-        "EmbedderUnavailable",
-        "SourceUnavailable",
-        "UnknownThread",
-        "ModelUnavailable",
-        "CatalogReadError",
-        "ValidationError",
-        "EventError",
-        "ImageRejected",
-        "VisionUnavailable",
-        "DatasetError",
-    }
-    return any(cls.__name__ in names for cls in type(exc).__mro__)
+    except (UserError, ValidationError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
 
 
 if __name__ == "__main__":

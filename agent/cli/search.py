@@ -71,7 +71,7 @@ def parse_filters(raw: str | None) -> Filters:
         raise ValueError(f"bad --filters: {problems} (filters: {known})") from None
 
 
-def run_search(args: argparse.Namespace) -> int:
+def run_search(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
     err = Console(stderr=True)
     if not args.query.strip() and args.image is None:
@@ -89,7 +89,7 @@ def run_search(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/] {exc}")
         return 2
     overrides = {"planner": args.planner} if args.planner else {}
-    settings = Settings(**overrides)
+    settings = settings.model_copy(update=overrides)
     image = str(args.image.resolve()) if args.image is not None else None
     request = SearchRequest(
         text=args.query[:10_000], filters=filters, k=args.k, image=image, user_id=args.user

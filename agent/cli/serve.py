@@ -12,8 +12,8 @@ from typing import Any
 
 from rich.console import Console
 
-from agent.cli.main import UserError
 from agent.settings import Settings
+from tools.errors import UserError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -38,14 +38,13 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run_serve)
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     if not 1 <= args.port <= 65535:
         raise ServeError(f"--port must be between 1 and 65535, not {args.port}")
     if args.workers < 1:
         raise ServeError(f"--workers must be at least 1, not {args.workers}")
-    settings = Settings()
     console = Console(stderr=True)
     if not settings.index_dir.exists():
         console.print(

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from agent.llm.client import LLMError, local_base_url
 from agent.settings import Settings
+from tools.errors import UserError
 
 log = logging.getLogger(__name__)
 Size = Literal["0.5b", "1.5b"]
@@ -39,7 +40,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _CHUNK = 8 * 1024 * 1024
 
 
-class ModelUnavailable(LLMError):
+class ModelUnavailable(LLMError, UserError):
     """The model file cannot be assembled: parts missing or not the pinned bytes."""
 
 

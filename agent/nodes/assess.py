@@ -18,10 +18,11 @@ from agent.deps import Deps
 from agent.llm.budget import request_budget, usage
 from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
-from agent.models import SubQuery, ToolResult, TraceStep
+from agent.models import ToolResult, TraceStep
 from agent.nodes.tools import call_tool
 from agent.state import State
 from agent.understand.model import Refinement
+from tools.contract import SubQuery
 from tools.filters import Filters
 
 MAX_REPAIRS = 3

@@ -15,8 +15,9 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from agent.deps import Deps
-from agent.models import Hit, TraceStep
+from agent.models import TraceStep
 from agent.vision import image_key
+from tools.contract import Hit
 from tools.image_query import understand_image
 from tools.vision import ImageRejected
 

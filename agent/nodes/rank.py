@@ -20,9 +20,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.models import Hit, Module, ToolResult, TraceStep
+from agent.models import Module, ToolResult, TraceStep
 from agent.personal.page import personalise_page, trim
 from agent.state import State
+from tools.contract import Hit
 
 TOP = 5
 

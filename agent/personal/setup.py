@@ -173,9 +173,9 @@ def open_personal(
 ) -> Personal:
     """Open the event store and impression log under TESSERA_HOME and wire the rest."""
     profile_config = ProfileConfig(half_life_days=settings.profile_half_life_days)
-    events = EventStore.for_settings(settings)
+    events = EventStore.in_dir(settings.root)
     try:
-        impressions = ImpressionLog.for_settings(settings)
+        impressions = ImpressionLog.in_dir(settings.root)
     except BaseException:
         events.close()
         raise

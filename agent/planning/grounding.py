@@ -10,14 +10,15 @@ added back. A plan with nothing left raises `PlannerError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agent.models import TOOL_VERTICAL, VERTICAL_TOOL, Plan, SubQuery
+from agent.models import Plan
+from agent.planning.draft import DraftPlan, PlannerError
+from agent.planning.evidence import WORD, Evidence, ground_filters, singular, supported
 from agent.planning.rules import filters_for
 from agent.understand.lexicon import (
-    FOOD_WORDS,
     GENERIC_WORDS,
     PHRASE_CUES,
     STOPWORDS,
@@ -25,242 +26,12 @@ from agent.understand.lexicon import (
 )
 from agent.understand.model import Segment, Understanding
 from tools.catalog import Vertical
+from tools.contract import TOOL_VERTICAL, VERTICAL_TOOL, SubQuery
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
 
-if TYPE_CHECKING:
-    from agent.planning.llm_planner import DraftPlan
-
 MAX_SUBQUERIES = 4
 
-_NUM = r"(\d+(?:[.,]\d+)?)\s*(k\b)?"
-_UPPER = (
-    r"under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|no more than|"
-    r"budget(?: of)?"
-)
-_LOWER = r"over|above|more than|at least|min(?:imum)?|starting at"
-_AMOUNT = re.compile(
-    rf"(?:\b(?P<dir>{_UPPER}|{_LOWER}|between|from|around|about|"
-    r"priced?(?: at)?|costs?|for)\s+)?(?P<cur>\$|usd\s*|€|£)?\s*(?P<num>\d+(?:[.,]\d+)?)\s*"
-    r"(?P<k>k\b)?\s*(?P<unit>\$|usd\b|dollars?\b|bucks\b|€|£|eur\b|euros?\b)?",
-    re.I,
-)
-_RANGE = re.compile(rf"(?:\$|usd)\s*{_NUM}\s*(?:-|–|to|and)\s*\$?\s*{_NUM}", re.I)
-_NOT_MONEY_UNIT = re.compile(
-    r"\s*(?:minutes?|mins?|m\b|hours?|hrs?|h\b|seconds?|secs?|s\b|years?|yrs?|people|"
-    r"servings?|pages?|inch|inches|cm|mm|%|ml|oz|lbs?|kg|g\b)",
-    re.I,
-)
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(minutes?|mins?|min\b|m\b|hours?|hrs?|hr\b|h\b)", re.I)
-_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
-_DECADE = re.compile(r"(?<![\d])'?((?:19|20)?\d0)'?s\b", re.I)
-_DECADE_WORDS = {
-    "fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980,
-    "nineties": 1990, "noughties": 2000, "twenties": 2020,
-}  # fmt: skip
-_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
-_SPELLINGS = {"grey": "gray"}
-_FOOD = FOOD_WORDS | {
-    "bean", "cheese", "velvet", "cupcake", "cupcakes", "onion", "onions", "lentil", "lentils",
-    "curry", "grape", "grapes", "currant", "currants", "cabbage", "chili", "pesto", "bread",
-    "smoothies", "cocktail", "punch", "soda", "mousse", "crumble", "cobbler", "crisp", "iced",
-}  # fmt: skip
-
-
-class PlannerError(Exception):
-    """The LLM planner produced nothing usable; the caller falls back to the rule planner."""
-
-
-def singular(word: str) -> str:
-    """A crude English singular, enough to match 'chairs' with 'chair'."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us")) and len(word) > 3:
-        return word[:-1]
-    return word
-
-
-def respell(text: str) -> str:
-    """One spelling per word where the catalog uses one ('grey' -> 'gray')."""
-    return " ".join(_SPELLINGS.get(w, w) for w in text.lower().split())
-
-
-@dataclass
-class Evidence:
-    """What a request text states: amounts of money, lengths of time, years, words."""
-
-    text: str
-    prices: set[tuple[float, str]] = field(default_factory=set)
-    minutes: set[int] = field(default_factory=set)
-    years: set[int] = field(default_factory=set)
-    words: list[str] = field(default_factory=list)
-
-    @classmethod
-    def read(cls, text: str) -> Evidence:
-        lowered = text.lower()
-        ev = cls(text=lowered, words=[respell(w) for w in _WORD.findall(lowered)])
-        for m in _AMOUNT.finditer(lowered):
-            direction = (m.group("dir") or "").lower()
-            money = m.group("cur") or m.group("unit")
-            if not money and (not direction or _NOT_MONEY_UNIT.match(lowered, m.end("num"))):
-                continue
-            bound = "any"
-            if re.fullmatch(_UPPER, direction):
-                bound = "max"
-            elif re.fullmatch(_LOWER, direction):
-                bound = "min"
-            ev.prices.add((_amount(m.group("num"), m.group("k")), bound))
-        for m in _RANGE.finditer(lowered):
-            ev.prices.add((_amount(m.group(1), m.group(2)), "min"))
-            ev.prices.add((_amount(m.group(3), m.group(4)), "max"))
-        for m in _DURATION.finditer(lowered):
-            scale = 60 if m.group(2).startswith("h") else 1
-            ev.minutes.add(round(float(m.group(1)) * scale))
-        if re.search(r"\b(?:an|one) hour\b", lowered):
-            ev.minutes.add(60)
-        if re.search(r"\bhalf an hour\b", lowered):
-            ev.minutes.add(30)
-        if re.search(r"\bhour and a half\b", lowered):
-            ev.minutes.add(90)
-        ev.years = {int(y) for y in _YEAR.findall(lowered)}
-        for m in _DECADE.finditer(lowered):
-            raw = m.group(1)
-            start = (
-                int(raw)
-                if len(raw) == 4
-                else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
-            )
-            ev.years |= {start, start + 9}
-        for word, start in _DECADE_WORDS.items():
-            if word in ev.words:
-                ev.years |= {start, start + 9}
-        return ev
-
-    def has_price(self, value: float, bound: str) -> bool:
-        """True when the text states `value` as a `bound` ('max' or 'min') or plainly."""
-        return any(abs(value - p) < 0.01 and b in (bound, "any") for p, b in self.prices)
-
-    def has_year(self, value: int) -> bool:
-        return any(abs(value - y) <= 1 for y in self.years)
-
-    def mentions(self, phrase: str, *, food_trap: bool = False) -> bool:
-        """True when every word of `phrase` occurs (as a run, singular-insensitive)."""
-        target = [singular(respell(w)) for w in _WORD.findall(phrase.lower())]
-        words = [singular(w) for w in self.words]
-        n = len(target)
-        for i in range(len(words) - n + 1):
-            if n and words[i : i + n] == target:
-                if food_trap and _FOOD.intersection(self.words[i + n : i + n + 2]):
-                    continue
-                return True
-        return False
-
-
-def _amount(number: str, k: str | None) -> float:
-    value = float(number.replace(",", ""))
-    return value * 1000 if k else value
-
-
-def _vocab_value(table: dict[str, int], value: str) -> str | None:
-    """The catalog's own spelling of `value`, matched case- and plural-insensitively."""
-    wanted = singular(value.strip().lower())
-    for key in table:
-        if singular(key.lower()) == wanted:
-            return key
-    return None
-
-
-def ground_filters(
-    values: Mapping[str, Any], vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
-) -> tuple[Filters, list[str]]:
-    """Filters from draft values (`DraftFilters` field names) that the text and catalog support.
-
-    Returns the kept filters that apply to `vertical` and a note per dropped value.
-    """
-    kept: dict[str, Any] = {}
-    dropped: list[str] = []
-    values = _time_not_money(values, vertical, ev)
-
-    def judge(name: str, value: Any, ok: bool, *, many: bool = False) -> None:
-        if not ok:
-            dropped.append(f"{name}={value}")
-        elif many:
-            kept.setdefault(name, [])
-            if value not in kept[name]:
-                kept[name].append(value)
-        else:
-            kept[name] = value
-
-    for name in ("price_min", "price_max"):
-        if (price := values.get(name)) is not None:
-            ok = price >= 0 and ev.has_price(float(price), name.removeprefix("price_"))
-            judge(name, float(price), ok)
-    for color in (respell(c) for c in values.get("colors") or ()):
-        ok = vocab.has("colors", color) and ev.mentions(color, food_trap=True)
-        judge("colors", color, ok, many=True)
-    for brand in values.get("brands") or ():
-        spelled = _vocab_value(vocab.brands, brand)
-        ok = spelled is not None and ev.mentions(brand, food_trap=True)
-        judge("brands", spelled or brand, ok, many=True)
-    if category := values.get("category"):
-        table = {"shopping": vocab.categories, "video": vocab.genres}.get(vertical, {})
-        spelled = _vocab_value(table, category)
-        judge("category", spelled or category, spelled is not None and ev.mentions(category))
-    for diet in values.get("diet") or ():
-        spelled = _vocab_value(vocab.diets, diet)
-        judge("diet", spelled or diet, spelled is not None and ev.mentions(diet), many=True)
-    if (minutes := values.get("duration_max_min")) is not None:
-        judge("duration_max_s", minutes * 60, minutes in ev.minutes)
-    if (minutes := values.get("total_time_max_min")) is not None:
-        judge("total_time_max_min", minutes, minutes in ev.minutes)
-    for name in ("year_min", "year_max"):
-        if (year := values.get(name)) is not None:
-            judge(name, year, ev.has_year(year))
-    try:
-        filters = Filters.model_validate(kept)
-    except ValueError:
-        dropped.extend(f"{k}={v}" for k, v in kept.items())
-        filters = Filters()
-    applicable = filters_for(vertical, filters)
-    for name in sorted(set(kept) - set(applicable.model_dump(exclude_defaults=True))):
-        dropped.append(f"{name} (not a {vertical} filter)")
-    return applicable, dropped
-
-
-def _time_not_money(
-    values: Mapping[str, Any], vertical: Vertical, ev: Evidence
-) -> Mapping[str, Any]:
-    """A small model often puts '30 minutes' in price_max: for recipes and videos, a price
-    the text states only as a time becomes that time limit."""
-    field_name = {"ideas": "total_time_max_min", "video": "duration_max_min"}.get(vertical)
-    price = values.get("price_max")
-    if field_name is None or price is None or values.get(field_name) is not None:
-        return values
-    if ev.has_price(float(price), "max"):
-        return values
-    for minutes in (round(price), round(price * 60)):
-        if minutes in ev.minutes:
-            return {**values, "price_max": None, field_name: minutes}
-    return values
-
-
-def _supported(
-    name: str, value: Any, vertical: Vertical, vocab: FacetVocabulary, ev: Evidence
-) -> bool:
-    """Whether one rule-found filter value is stated in `ev` (unknown kinds count as stated)."""
-    if name == "duration_max_s":
-        name, value = "duration_max_min", value // 60
-    if name not in _CHECKED:
-        return True
-    return not ground_filters({name: value}, vertical, vocab, ev)[1]
-
-
-_CHECKED = frozenset(
-    {"price_min", "price_max", "colors", "brands", "category", "diet", "duration_max_min",
-     "total_time_max_min", "year_min", "year_max"}
-)  # fmt: skip
 _CLAUSE = re.compile(r"\s*(?:,|;|&|\band\b|\bplus\b|\bor\b|\balso\b)\s*", re.I)
 _BETWEEN = re.compile(r"\b(between\s+\$?\s*\d[\d.,]*k?)\s+and\s+", re.I)
 _STRIP_MONEY = re.compile(
@@ -283,7 +54,7 @@ _MODIFIERS = frozenset(
 
 
 def _tokens(text: str) -> set[str]:
-    return {singular(w) for w in _WORD.findall(text.lower()) if w not in _FILLER}
+    return {singular(w) for w in WORD.findall(text.lower()) if w not in _FILLER}
 
 
 def intent_words(clause: str, facet_words: frozenset[str] = frozenset()) -> set[str]:
@@ -328,7 +99,7 @@ def local_texts(
 
 def _facet_words(vocab: FacetVocabulary) -> frozenset[str]:
     keys = (*vocab.colors, *vocab.brands, *vocab.diets)
-    return frozenset(singular(w) for key in keys for w in _WORD.findall(key.lower()))
+    return frozenset(singular(w) for key in keys for w in WORD.findall(key.lower()))
 
 
 def _match_segment(query: str, vertical: Vertical, segments: list[Segment]) -> int | None:
@@ -495,7 +266,7 @@ def _add_missed(drafts: list[_Draft], understood: Understanding, vocab: FacetVoc
             ev = Evidence.read(clause)
             whole = len(clauses) == 1
             stated = {
-                n: v for n, v in rule.items() if whole or _supported(n, v, vertical, vocab, ev)
+                n: v for n, v in rule.items() if whole or supported(n, v, vertical, vocab, ev)
             }
             text = segment.topic if whole and segment.vertical == vertical else ""
             text = text or " ".join(
@@ -532,7 +303,7 @@ def _merge_rule_findings(
             takers = [
                 d
                 for d in group
-                if len(group) == 1 or _supported(name, value, d.vertical, vocab, d.evidence)
+                if len(group) == 1 or supported(name, value, d.vertical, vocab, d.evidence)
             ] or group
             for d in takers:
                 if not _more_specific(getattr(d.filters, name), value):

@@ -7,9 +7,10 @@ most four sub-queries; cued segments take precedence.
 
 from __future__ import annotations
 
-from agent.models import VERTICAL_TOOL, Plan, SubQuery
+from agent.models import Plan
 from agent.understand.model import Segment, Understanding
 from tools.catalog import VERTICALS, Vertical
+from tools.contract import VERTICAL_TOOL, SubQuery
 from tools.filters import Filters
 
 MAX_SUBQUERIES = 4

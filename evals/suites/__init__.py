@@ -30,6 +30,7 @@ from evals.report import (
     collect_environment,
     public_settings,
 )
+from tools.errors import UserError
 
 if TYPE_CHECKING:
     from agent.deps import Deps
@@ -49,7 +50,7 @@ F = TypeVar("F")
 M = TypeVar("M", bound=BaseModel)
 
 
-class EvalConfigError(ValueError):
+class EvalConfigError(UserError, ValueError):
     """A suite or configuration name is unknown, or a suite was asked for the wrong input."""
 
 

@@ -162,7 +162,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     folder = Path(ctx.dataset) if ctx.dataset else sample_dir()
     names = select([*SUBJECTS, *DISTRACTORS], ctx.limit, ctx.seed)
     photos = {n: folder / n for n in names if (folder / n).is_file()}
-    model_dir = find_model_dir(ctx.settings)
+    model_dir = find_model_dir(ctx.settings.models_dir)
     results: list[ConfigResult] = []
     for name, fit in chosen.items():
         start = time.perf_counter()

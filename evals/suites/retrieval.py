@@ -18,7 +18,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from agent.models import Hit
 from agent.settings import Settings
 from evals.beir import BeirDataset, BeirDoc, BeirQuery, load_beir, resolve_dataset
 from evals.metrics import RANKING_MEASURES, per_query, ranking_to_run
@@ -26,6 +25,7 @@ from evals.report import CaseResult, Reference, Report
 from evals.runner import Observation, System, base_result, run_configs
 from evals.suites import EvalContext, SuiteSpec, build_report, choose, select
 from tools.catalog import Idea
+from tools.contract import Hit
 from tools.filters import Filters
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def open_eval_index(ctx: EvalContext, dataset: BeirDataset) -> CatalogIndex:
     from tools.embeddings import load_embedder
     from tools.index import CatalogIndex
 
-    embedder = load_embedder(ctx.settings)
+    embedder = load_embedder(ctx.settings.query_cache_size)
     path = eval_index_dir(ctx.settings, dataset, embedder.name)
     marker = path / "ready.json"
     if marker.is_file():

