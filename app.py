@@ -22,8 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.bootstrap import build_deps
-from agent.deps import Deps
+from agent.deps import Deps, open_deps
 from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
 from agent.models import Page, SearchRequest
@@ -75,18 +74,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         deps = services.given_deps
         if deps is None:
             try:
-                deps = await build_deps(settings, vision=True, serving=True)
+                deps = await stack.enter_async_context(
+                    open_deps(settings, vision=True, serving=True)
+                )
             except (IndexUnavailable, EmbedderUnavailable) as exc:
                 services.unavailable = str(exc)
                 logger.error("serving without an index: %s", exc)
-            else:
-                stack.callback(deps.index.close)
-                if deps.personal is not None:
-                    stack.callback(deps.personal.close)
-                if deps.vision is not None:
-                    stack.callback(deps.vision.close)
-                if deps.llm is not None:
-                    stack.push_async_callback(deps.llm.aclose)
         if deps is not None:
             checkpointer = await stack.enter_async_context(open_checkpointer(settings))
             services.engine = Engine(deps, checkpointer)

@@ -1,22 +1,31 @@
-"""The dependencies object every node receives: clients built once at the edge."""
+"""The dependencies object every node receives, and the one place it is opened and closed.
+
+`open_deps(settings)` is an async context manager: it opens the index, the
+caches, personalisation, image search and the LLM planner as asked, and closes
+every one of them, in reverse order, when the context ends (also when opening
+fails half-way). The web lifespan, every CLI command and the eval runner use it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from agent.cache import Caches
 from agent.models import Plan
 from agent.settings import Settings
 from agent.understand.model import Understanding
+from tools.embeddings import load_embedder
 from tools.facets import FacetVocabulary
+from tools.index import CatalogIndex, IndexUnavailable
 from tools.registry import ToolContext
 
 if TYPE_CHECKING:
-    from agent.cache import Caches
     from agent.llm.client import Budget, LLMClient
     from agent.personal.setup import Personal
     from agent.vision import Vision
-    from tools.index import CatalogIndex
 
 
 class Planner(Protocol):
@@ -57,3 +66,64 @@ class Deps:
             rrf_k=self.settings.rrf_k,
             min_similarity=self.settings.min_similarity,
         )
+
+
+def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
+    """Open the index under TESSERA_HOME; with create=False a missing one is an error."""
+    path = settings.index_dir
+    if not create and not path.exists():
+        raise IndexUnavailable(
+            f"no index at {path}: build one with `tessera index --starter` "
+            "(or `tessera index --source FILE`)"
+        )
+    return CatalogIndex(path, load_embedder(settings.query_cache_size), create=create)
+
+
+@asynccontextmanager
+async def open_deps(
+    settings: Settings,
+    *,
+    use_llm: bool | None = None,
+    vision: bool = False,
+    serving: bool = False,
+    require_personal: bool = False,
+) -> AsyncIterator[Deps]:
+    """Dependencies for one process, closed when the context ends.
+
+    `use_llm=None` follows `settings.planner`; `vision=True` loads the image
+    model (image queries) when it is installed; `serving=True` (web app, chat)
+    lets background work such as the query graph start. Personalisation is off
+    (with a warning) when its database is unusable, unless `require_personal`.
+    """
+    from agent.personal.setup import open_personal, open_personal_or_none
+
+    async with AsyncExitStack() as stack:
+        index = open_index(settings)
+        stack.callback(index.close)
+        deps = Deps(settings=settings, index=index, caches=Caches())
+        if require_personal:
+            deps.personal = open_personal(settings, index, build_graphs=serving)
+        else:
+            deps.personal = open_personal_or_none(settings, index, build_graphs=serving)
+        if deps.personal is not None:
+            stack.callback(deps.personal.close)
+        if vision:
+            from agent.vision import open_vision
+
+            deps.vision, deps.vision_note = open_vision(settings)
+            if deps.vision is not None:
+                stack.callback(deps.vision.close)
+        want_llm = settings.planner in ("llm", "hybrid", "auto") if use_llm is None else use_llm
+        if not want_llm:
+            deps.planner_note = "rule planner (LLM off by choice)"
+        else:
+            from agent.llm.setup import connect_llm_planner
+
+            attached = await connect_llm_planner(
+                settings, start=settings.planner in ("llm", "hybrid")
+            )
+            deps.planner_note = attached.note
+            if attached.client is not None:
+                stack.push_async_callback(attached.client.aclose)
+                deps.llm, deps.planner = attached.client, attached.planner
+        yield deps

@@ -13,8 +13,8 @@ import asyncio
 import statistics
 import time
 
-from agent.bootstrap import build_deps
 from agent.cache import Caches
+from agent.deps import Deps, open_deps
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.settings import Settings
@@ -29,7 +29,11 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(query: str, runs: int) -> None:
     settings = Settings(planner="rule")
-    deps = await build_deps(settings, use_llm=False)
+    async with open_deps(settings, use_llm=False) as deps:
+        await _measure(deps, query, runs)
+
+
+async def _measure(deps: Deps, query: str, runs: int) -> None:
     engine = Engine(deps)
     request = SearchRequest(text=query)
     page = await engine.search(request)
@@ -53,7 +57,6 @@ async def run(query: str, runs: int) -> None:
         if caches is None:
             medians = {name: statistics.median(v) for name, v in steps.items()}
             print("  step medians (ms): " + ", ".join(f"{k}={v:.1f}" for k, v in medians.items()))
-    deps.index.close()
 
 
 def main() -> None:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.bootstrap import open_index
 from agent.cache import Caches
-from agent.deps import Deps
+from agent.deps import Deps, open_index
 from agent.settings import Settings
 from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.index import CatalogIndex

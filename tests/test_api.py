@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agent.bootstrap import open_index
 from agent.cache import Caches
-from agent.deps import Deps
+from agent.deps import Deps, open_index
 from agent.models import Page, TraceStep
 from agent.personal.setup import open_personal
 from agent.settings import Settings

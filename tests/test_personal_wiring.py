@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from agent.bootstrap import open_index
 from agent.cache import Caches
 from agent.cli.main import main
-from agent.deps import Deps
+from agent.deps import Deps, open_index
 from agent.engine import Engine
 from agent.models import Page, SearchRequest
 from agent.nodes.finish import merge
@@ -283,21 +282,16 @@ async def test_the_query_graph_is_rebuilt_when_the_index_changes(tmp_path: Path)
         index.close()
 
 
-async def test_engine_from_build_deps_personalises(index_home: Path, tmp_path: Path) -> None:
-    from agent.bootstrap import build_deps
+async def test_engine_from_open_deps_personalises(index_home: Path, tmp_path: Path) -> None:
+    from agent.deps import open_deps
 
     home = tmp_path / "home"
     shutil.copytree(index_home, home)
-    deps = await build_deps(Settings(home=home, planner="rule", exploration_epsilon=0.0))
-    try:
+    async with open_deps(Settings(home=home, planner="rule", exploration_epsilon=0.0)) as deps:
         assert deps.personal is not None
         engage(deps.personal, "gail")
         page = await Engine(deps).search(SearchRequest(text="dinner ideas", user_id="gail"))
         assert page.trace.personalisation["applied"] is True
-    finally:
-        if deps.personal is not None:
-            deps.personal.close()
-        deps.index.close()
 
 
 @pytest.fixture

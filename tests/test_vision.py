@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.bootstrap import open_index
+from agent.deps import open_index
 from agent.settings import Settings
 from tools import ocr as ocr_module
 from tools import vision as vision_module

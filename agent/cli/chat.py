@@ -19,10 +19,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from agent.bootstrap import build_deps
 from agent.cli.repl import ChatRepl
 from agent.cli.search import add_planner_option
-from agent.deps import Deps
+from agent.deps import Deps, open_deps
 from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
 from agent.settings import Settings
@@ -50,12 +49,9 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
         stack = AsyncExitStack()
         try:
             with console.status("loading the index and models …"):
-                deps = runner.run(build_deps(settings, vision=True, serving=True))
-            stack.callback(deps.index.close)
-            if deps.vision is not None:
-                stack.callback(deps.vision.close)
-            if deps.personal is not None:
-                stack.callback(deps.personal.close)
+                deps = runner.run(
+                    stack.enter_async_context(open_deps(settings, vision=True, serving=True))
+                )
             saver = runner.run(stack.enter_async_context(open_checkpointer(settings)))
             repl = ChatRepl(
                 Engine(deps, saver), console, input, as_json=args.json, k=settings.page_size

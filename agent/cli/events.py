@@ -11,22 +11,26 @@ Events and logged pages live in `TESSERA_HOME/events.sqlite`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from rich.console import Console
 from rich.table import Table
 
-from agent.bootstrap import open_index
+from agent.deps import open_deps
 from agent.personal.ips import CANDIDATES, evaluate
-from agent.personal.setup import forget_user, open_personal
+from agent.personal.setup import Personal, forget_user
 from agent.personal.views import ProfileSummary
 from agent.settings import Settings
 from tools.catalog import VERTICALS
 from tools.events import EventError, EventKind, EventStore, EventStoreError, parse_event
 from tools.impressions import ImpressionLog
+
+T = TypeVar("T")
 
 
 def register(subparsers: Any) -> None:
@@ -67,19 +71,22 @@ def _fail(message: str) -> int:
     return 2
 
 
+async def _with_personal(settings: Settings, use: Callable[[Personal], T]) -> T:
+    """Run `use` on personalisation opened (and closed) with the index, LLM off."""
+    async with open_deps(settings, use_llm=False, require_personal=True) as deps:
+        assert deps.personal is not None
+        return use(deps.personal)
+
+
 def run_event(args: argparse.Namespace, settings: Settings) -> int:
     """Record one event about an indexed item."""
     raw = {"user_id": args.user, "item_id": args.item, "vertical": args.vertical,
            "kind": args.kind, "page_id": args.page, "module_id": args.module}  # fmt: skip
-    with ExitStack() as stack:
-        index = open_index(settings)
-        stack.callback(index.close)
-        try:
-            personal = open_personal(settings, index)
-            stack.callback(personal.close)
-            event_id = personal.record(parse_event(raw))
-        except (EventError, EventStoreError) as exc:
-            return _fail(str(exc))
+    try:
+        event = parse_event(raw)
+        event_id = asyncio.run(_with_personal(settings, lambda p: p.record(event)))
+    except (EventError, EventStoreError) as exc:
+        return _fail(str(exc))
     Console().print(f"recorded {args.kind} #{event_id}: {args.user} -> {args.vertical}:{args.item}")
     return 0
 
@@ -123,15 +130,10 @@ def print_profile(summary: ProfileSummary, console: Console) -> None:
 
 def run_profile(args: argparse.Namespace, settings: Settings) -> int:
     """Print a user's interests."""
-    with ExitStack() as stack:
-        index = open_index(settings)
-        stack.callback(index.close)
-        try:
-            personal = open_personal(settings, index)
-            stack.callback(personal.close)
-            summary = personal.profile_summary(args.user)
-        except EventStoreError as exc:
-            return _fail(str(exc))
+    try:
+        summary = asyncio.run(_with_personal(settings, lambda p: p.profile_summary(args.user)))
+    except EventStoreError as exc:
+        return _fail(str(exc))
     if summary is None:
         return _fail(f"no events recorded for user {args.user!r}")
     if args.json:

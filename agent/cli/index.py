@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from agent.bootstrap import open_index
+from agent.deps import open_index
 from agent.settings import Settings
 from tools.catalog import VERTICALS, CatalogItem
 

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 from rich.console import Console
 
-from agent.bootstrap import build_deps
 from agent.cli.render import print_page
+from agent.deps import open_deps
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.settings import Settings
@@ -105,12 +105,5 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _search(settings: Settings, request: SearchRequest) -> Any:
-    deps = await build_deps(settings, vision=request.image is not None)
-    try:
+    async with open_deps(settings, vision=request.image is not None) as deps:
         return await Engine(deps).search(request)
-    finally:
-        if deps.vision is not None:
-            deps.vision.close()
-        if deps.personal is not None:
-            deps.personal.close()
-        deps.index.close()

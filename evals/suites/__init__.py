@@ -213,15 +213,12 @@ async def engine_deps(settings: Settings, *, use_llm: bool) -> AsyncIterator[Dep
     With `use_llm` an LLM planner must attach (the server is started if needed), else
     the configuration fails instead of quietly measuring the rule planner.
     """
-    from agent.bootstrap import build_deps
+    from agent.deps import open_deps
 
     async with AsyncExitStack() as stack:
         if use_llm:
             await stack.enter_async_context(local_llm(settings))
-        deps = await build_deps(settings, use_llm=use_llm)
-        stack.callback(deps.index.close)
-        if deps.llm is not None:
-            stack.push_async_callback(deps.llm.aclose)
+        deps = await stack.enter_async_context(open_deps(settings, use_llm=use_llm))
         if use_llm and deps.planner is None:
             raise EvalConfigError(f"no LLM planner attached: {deps.planner_note}")
         yield deps

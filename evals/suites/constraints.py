@@ -203,7 +203,7 @@ def text_only(mode: Mode, fusion: Fusion = "rrf") -> ConstraintFactory:
 
     @asynccontextmanager
     async def factory(ctx: EvalContext) -> AsyncIterator[ConstraintSystem]:
-        from agent.bootstrap import open_index
+        from agent.deps import open_index
 
         index = open_index(ctx.settings)
 
@@ -254,7 +254,7 @@ CONFIGS: dict[str, ConstraintFactory] = {
 
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Judge the starter catalog for every case, then score each configuration."""
-    from agent.bootstrap import open_index
+    from agent.deps import open_index
 
     chosen = choose(CONFIGS, configs, SUITE_DEFAULTS)
     path, cases = load_cases(ctx, DEFAULT_DATA, ConstraintCase)

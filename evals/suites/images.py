@@ -195,23 +195,3 @@ SUITE = SuiteSpec(
     configs=lambda: list(CONFIGS),
     default_configs=tuple(CONFIGS),
 )
-
-
-def main() -> None:
-    """Run every configuration and print the figures, then each photo's top labels."""
-    from rich.console import Console
-
-    from agent.settings import Settings
-    from evals.report import render_report
-
-    console = Console()
-    report = asyncio.run(run(EvalContext(settings=Settings(), console=console), []))
-    render_report(report, console)
-    for result in report.configs:
-        for case in result.cases:
-            console.print(f"{result.name} {case.id}: {case.detail.get('labels')} "
-                          f"{case.latency_ms:.0f} ms")  # fmt: skip
-
-
-if __name__ == "__main__":
-    main()

@@ -250,7 +250,7 @@ async def on_topic(factory: Factory, ctx: EvalContext, shared: Shared) -> float:
 
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Simulate users over the index, then score each configuration's top 10."""
-    from agent.bootstrap import open_index
+    from agent.deps import open_index
 
     chosen = choose(CONFIGS, configs, tuple(CONFIGS))
     index = open_index(ctx.settings)
@@ -284,27 +284,3 @@ SUITE = SuiteSpec(
     configs=lambda: list(CONFIGS),
     default_configs=tuple(CONFIGS),
 )
-
-
-def main() -> None:
-    """Run every configuration over the index under TESSERA_HOME and print the figures."""
-    from rich.console import Console
-
-    from agent.settings import Settings
-    from evals.metrics import paired_permutation_p
-    from evals.report import render_report
-
-    console = Console()
-    report = asyncio.run(run(EvalContext(settings=Settings(), console=console), []))
-    render_report(report, console)
-    console.print(f"on_topic@10 of specific queries: {report.params['on_topic@10']}")
-    base = [c.metrics.get("recall@10", 0.0) for c in report.config("baseline").cases]
-    for name in report.config_names():
-        if name != "baseline":
-            other = [c.metrics.get("recall@10", 0.0) for c in report.config(name).cases]
-            p = paired_permutation_p(base, other)
-            console.print(f"recall@10 {name} vs baseline: paired permutation p = {p:.4f}")
-
-
-if __name__ == "__main__":
-    main()

@@ -201,7 +201,7 @@ def llm_only(model: str, port_offset: int = 0) -> PlannerFactory:
 
     @asynccontextmanager
     async def factory(ctx: EvalContext) -> AsyncIterator[PlannerUnderTest]:
-        from agent.bootstrap import open_index
+        from agent.deps import open_index
         from agent.llm.client import LLMClient
         from agent.planning.llm_planner import LLMPlanner
         from agent.understand.reader import understand

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.bootstrap import build_deps, open_index
-from agent.deps import Deps
+from agent.deps import Deps, open_deps, open_index
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.settings import Settings
@@ -48,15 +47,17 @@ def image_deps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deps]:
     index.close()
     import asyncio
 
-    deps = asyncio.run(build_deps(settings, use_llm=False, vision=True))
-    if deps.vision is None:
-        deps.index.close()
-        missing(deps.vision_note)
-    report = deps.vision.images.add(items)
-    assert report.indexed == len(NAMES)
-    yield deps
-    deps.vision.close()
-    deps.index.close()
+    opened = open_deps(settings, use_llm=False, vision=True)
+    with asyncio.Runner() as runner:
+        deps = runner.run(opened.__aenter__())
+        try:
+            if deps.vision is None:
+                missing(deps.vision_note)
+            report = deps.vision.images.add(items)
+            assert report.indexed == len(NAMES)
+            yield deps
+        finally:
+            runner.run(opened.__aexit__(None, None, None))
 
 
 async def test_picture_alone_finds_its_original_and_related_ideas(

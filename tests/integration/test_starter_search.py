@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.bootstrap import open_index
 from agent.cache import Caches
-from agent.deps import Deps
+from agent.deps import Deps, open_index
 from agent.engine import Engine
 from agent.models import Module, Page, SearchRequest
 from agent.settings import Settings
