@@ -20,7 +20,7 @@ of its top 10 on the query's topic (a catalog field test) is reported as
 `on_topic@10` in the report's parameters and printed. The pool (30) matches the
 over-fetch of three times the page size that personalisation is wired with.
 
-Run: `python -m evals.suites.personalisation` over the index under TESSERA_HOME.
+Run: `tessera eval personalisation` over the index under TESSERA_HOME.
 """
 
 from __future__ import annotations
