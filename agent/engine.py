@@ -17,8 +17,9 @@ from pydantic import BaseModel
 
 from agent.deps import Deps
 from agent.graph import build_graph
-from agent.models import Page, SearchRequest, TraceStep
+from agent.models import Page, SearchRequest
 from agent.state import State, Turn
+from agent.trace import TraceStep
 from tools.errors import UserError
 
 

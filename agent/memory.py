@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from agent import models, state
+from agent import models, state, trace
 from agent.settings import Settings
 from agent.understand import model as understanding
 from tools import catalog, filters
@@ -26,9 +26,14 @@ STATE_TYPES: tuple[type, ...] = (
     models.ToolResult,
     models.ResultItem,
     models.Module,
-    models.TraceStep,
-    models.LLMUsage,
-    models.Trace,
+    trace.TraceStep,
+    trace.LLMUsage,
+    trace.ModuleShift,
+    trace.PersonalisationReport,
+    trace.ExplorationTrace,
+    trace.PersonalisationTrace,
+    trace.ImageTrace,
+    trace.Trace,
     models.Page,
     understanding.Segment,
     understanding.Refinement,

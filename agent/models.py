@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.trace import Trace
 from tools.catalog import Idea, Product, Video
 from tools.contract import Hit, SubQuery
 from tools.filters import Filters
@@ -126,47 +127,6 @@ class Module(BaseModel):
     subquery: str = ""
     relaxed: list[str] = Field(default_factory=list)
     items: list[ResultItem] = Field(default_factory=list)
-
-
-class TraceStep(BaseModel):
-    """One step of the graph, as shown in the trace and streamed to clients."""
-
-    name: str
-    detail: str = ""
-    elapsed_ms: float = 0.0
-    ok: bool = True
-
-
-class LLMUsage(BaseModel):
-    """One LLM call: what it was for, how long it took, what it cost, how it ended."""
-
-    name: str
-    latency_ms: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    outcome: str = "ok"
-
-
-class Trace(BaseModel):
-    """How the page was made: planner, steps, LLM use and timings."""
-
-    planner: str = "rule"
-    steps: list[TraceStep] = Field(default_factory=list)
-    llm_calls: int = 0
-    llm_tokens: int = 0
-    llm: list[LLMUsage] = Field(default_factory=list)
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-    errors: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(
-        default_factory=list, description="Sub-queries that found nothing good enough to show."
-    )
-    cache: dict[str, int] = Field(default_factory=dict)
-    personalisation: dict[str, Any] = Field(
-        default_factory=dict, description="Whether and how much a profile moved each module."
-    )
-    image: dict[str, Any] = Field(
-        default_factory=dict, description="What was read from an image query."
-    )
 
 
 class Page(BaseModel):

@@ -6,11 +6,12 @@ carries earlier turns forward, everything else is reset by `understand`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, Field
 
-from agent.models import LLMUsage, Module, Page, Plan, SearchRequest, ToolResult, TraceStep
+from agent.models import Module, Page, Plan, SearchRequest, ToolResult
+from agent.trace import ImageTrace, LLMUsage, PersonalisationTrace, TraceStep
 from agent.understand.model import Understanding
 from tools.contract import Hit, SubQuery
 
@@ -59,11 +60,11 @@ class State(InputState):
     started_at: float = Field(default=0.0, description="Wall-clock start of this turn.")
     overfetch: int = Field(default=1, description="Candidates per shown item (personalised).")
     page_id: str = Field(default="", description="Id of this turn's page, set by `rank`.")
-    personalisation: dict[str, Any] = Field(
-        default_factory=dict, description="What personalisation and exploration did (trace)."
+    personalisation: PersonalisationTrace | None = Field(
+        default=None, description="What personalisation and exploration did (trace)."
     )
     image_key: str | None = Field(default=None, description="Key of this turn's query image.")
-    image_info: dict[str, object] = Field(default_factory=dict, description="Read from it.")
+    image_info: ImageTrace | None = Field(default=None, description="Read from it.")
     image_hits: list[Hit] = Field(default_factory=list, description="Visually similar items.")
     history: list[Turn] = Field(default_factory=list, description="Earlier turns of the thread.")
 

@@ -13,9 +13,10 @@ import pytest
 
 from agent.cache import Caches
 from agent.deps import Deps, open_index
-from agent.models import Page, TraceStep
+from agent.models import Page
 from agent.personal.setup import open_personal
 from agent.settings import Settings
+from agent.trace import TraceStep
 from agent.web.guard import Limiter
 from app import MAX_BODY_BYTES, create_app
 from tools.catalog import CatalogItem, Idea, Product, Video
@@ -459,7 +460,7 @@ async def test_events_shape_pages_and_deleting_a_user_undoes_it(
     _, anonymous = await soups(None)
     first, shown = await soups("ann")
     assert first.user_id == "ann" and first.page_id and shown == anonymous
-    assert first.trace.personalisation["reason"] == "no engagement history"
+    assert first.trace.personalisation.reason == "no engagement history"
     liked = anonymous[-1]
     module = next(m.id for m in first.modules if m.vertical == "ideas")
     ids = []
@@ -486,10 +487,10 @@ async def test_events_shape_pages_and_deleting_a_user_undoes_it(
 
     personal, ranked = await soups("ann")
     report = personal.trace.personalisation
-    assert report["applied"] is True
-    shift = next(m for m in report["modules"] if m["module_id"] == module)
-    assert shift["affinity"] > 0 and shift["score_after"] != shift["score_before"]
-    assert shift["score_after"] == next(m.score for m in personal.modules if m.id == module)
+    assert report.applied is True
+    shift = next(m for m in report.modules if m.module_id == module)
+    assert shift.affinity > 0 and shift.score_after != shift.score_before
+    assert shift.score_after == next(m.score for m in personal.modules if m.id == module)
     assert sorted(ranked) == sorted(anonymous)
 
     deleted = await personal_client.delete("/v1/users/ann")
@@ -498,7 +499,7 @@ async def test_events_shape_pages_and_deleting_a_user_undoes_it(
     gone = await personal_client.get("/v1/users/ann/profile")
     assert gone.status_code == 404 and "no events recorded" in gone.json()["detail"]
     after, again = await soups("ann")
-    assert after.trace.personalisation["applied"] is False and again == anonymous
+    assert after.trace.personalisation.applied is False and again == anonymous
 
 
 async def test_chat_pages_carry_the_user_and_are_logged(
@@ -509,7 +510,7 @@ async def test_chat_pages_carry_the_user_and_are_logged(
     )
     page = Page.model_validate_json(events(response.text)[-2][1])
     assert page.user_id == "ben"
-    assert page.trace.personalisation["exploration"]["logged"] is True
+    assert page.trace.personalisation.exploration.logged is True
     deleted = await personal_client.delete("/v1/users/ben")
     assert deleted.json()["impressions"] == 1 and deleted.json()["events"] == 0
 
@@ -526,7 +527,8 @@ async def test_event_routes_are_documented_and_guarded(home: Path, deps: Deps) -
         assert (await c.post("/v1/events", json=VALID_EVENT)).status_code == 401
         assert (await c.get("/v1/users/ann/profile")).status_code == 401
     body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
-    assert set(body["schema"]["required"]) == {"user_id", "item_id", "vertical", "kind"}
+    schema = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(schema["required"]) == {"user_id", "item_id", "vertical", "kind"}
     assert {"get", "delete"} <= set(spec["paths"]["/v1/users/{user_id}"]) | set(
         spec["paths"]["/v1/users/{user_id}/profile"]
     )

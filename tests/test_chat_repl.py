@@ -20,8 +20,9 @@ from agent.cli.repl import PROMPT, ChatRepl
 from agent.deps import Deps
 from agent.engine import Engine, StreamEvent, UnknownThread
 from agent.memory import open_checkpointer
-from agent.models import Page, SearchRequest, TraceStep
+from agent.models import Page, SearchRequest
 from agent.settings import Settings
+from agent.trace import TraceStep
 from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.embeddings import Embedder, load_embedder
 from tools.index import CatalogIndex

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.models import Module, Page, Plan, ResultItem, Trace
+from agent.models import Module, Page, Plan, ResultItem
 from agent.settings import Settings
+from agent.trace import Trace
 from evals.beir import DatasetError, detect_split, load_beir, resolve_dataset
 from evals.compare import compare_reports, pair_configs
 from evals.report import (

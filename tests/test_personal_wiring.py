@@ -23,6 +23,7 @@ from agent.nodes.finish import merge
 from agent.personal.exploration import ExplorationConfig, Explorer
 from agent.personal.setup import Personal, open_personal
 from agent.settings import Settings
+from agent.trace import PersonalisationTrace
 from evals.cli import SUITES
 from evals.suites import load_suite
 from tools.catalog import CatalogItem, Idea, Product, Video
@@ -139,18 +140,18 @@ async def test_vegetarian_history_lifts_vegetarian_dinners(make_engine: MakeEngi
     engage(personal_of(engine), "veg-fan")
     anonymous = await search(engine, "dinner ideas")
     personal = await search(engine, "dinner ideas", "veg-fan")
-    assert anonymous.trace.personalisation == {
-        "applied": False,
-        "reason": "anonymous request (no user_id)",
-    }
+    assert anonymous.trace.personalisation == PersonalisationTrace(
+        applied=False,
+        reason="anonymous request (no user_id)",
+    )
     assert veg_score(ideas(personal)) > veg_score(ideas(anonymous))
     assert len(set(ideas(personal)) & VEG_IDS) > len(set(ideas(anonymous)) & VEG_IDS)
     report = personal.trace.personalisation
-    assert report["applied"] is True and 0 < report["weight"] <= 0.3
-    (shift,) = report["modules"]
-    assert shift["module_id"] == personal.modules[0].id
-    assert shift["items_new"] >= 1 and shift["items_moved"] >= shift["items_new"]
-    assert shift["score_after"] == personal.modules[0].score
+    assert report.applied is True and 0 < report.weight <= 0.3
+    (shift,) = report.modules
+    assert shift.module_id == personal.modules[0].id
+    assert shift.items_new >= 1 and shift.items_moved >= shift.items_new
+    assert shift.score_after == personal.modules[0].score
     ranked = next(s for s in personal.trace.steps if s.name == "ranked")
     assert "personalised" in ranked.detail and ranked.ok
     assert personal.user_id == "veg-fan" and anonymous.user_id is None
@@ -176,9 +177,9 @@ async def test_each_user_page_is_logged_with_its_propensity(make_engine: MakeEng
         assert list(logged.shown) == [m.id for m in page.modules]
         assert logged.propensity == pytest.approx(0.5)
         assert [m.items for m in logged.modules] == [[i.id for i in m.items] for m in page.modules]
-        exploration = page.trace.personalisation["exploration"]
-        assert exploration["logged"] is True and exploration["propensity"] == pytest.approx(0.5)
-        assert exploration["explored"] == (exploration["shown"] != exploration["ranked"])
+        exploration = page.trace.personalisation.exploration
+        assert exploration.logged is True and exploration.propensity == pytest.approx(0.5)
+        assert exploration.explored == (exploration.shown != exploration.ranked)
     anonymous = await search(engine, TWO_MODULES)
     assert log.get(anonymous.page_id) is None
     assert len(log.pages(user_id="alice")) == 6
@@ -194,8 +195,8 @@ async def test_a_failed_log_write_is_traced_not_fatal(
 
     monkeypatch.setattr(personal_of(engine).impressions, "log", broken)
     page = await search(engine, "dinner ideas", "bob")
-    assert page.modules and "disk full" in page.trace.personalisation["error"]
-    assert page.trace.personalisation["exploration"]["logged"] is False
+    assert page.modules and "disk full" in page.trace.personalisation.error
+    assert page.trace.personalisation.exploration.logged is False
     ranked = next(s for s in page.trace.steps if s.name == "ranked")
     assert not ranked.ok and "impression not logged" in ranked.detail
 
@@ -212,7 +213,7 @@ async def test_an_unreadable_profile_leaves_the_page_unpersonalised(
     monkeypatch.setattr(personal_of(engine).profiles, "get", broken)
     page = await search(engine, "dinner ideas", "carol")
     report = page.trace.personalisation
-    assert report["applied"] is False and "database is locked" in report["reason"]
+    assert report.applied is False and "database is locked" in report.reason
     assert ideas(page) == ideas(anonymous)
 
 
@@ -222,14 +223,14 @@ async def test_forgetting_a_user_unpersonalises_their_next_page(make_engine: Mak
     engage(personal, "dora")
     anonymous = await search(engine, "dinner ideas")
     before = await search(engine, "dinner ideas", "dora")
-    assert before.trace.personalisation["applied"] is True
+    assert before.trace.personalisation.applied is True
     assert ideas(before) != ideas(anonymous)
     report = personal.forget("dora")
     assert (report.events, report.impressions, report.profile) == (len(ENGAGED), 1, True)
     assert personal.events.events("dora") == [] and personal.profile_summary("dora") is None
     after = await search(engine, "dinner ideas", "dora")
-    assert after.trace.personalisation["applied"] is False
-    assert after.trace.personalisation["reason"] == "no engagement history"
+    assert after.trace.personalisation.applied is False
+    assert after.trace.personalisation.reason == "no engagement history"
     assert ideas(after) == ideas(anonymous)
 
 
@@ -291,7 +292,7 @@ async def test_engine_from_open_deps_personalises(index_home: Path, tmp_path: Pa
         assert deps.personal is not None
         engage(deps.personal, "gail")
         page = await Engine(deps).search(SearchRequest(text="dinner ideas", user_id="gail"))
-        assert page.trace.personalisation["applied"] is True
+        assert page.trace.personalisation.applied is True
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.text import Text
 
 from agent.engine import StreamEvent
-from agent.models import Page, TraceStep
+from agent.models import Page
+from agent.trace import TraceStep
 
 _NEXT = {
     "understood": "planning",

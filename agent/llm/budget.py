@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from agent.llm.client import Budget
-from agent.models import LLMUsage
 from agent.settings import Settings
 from agent.state import State
+from agent.trace import LLMUsage
 
 
 def request_budget(settings: Settings, state: State) -> Budget:

@@ -18,9 +18,10 @@ from agent.deps import Deps
 from agent.llm.budget import request_budget, usage
 from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
-from agent.models import ToolResult, TraceStep
+from agent.models import ToolResult
 from agent.nodes.tools import call_tool
 from agent.state import State
+from agent.trace import TraceStep
 from agent.understand.model import Refinement
 from tools.contract import SubQuery
 from tools.filters import Filters

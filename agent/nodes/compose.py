@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent.models import Module, ResultItem, ToolResult, TraceStep
+from agent.models import Module, ResultItem, ToolResult
 from agent.state import State
+from agent.trace import TraceStep
 from tools.contract import Hit, SubQuery
 
 _NOUN = {"ideas": "ideas", "shopping": "to shop", "video": "to watch"}

@@ -17,9 +17,10 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.models import Page, Trace, TraceStep
+from agent.models import Page
 from agent.state import State, Turn
 from agent.suggest import MAX_SUGGESTIONS, related_searches
+from agent.trace import Trace, TraceStep
 
 logger = logging.getLogger("tessera.suggest")
 RECOMMENDED = 4
@@ -75,8 +76,8 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     errors = [r.error for r in state.assessed if r.error]
     if state.plan is None and not state.image_key:
         errors.append("nothing to search for: type a few words about what you want")
-    if "error" in state.image_info:
-        errors.append(str(state.image_info["error"]))
+    if state.image_info is not None and state.image_info.error:
+        errors.append(state.image_info.error)
     shown = {m.id for m in state.modules}
     notes = [
         f"no good matches for \u201c{r.subquery.text or r.subquery.note}\u201d in "

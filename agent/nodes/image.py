@@ -12,10 +12,10 @@ import time
 from typing import Any
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.deps import Deps
-from agent.models import TraceStep
+from agent.trace import ImageTrace, TraceStep
 from agent.vision import image_key
 from tools.contract import Hit
 from tools.image_query import understand_image
@@ -34,7 +34,7 @@ class ImageReading(BaseModel):
 
     key: str | None = None
     text: str = ""
-    info: dict[str, Any] = {}
+    info: ImageTrace = Field(default_factory=ImageTrace)
     error: str | None = None
 
 
@@ -49,13 +49,13 @@ async def read_image(deps: Deps, image: str) -> ImageReading:
     key = image_key(image)
     if signals.embedding is not None:
         deps.vision.vectors.put(key, signals.embedding)
-    info = {
-        "labels": [label.name for label in signals.labels[:5]],
-        "text": signals.ocr_text[:10],
-        "caption": signals.caption,
-        "notes": signals.notes,
-        "timings_ms": signals.timings_ms,
-    }
+    info = ImageTrace(
+        labels=[label.name for label in signals.labels[:5]],
+        text=signals.ocr_text[:10],
+        caption=signals.caption,
+        notes=signals.notes,
+        timings_ms=signals.timings_ms,
+    )
     return ImageReading(key=key, text=signals.search_text(), info=info)
 
 

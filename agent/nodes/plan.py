@@ -16,9 +16,9 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.llm.budget import request_budget
 from agent.llm.budget import usage as budget_usage
-from agent.models import LLMUsage, TraceStep
 from agent.planning.rules import EmptyPlan, rule_plan
 from agent.state import State
+from agent.trace import LLMUsage, TraceStep
 
 
 async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.models import Module, ToolResult, TraceStep
+from agent.models import Module, ToolResult
 from agent.personal.page import personalise_page, trim
 from agent.state import State
+from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
 
 TOP = 5
@@ -77,7 +78,7 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     page_id = uuid.uuid4().hex
     ranked = rank(state.modules, state.assessed, request.k)
     modules, note, ok = trim(ranked, request.k), "", True
-    personalisation: dict[str, Any] = {}
+    personalisation: PersonalisationTrace | None = None
     if personal is not None and request.user_id:
         page = await personalise_page(
             personal,
@@ -91,7 +92,9 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
         modules, personalisation, note, ok = page.modules, page.trace, f"; {page.detail}", page.ok
     elif personal is not None:
-        personalisation = {"applied": False, "reason": "anonymous request (no user_id)"}
+        personalisation = PersonalisationTrace(
+            applied=False, reason="anonymous request (no user_id)"
+        )
     order = " > ".join(f"{m.id}({m.score:.2f})" for m in modules)
     step = TraceStep(
         name="ranked",

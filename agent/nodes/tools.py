@@ -14,9 +14,10 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from agent.deps import Deps
-from agent.models import ToolResult, TraceStep
+from agent.models import ToolResult
 from agent.nodes.image import ImageTask
 from agent.state import State, ToolTask
+from agent.trace import TraceStep
 from tools.contract import SubQuery
 from tools.registry import TOOLS
 

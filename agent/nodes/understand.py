@@ -8,9 +8,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.models import TraceStep
 from agent.nodes.image import read_image
 from agent.state import State
+from agent.trace import ImageTrace, TraceStep
 from agent.understand.reader import understand
 from agent.understand.refine import refine
 
@@ -25,7 +25,7 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
     if state.request.image:
         reading = await read_image(deps, state.request.image)
         text = f"{reading.text} {text}".strip()
-        info = {"error": reading.error} if reading.error else reading.info
+        info = ImageTrace(error=reading.error) if reading.error else reading.info
         update = {"image_key": reading.key, "image_info": info}
     understood = understand(text, vocab, max_chars=deps.settings.max_query_chars)
     if not state.request.filters.is_empty():
@@ -51,10 +51,8 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
     personal = state.request.user_id is not None and deps.personal is not None
     if state.request.image:
         info = update["image_info"]
-        detail += "; image: " + (
-            str(info["error"]) if "error" in info else ", ".join(info.get("labels", [])[:3])
-        )
-        step = step.model_copy(update={"detail": detail, "ok": "error" not in info})
+        detail += "; image: " + (info.error if info.error else ", ".join(info.labels[:3]))
+        step = step.model_copy(update={"detail": detail, "ok": info.error is None})
     return {
         **update,
         "understood": understood,
@@ -78,8 +76,8 @@ async def begin_node(state: State) -> dict[str, Any]:
         "planner_note": "",
         "started_at": time.time(),
         "page_id": "",
-        "personalisation": {},
+        "personalisation": None,
         "image_key": None,
-        "image_info": {},
+        "image_info": None,
         "image_hits": [],
     }

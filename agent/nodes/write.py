@@ -16,9 +16,9 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.llm.budget import request_budget, usage
 from agent.llm.writer import write_suggestions, write_titles
-from agent.models import TraceStep
 from agent.state import State
 from agent.suggest import MAX_SUGGESTIONS, returns_results
+from agent.trace import TraceStep
 
 
 async def write_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:

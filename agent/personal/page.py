@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from agent.models import Module, ToolResult
-from agent.personal.personalise import PersonalisationReport, personalise
+from agent.personal.personalise import personalise
 from agent.personal.profile import ItemKey, Profile, item_key
 from agent.personal.setup import Personal
+from agent.trace import ExplorationTrace, PersonalisationReport, PersonalisationTrace
 from tools.catalog import CatalogItem
 
 logger = logging.getLogger("tessera.personal")
@@ -31,7 +31,7 @@ class PersonalPage(BaseModel):
     """The modules to show and what personalisation and exploration did to them."""
 
     modules: list[Module]
-    trace: dict[str, Any] = Field(description="Goes to `Trace.personalisation`.")
+    trace: PersonalisationTrace = Field(description="Goes to `Trace.personalisation`.")
     detail: str = Field(description="One line for the `ranked` step.")
     ok: bool = Field(default=True, description="False when a part failed and was skipped.")
 
@@ -109,19 +109,17 @@ async def personalise_page(
         except Exception as exc:  # noqa: BLE001 - the page is shown even if logging fails
             logger.warning("logging page %s failed", page_id, exc_info=True)
             error = f"impression not logged: {exc}"
-    exploration = {
-        "explored": impression.explored,
-        "propensity": round(impression.propensity, 6),
-        "mode": impression.mode,
-        "epsilon": impression.epsilon,
-        "ranked": impression.ranked,
-        "shown": list(impression.shown),
-        "module_propensity": {m.module_id: round(m.propensity, 6) for m in impression.modules},
-        "logged": logged,
-    }
-    trace = report.model_dump(mode="json") | {"exploration": exploration}
-    if error:
-        trace["error"] = error
+    exploration = ExplorationTrace(
+        explored=impression.explored,
+        propensity=round(impression.propensity, 6),
+        mode=impression.mode,
+        epsilon=impression.epsilon,
+        ranked=impression.ranked,
+        shown=list(impression.shown),
+        module_propensity={m.module_id: round(m.propensity, 6) for m in impression.modules},
+        logged=logged,
+    )
+    trace = PersonalisationTrace(**dict(report), exploration=exploration, error=error)
     moved = sum(1 for s in report.modules if s.rank_delta or s.items_moved)
     detail = (
         f"personalised (weight {report.weight:.2f}): {moved}/{len(ranked)} module(s) moved"

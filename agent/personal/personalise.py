@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.models import Module, ResultItem
 from agent.personal.profile import ItemKey, Profile, ProfileConfig, item_key
+from agent.trace import ModuleShift, PersonalisationReport
 from tools.catalog import VERTICALS, CatalogItem, Vertical
 from tools.embeddings import Embedder
 from tools.rows import build_row
@@ -38,32 +39,6 @@ class PersonalisationConfig(BaseModel):
     high: float = Field(default=0.6, description="Cosine mapped to affinity 1.")
     module_top: int = Field(default=3, ge=1, description="Top items that speak for a module.")
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
-
-
-class ModuleShift(BaseModel):
-    """How personalisation moved one module."""
-
-    module_id: str
-    score_before: float
-    score_after: float
-    score_delta: float
-    rank_before: int
-    rank_after: int
-    rank_delta: int = Field(description="Positive when the module moved up the page.")
-    items_moved: int = Field(description="Shown items whose position changed.")
-    items_new: int = Field(description="Shown items promoted from beyond the cut.")
-    affinity: float = Field(description="Mean calibrated affinity of the shown top items.")
-
-
-class PersonalisationReport(BaseModel):
-    """Whether personalisation applied, how strongly, and what it moved."""
-
-    applied: bool
-    reason: str
-    weight: float = Field(default=0.0, description="Effective blend weight (weight x strength).")
-    strength: float = 0.0
-    interests: int = 0
-    modules: list[ModuleShift] = Field(default_factory=list)
 
 
 class CatalogLike(Protocol):

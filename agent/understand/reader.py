@@ -86,7 +86,7 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     tag_quick(clause, tags, guess)
     for cued, words in tags.cues.items():
         cues.cues.setdefault(cued, []).extend(words)
-    if any(k in tags.values for k in ("year_min", "year_max", "duration_max_s", "duration_min_s")):
+    if tags.values.found("year_min", "year_max", "duration_max_s", "duration_min_s"):
         cues.cue("video", "when")
     vertical = _pick_vertical(cues)
     topic = _strip_spans(clause, tags.spans)
@@ -117,7 +117,7 @@ def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _grounded_filters(tags: Tags, vertical: Vertical | None) -> Filters:
-    values = dict(tags.values)
+    values = tags.values.model_dump(exclude_defaults=True)
     if vertical not in (None, "shopping"):
         for key in ("price_min", "price_max", "colors", "brands"):
             values.pop(key, None)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.understand.lexicon import FOOD_WORDS
 from tools.catalog import Vertical
@@ -42,11 +43,33 @@ _YEAR_IN = re.compile(r"\b(?:from|in|of)\s+((?:19|20)\d\d)\b", re.I)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*", re.I)
 
 
+class TagValues(BaseModel):
+    """Filter values found in one clause, field for field as in `Filters`; None means unread."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    price_min: float | None = None
+    price_max: float | None = None
+    colors: list[str] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)
+    category: str | None = None
+    duration_min_s: int | None = None
+    duration_max_s: int | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+    total_time_max_min: int | None = None
+    diet: list[str] = Field(default_factory=list)
+
+    def found(self, *names: str) -> bool:
+        """True when any of the named fields was read."""
+        return any(getattr(self, name) not in (None, []) for name in names)
+
+
 @dataclass
 class Tags:
-    """Filter values found in a clause, as `Filters` keyword arguments, plus used spans."""
+    """Filter values found in a clause (`TagValues`), the spans they used and vertical cues."""
 
-    values: dict[str, Any] = field(default_factory=dict)
+    values: TagValues = field(default_factory=TagValues)
     spans: list[tuple[int, int]] = field(default_factory=list)
     cues: dict[Vertical, list[str]] = field(default_factory=dict)
 
@@ -63,7 +86,7 @@ def tag_price(text: str, tags: Tags) -> None:
     """Price ranges and limits: 'under $200', '$20-$50', 'over 100 dollars'."""
     if m := _PRICE_RANGE.search(text):
         low, high = _amount(m.group(1), m.group(2)), _amount(m.group(3), m.group(4))
-        tags.values["price_min"], tags.values["price_max"] = min(low, high), max(low, high)
+        tags.values.price_min, tags.values.price_max = min(low, high), max(low, high)
         tags.spans.append(m.span())
         tags.cue("shopping", "price")
         return
@@ -74,7 +97,7 @@ def tag_price(text: str, tags: Tags) -> None:
                 continue
             if not _MONEY_MARK.search(m.group(0)) and "price" not in text.lower():
                 continue
-            tags.values[key] = _amount(m.group(1), m.group(2))
+            setattr(tags.values, key, _amount(m.group(1), m.group(2)))
             tags.spans.append(m.span())
             tags.cue("shopping", "price")
             break
@@ -90,7 +113,7 @@ _RECIPE_TIME = re.compile(
 
 def tag_recipe_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
     """'ready in 30 minutes', '30-minute meals', 'under an hour' for ideas."""
-    if "total_time_max_min" in tags.values or vertical not in (None, "ideas"):
+    if tags.values.found("total_time_max_min") or vertical not in (None, "ideas"):
         return
     m = _RECIPE_TIME.search(text)
     if m is None:
@@ -103,7 +126,7 @@ def tag_recipe_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
         minutes = 60
     if vertical is None and not m.group(3) and not re.search(r"ready|done|takes", m.group(0)):
         return
-    tags.values["total_time_max_min"] = minutes
+    tags.values.total_time_max_min = minutes
     tags.cue("ideas", "ready in")
     tags.spans.append(m.span())
 
@@ -118,10 +141,10 @@ def tag_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
         before = text[: m.start()].lower()
         is_recipe = vertical == "ideas" or re.search(r"\b(ready|cook|make|prep)\w*\s*$", before)
         if is_recipe and bound == "max":
-            tags.values["total_time_max_min"] = int(minutes)
+            tags.values.total_time_max_min = int(minutes)
             tags.cue("ideas", "ready in")
         elif not is_recipe:
-            tags.values[f"duration_{bound}_s"] = int(minutes * 60)
+            setattr(tags.values, f"duration_{bound}_s", int(minutes * 60))
         else:
             continue
         tags.spans.append(m.span())
@@ -132,9 +155,9 @@ _QUICK = re.compile(r"\b(quick|fast|speedy|in a hurry|weeknight)\b", re.I)
 
 def tag_quick(text: str, tags: Tags, vertical: Vertical | None) -> None:
     """'quick pasta recipes' means ready in 30 minutes, unless a time was given."""
-    if vertical == "ideas" and "total_time_max_min" not in tags.values:
+    if vertical == "ideas" and not tags.values.found("total_time_max_min"):
         if m := _QUICK.search(text):
-            tags.values["total_time_max_min"] = 30
+            tags.values.total_time_max_min = 30
             tags.spans.append(m.span())
 
 
@@ -145,18 +168,18 @@ def tag_years(text: str, tags: Tags) -> None:
         start = (
             int(raw) if len(raw) == 4 else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
         )
-        tags.values["year_min"], tags.values["year_max"] = start, start + 9
+        tags.values.year_min, tags.values.year_max = start, start + 9
         tags.spans.append(m.span())
         return
     if m := _YEAR_AFTER.search(text):
-        tags.values["year_min"] = int(m.group(1))
+        tags.values.year_min = int(m.group(1))
         tags.spans.append(m.span())
     if m := _YEAR_BEFORE.search(text):
-        tags.values["year_max"] = int(m.group(1))
+        tags.values.year_max = int(m.group(1))
         tags.spans.append(m.span())
-    if "year_min" not in tags.values and "year_max" not in tags.values:
+    if not tags.values.found("year_min") and not tags.values.found("year_max"):
         if m := _YEAR_IN.search(text):
-            tags.values["year_min"] = tags.values["year_max"] = int(m.group(1))
+            tags.values.year_min = tags.values.year_max = int(m.group(1))
             tags.spans.append(m.span())
 
 
@@ -209,11 +232,11 @@ def tag_facets(text: str, tags: Tags, vocab: FacetVocabulary, vertical: Vertical
                 skip_until = i + n
                 continue
         if word in vocab.diets and vertical in (None, "ideas"):
-            tags.values.setdefault("diet", []).append(word)
+            tags.values.diet.append(word)
             tags.cue("ideas", word)
             tags.spans.append((start, _end))
     if colors:
-        tags.values["colors"] = list(dict.fromkeys(colors))
+        tags.values.colors = list(dict.fromkeys(colors))
         tags.cue("shopping", colors[0])
     _tag_ngram_facets(words, tags, vocab, vertical)
 
@@ -237,7 +260,7 @@ def _tag_ngram_facets(
                     or gram.endswith(("ies", "s"))
                     and gram not in ("series",)
                 ):
-                    tags.values.setdefault("category", genres[_singular(gram)])
+                    tags.values.category = tags.values.category or genres[_singular(gram)]
                     tags.cue("video", gram)
                     tags.spans.append(span)
                     continue
@@ -245,7 +268,7 @@ def _tag_ngram_facets(
             if gram in vocab.brands and vertical in (None, "shopping"):
                 if (n == 1 and len(gram) < 3) or nxt in FOOD_WORDS:
                     continue
-                tags.values.setdefault("brands", []).append(gram)
+                tags.values.brands.append(gram)
                 tags.cue("shopping", gram)
                 tags.spans.append(span)
             elif vertical is None and _singular(gram) in categories and nxt not in FOOD_WORDS:

@@ -18,10 +18,9 @@ from agent.personal.views import EventReceipt, ForgetReport, ProfileSummary
 from agent.web.bodies import ErrorBody
 from agent.web.guard import ApiError
 from agent.web.services import PersonalDep, require_key
-from tools.events import Event, EventError, EventStoreError, parse_event
+from tools.events import Event, EventError, EventStoreError
 
 UserId = Annotated[str, Path(min_length=1, max_length=200, description="The user's id.")]
-EVENT_SCHEMA = Event.model_json_schema()
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 404, 413, 422, 503)
 }
@@ -33,21 +32,13 @@ def _unavailable(exc: EventStoreError) -> ApiError:
     return ApiError(503, f"the events database is unavailable: {exc}", headers={"Retry-After": "5"})
 
 
-@router.post(
-    "/events",
-    status_code=201,
-    response_model=EventReceipt,
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": EVENT_SCHEMA}}, "required": True}
-    },
-)
+@router.post("/events", status_code=201, response_model=EventReceipt)
 async def post_event(
-    body: Annotated[dict[str, Any], Body(description="An engagement event.")],
+    event: Annotated[Event, Body(description="An engagement event.")],
     personal: PersonalDep,
 ) -> EventReceipt:
     """Record that a user viewed, clicked or saved an item; it shapes their next pages."""
     try:
-        event = parse_event(body)
         event_id = await asyncio.to_thread(personal.record, event)
     except EventError as exc:
         raise ApiError(422, str(exc)) from None

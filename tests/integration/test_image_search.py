@@ -73,7 +73,7 @@ async def test_picture_alone_finds_its_original_and_related_ideas(
     page = await Engine(image_deps).search(SearchRequest(text="", image=str(query)))
     looks = next(m for m in page.modules if m.vertical == "image")
     assert looks.items[0].id == "photo-coffee"
-    assert set(page.trace.image["labels"]) & {"espresso", "cup", "coffee mug"}
+    assert set(page.trace.image.labels) & {"espresso", "cup", "coffee mug"}
     text_items = {i.id for m in page.modules if m.vertical != "image" for i in m.items}
     assert text_items & {"espresso", "latte", "mug"}
 
