@@ -18,7 +18,7 @@ import uvicorn
 
 from agent.settings import Settings
 from app import create_app
-from tests.test_api import build_home
+from tests.fakes import build_home
 
 pytestmark = pytest.mark.integration
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
+from tests.integration.images import altered, missing
 from tools.catalog import CatalogItem, Idea, Product
 from tools.image_index import ImageIndex
 from tools.image_query import understand_image
@@ -33,13 +32,6 @@ PHOTOS = [
     "brick.png", "grass.png",
 ]  # fmt: skip
 COFFEE_WORDS = {"espresso", "cup", "tea cup", "coffee mug", "coffeepot", "espresso machine"}
-
-
-def missing(what: str) -> NoReturn:
-    message = f"{what}: run `bash scripts/setup_vision.sh`"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -66,17 +58,6 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     source = Path(list(spec.submodule_search_locations)[0]) / "data"
     folder = tmp_path_factory.mktemp("photos")
     return {name.split(".")[0]: Path(shutil.copy(source / name, folder / name)) for name in PHOTOS}
-
-
-def altered(path: Path, out: Path) -> Path:
-    """A cropped copy (about 70% of the area, off-centre) with its hues rotated by 120 degrees."""
-    img = Image.open(path).convert("RGB")
-    w, h = img.size
-    crop = img.crop((int(w * 0.1), int(h * 0.05), int(w * 0.9), int(h * 0.9)))
-    hue, sat, val = crop.convert("HSV").split()
-    shifted = Image.merge("HSV", (hue.point(lambda x: (x + 85) % 256), sat, val)).convert("RGB")
-    ImageEnhance.Brightness(shifted).enhance(1.15).save(out, quality=85)
-    return out
 
 
 def test_coffee_photo_is_labelled_as_coffee(vision: VisionModel, photos: dict[str, Path]) -> None:

@@ -12,7 +12,7 @@ from agent.deps import Deps, open_deps, open_index
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.settings import Settings
-from tests.integration.test_image_query import altered, missing
+from tests.integration.images import altered, missing
 from tools.catalog import CatalogItem, Idea, Product
 
 pytestmark = pytest.mark.integration

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -15,92 +12,13 @@ from pydantic import BaseModel
 from agent.llm.client import (
     Budget,
     BudgetExhausted,
-    LLMClient,
     LLMConnectionError,
     LLMInvalidOutput,
     LLMStatusError,
     parse_retry_after,
     strict_schema,
 )
-from agent.settings import Settings
-
-Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-def completion(
-    content: str, *, prompt_tokens: int = 12, completion_tokens: int = 7
-) -> httpx.Response:
-    """A chat-completion response as an OpenAI-compatible server sends it."""
-    body = {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "test-model",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": content},
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
-    return httpx.Response(200, json=body)
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    body = {"error": {"code": status, "message": message, "type": "invalid_request_error"}}
-    return httpx.Response(status, json=body, headers=headers)
-
-
-class FakeServer:
-    """A scripted OpenAI-compatible server: one queued reply per request, requests kept."""
-
-    def __init__(self, *replies: Reply, down: bool = False) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-        self.down = down
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.down:
-            raise httpx.ConnectError("connection refused")
-        if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"object": "list", "data": []})
-        if not self.replies:
-            raise AssertionError(f"unexpected request {request.method} {request.url}")
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        if callable(reply):
-            return reply(request)
-        return reply
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests if r.method == "POST"]
-
-
-class Sleeps:
-    """Records the waits the retry loop asks for instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-def make_client(server: FakeServer, sleeps: Sleeps | None = None, **settings: Any) -> LLMClient:
-    transport = httpx.MockTransport(server.handler)
-    return LLMClient(
-        Settings(llm_base_url="http://llm.test/v1", **settings),
-        http_client=httpx.AsyncClient(transport=transport),
-        sleep=sleeps or Sleeps(),
-    )
+from tests.fakes import FakeServer, Sleeps, completion, error, make_client
 
 
 class Answer(BaseModel):

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
 
-from agent.llm.client import Budget, LLMClient
+from agent.llm.client import Budget
 from agent.planning.draft import PlannerError
 from agent.planning.evidence import Evidence
 from agent.planning.grounding import ground_plan, local_texts
 from agent.planning.llm_planner import DraftPlan, LLMPlanner
-from agent.settings import Settings
 from agent.understand.model import Segment, Understanding
 from agent.understand.reader import understand
 from prompts.loader import PromptError, load_prompt, placeholders, render
+from tests.fakes import FakeServer, error, make_client, reply, step
+from tests.fakes import plan_completion as completion
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
 
@@ -27,61 +27,6 @@ VOCAB = FacetVocabulary(
     genres={"comedy": 10, "drama": 10, "science fiction": 3, "horror": 2},
     diets={"vegetarian": 10, "vegan": 5},
 )
-EMPTY: dict[str, Any] = {
-    "price_min": None, "price_max": None, "colors": [], "brands": [], "category": None,
-    "duration_max_min": None, "diet": [], "year_min": None, "year_max": None,
-    "total_time_max_min": None,
-}  # fmt: skip
-
-
-class FakeServer:
-    """A scripted OpenAI-compatible server: one queued reply per request."""
-
-    def __init__(self, *replies: httpx.Response | Exception) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self.replies:
-            raise AssertionError("the planner made more calls than scripted")
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests]
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
-
-
-def make_client(server: FakeServer) -> LLMClient:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(server.handler))
-    settings = Settings(llm_base_url="http://llm.test/v1")
-    return LLMClient(settings, http_client=http, sleep=no_sleep)
-
-
-def completion(content: str) -> httpx.Response:
-    message = {"role": "assistant", "content": content}
-    choice = {"index": 0, "finish_reason": "stop", "message": message}
-    usage = {"prompt_tokens": 900, "completion_tokens": 80, "total_tokens": 980}
-    body = {"id": "c", "object": "chat.completion", "created": 0, "model": "m"}
-    return httpx.Response(200, json=body | {"choices": [choice], "usage": usage})
-
-
-def error(status: int, message: str) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"code": status, "message": message}})
-
-
-def step(tool: str, query: str, **filters: Any) -> dict[str, Any]:
-    return {"query": query, "tool": tool, "filters": EMPTY | filters}
-
-
-def reply(*steps: dict[str, Any]) -> httpx.Response:
-    return completion(json.dumps({"subqueries": list(steps)}))
 
 
 async def plan_with(

@@ -8,7 +8,7 @@ from agent.nodes.assess import relax
 from agent.planning.rules import EmptyPlan, rule_plan
 from agent.understand.reader import understand
 from agent.understand.refine import refine
-from tests.test_understand import VOCAB
+from tests.fakes import VOCAB
 from tools.filters import Filters
 
 

@@ -12,7 +12,8 @@ from agent.deps import Deps
 from agent.engine import Engine
 from agent.models import Page, SearchRequest
 from agent.planning.llm_planner import LLMPlanner
-from tests.test_llm_planner import FakeServer, completion, make_client, reply, step
+from tests.fakes import FakeServer, make_client, reply, step
+from tests.fakes import plan_completion as completion
 
 
 def llm_deps(tiny_deps: Deps, server: FakeServer, **settings: Any) -> Deps:

@@ -106,7 +106,7 @@ async def test_suggestions_return_results_when_clicked(tiny_deps: Deps) -> None:
 
 def test_rank_prefers_cued_and_full_modules(tiny_deps: Deps) -> None:
     from agent.models import ToolResult
-    from tests.conftest import TINY
+    from tests.fakes import TINY
     from tools.contract import Hit
 
     cued = SubQuery(id="q1", text="soup", tool="search_ideas")

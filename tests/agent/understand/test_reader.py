@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.understand.reader import split_clauses, understand
-from tools.facets import FacetVocabulary
-
-VOCAB = FacetVocabulary(
-    colors={"red": 3, "blue": 2, "orange": 1, "black": 4, "white": 2},
-    brands={"apple": 3, "hon": 5, "logitech": 2},
-    categories={"chairs": 4, "bookcases": 2, "binders": 9},
-    genres={"comedy": 10, "drama": 10, "documentary": 3, "horror": 2},
-    diets={"vegetarian": 10, "vegan": 5},
-)
+from tests.fakes import VOCAB
 
 
 def segs(text: str) -> list[tuple[str, str | None, dict[str, object]]]:

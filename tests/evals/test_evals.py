@@ -203,7 +203,7 @@ def test_predicates_on_ranges_lists_and_bad_values() -> None:
 
 
 def test_the_shipped_case_files_are_valid() -> None:
-    data = Path(__file__).resolve().parent.parent / "evals" / "data"
+    data = Path(__file__).resolve().parents[2] / "evals" / "data"
     assert len(read_cases(data / "constraints.jsonl", ConstraintCase)) >= 25
     from evals.suites.page import PageCase
 

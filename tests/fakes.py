@@ -1,0 +1,291 @@
+"""Shared fakes and small catalogs for the tests: a scripted OpenAI-compatible server at the
+HTTP seam (`FakeServer` behind `httpx.MockTransport`), reply builders, and the hand-made
+catalogs several test modules index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agent.deps import open_index
+from agent.llm.client import LLMClient
+from agent.settings import Settings
+from tools.catalog import CatalogItem, Idea, Product, Video
+from tools.facets import FacetVocabulary
+
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+# A facet vocabulary for understanding tests: what a small catalog could hold.
+VOCAB = FacetVocabulary(
+    colors={"red": 3, "blue": 2, "orange": 1, "black": 4, "white": 2},
+    brands={"apple": 3, "hon": 5, "logitech": 2},
+    categories={"chairs": 4, "bookcases": 2, "binders": 9},
+    genres={"comedy": 10, "drama": 10, "documentary": 3, "horror": 2},
+    diets={"vegetarian": 10, "vegan": 5},
+)
+
+
+def completion(
+    content: str, *, prompt_tokens: int = 12, completion_tokens: int = 7
+) -> httpx.Response:
+    """A chat-completion response as an OpenAI-compatible server sends it."""
+    body = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "test-model",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+    return httpx.Response(200, json=body)
+
+
+def plan_completion(content: str) -> httpx.Response:
+    """A completion the size of a real planning call (900 tokens in, 80 out)."""
+    return completion(content, prompt_tokens=900, completion_tokens=80)
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """An OpenAI-style error body with `status`."""
+    body = {"error": {"code": status, "message": message, "type": "invalid_request_error"}}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+class FakeServer:
+    """A scripted OpenAI-compatible server: one queued reply per request, requests kept."""
+
+    def __init__(self, *replies: Reply, down: bool = False) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+        self.down = down
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.down:
+            raise httpx.ConnectError("connection refused")
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"object": "list", "data": []})
+        if not self.replies:
+            raise AssertionError(
+                f"unexpected request {request.method} {request.url}: more calls than scripted"
+            )
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply):
+            return reply(request)
+        return reply
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.requests if r.method == "POST"]
+
+
+class Sleeps:
+    """Records the waits the retry loop asks for instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def make_client(server: FakeServer, sleeps: Sleeps | None = None, **settings: Any) -> LLMClient:
+    """An `LLMClient` whose HTTP goes to `server`; waits are recorded, never slept."""
+    transport = httpx.MockTransport(server.handler)
+    return LLMClient(
+        Settings(llm_base_url="http://llm.test/v1", **settings),
+        http_client=httpx.AsyncClient(transport=transport),
+        sleep=sleeps or Sleeps(),
+    )
+
+
+DRAFT_EMPTY: dict[str, Any] = {
+    "price_min": None, "price_max": None, "colors": [], "brands": [], "category": None,
+    "duration_max_min": None, "diet": [], "year_min": None, "year_max": None,
+    "total_time_max_min": None,
+}  # fmt: skip
+
+
+def step(tool: str, query: str, **filters: Any) -> dict[str, Any]:
+    """One drafted sub-query as the LLM planner's schema has it."""
+    return {"query": query, "tool": tool, "filters": DRAFT_EMPTY | filters}
+
+
+def reply(*steps: dict[str, Any]) -> httpx.Response:
+    """A planning completion holding `steps`."""
+    return plan_completion(json.dumps({"subqueries": list(steps)}))
+
+
+TINY: list[CatalogItem] = [
+    Idea(
+        id="r1",
+        title="Vegetarian lentil soup",
+        description="A hearty lentil soup",
+        total_time_min=25,
+        diet=["vegetarian", "vegan"],
+        tags=["soup"],
+    ),
+    Idea(
+        id="r2",
+        title="Chicken noodle soup",
+        description="Classic chicken soup",
+        total_time_min=40,
+        tags=["soup"],
+    ),
+    Idea(
+        id="r3",
+        title="Tomato soup",
+        description="Quick tomato soup with basil",
+        total_time_min=20,
+        diet=["vegetarian"],
+    ),
+    Idea(
+        id="r4",
+        title="Pasta carbonara",
+        description="Spaghetti with egg and bacon",
+        total_time_min=30,
+    ),
+    Product(
+        id="p1",
+        title="Mesh office chair",
+        price=129.0,
+        colors=["black"],
+        category_path=["Furniture", "Chairs"],
+        brand="Hon",
+    ),
+    Product(
+        id="p2",
+        title="Leather office chair",
+        price=399.0,
+        colors=["brown"],
+        category_path=["Furniture", "Chairs"],
+    ),
+    Product(
+        id="p3",
+        title="Ergonomic office chair",
+        price=89.0,
+        colors=["red"],
+        category_path=["Furniture", "Chairs"],
+    ),
+    Product(
+        id="p4",
+        title="Task office chair",
+        price=149.0,
+        colors=["blue"],
+        category_path=["Furniture", "Chairs"],
+    ),
+    Product(
+        id="p5",
+        title="LED desk lamp",
+        price=35.0,
+        colors=["white"],
+        category_path=["Office", "Lamps"],
+    ),
+    Video(
+        id="v1", title="Dumb and Dumber", duration_s=6420, genre=["Comedy"], published="1994-12-16"
+    ),
+    Video(
+        id="v2",
+        title="Groundhog Day",
+        duration_s=6060,
+        genre=["Comedy", "Fantasy"],
+        published="1993-02-12",
+    ),
+    Video(id="v3", title="Heat", duration_s=10200, genre=["Crime"], published="1995-12-15"),
+    Video(id="v4", title="Clueless", duration_s=5820, genre=["Comedy"], published="1995-07-19"),
+]
+
+
+LAMPS = [
+    ("Clip-on", 12.0),
+    ("Mini LED", 15.0),
+    ("Folding", 18.0),
+    ("USB", 22.0),
+    ("Wooden", 29.0),
+    ("Retro <em>glow</em>", 31.0),
+    ("Brass", 34.0),
+    ("Glass", 38.0),
+    ("Architect", 55.0),
+    ("Designer", 79.0),
+]
+
+
+def api_catalog() -> list[CatalogItem]:
+    """Soups, lamps at spread-out prices and a few videos: enough for multi-intent pages."""
+    lamps: list[CatalogItem] = [
+        Product(
+            id=f"lamp-{n}",
+            title=f"{name} desk lamp",
+            price=price,
+            brand="Lumo",
+            description=f"A {name.lower()} desk lamp for reading and work",
+            colors=["black" if n % 2 else "white"],
+            category_path=["Home", "Lighting"],
+            rating=3.5 + (n % 3) / 2,
+            availability="out_of_stock" if n == 3 else "in_stock",
+        )
+        for n, (name, price) in enumerate(LAMPS)
+    ]
+    soups: list[CatalogItem] = [
+        Idea(
+            id=f"soup-{n}",
+            title=title,
+            kind="recipe",
+            category="soup",
+            description=text,
+            total_time_min=minutes,
+            diet=diet,
+        )
+        for n, (title, text, minutes, diet) in enumerate(
+            [
+                ("Vegetarian minestrone soup", "Beans, pasta and vegetables", 45, ["vegetarian"]),
+                ("Roasted tomato soup", "Tomato soup with basil", 35, ["vegetarian", "vegan"]),
+                ("Red lentil soup", "A spiced vegetarian lentil soup", 30, ["vegetarian", "vegan"]),
+                ("Pumpkin soup", "Creamy vegetarian pumpkin soup", 40, ["vegetarian"]),
+                ("Chicken noodle soup", "Classic chicken soup", 60, []),
+            ]
+        )
+    ]
+    videos: list[CatalogItem] = [
+        Video(
+            id="vid-soup",
+            title="How to make vegetable soup",
+            duration_s=540,
+            creator="Home Kitchen",
+            genre=["Cooking"],
+            published="2021-03-02",
+        ),
+        Video(
+            id="vid-lamp",
+            title="Wiring a desk lamp",
+            duration_s=780,
+            creator="Fix It",
+            genre=["DIY"],
+            published="2019-06-11",
+        ),
+    ]
+    return [*soups, *lamps, *videos]
+
+
+def build_home(root: Path) -> Path:
+    """Index `api_catalog()` under `root` (a TESSERA_HOME) and return it."""
+    index = open_index(Settings(home=root), create=True)
+    index.upsert(api_catalog())
+    index.close()
+    return root
