@@ -1,1 +1,1 @@
-"""Tessera's orchestrator: state, graph wiring, nodes, LLM client and memory."""
+"""The orchestrator core: graph wiring, state, models, trace, deps, settings, engine, memory."""

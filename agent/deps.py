@@ -117,7 +117,7 @@ async def open_deps(
         if not want_llm:
             deps.planner_note = "rule planner (LLM off by choice)"
         else:
-            from agent.llm.setup import connect_llm_planner
+            from agent.planning.setup import connect_llm_planner
 
             attached = await connect_llm_planner(
                 settings, start=settings.planner in ("llm", "hybrid")

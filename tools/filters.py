@@ -12,7 +12,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.catalog import Availability
+from tools.catalog import Availability, Vertical
 
 
 class Filters(BaseModel):
@@ -95,3 +95,19 @@ class Filters(BaseModel):
         if self.total_time_max_min is not None:
             parts.append(f"ready in {self.total_time_max_min} min")
         return ", ".join(parts)
+
+
+# The filter fields each vertical has.
+VERTICAL_FIELDS: dict[Vertical, frozenset[str]] = {
+    "ideas": frozenset({"total_time_max_min", "diet", "category"}),
+    "shopping": frozenset(
+        {"price_min", "price_max", "colors", "brands", "category", "availability"}
+    ),
+    "video": frozenset({"duration_min_s", "duration_max_s", "year_min", "year_max", "category"}),
+}
+
+
+def filters_for(vertical: Vertical, filters: Filters) -> Filters:
+    """Keep only the filters that apply to `vertical`."""
+    data = filters.model_dump(exclude_defaults=True)
+    return Filters.model_validate({k: v for k, v in data.items() if k in VERTICAL_FIELDS[vertical]})

@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.planning.rules import filters_for
 from agent.understand.lexicon import (
     FOOD_WORDS,
 )
 from tools.catalog import Vertical
 from tools.facets import FacetVocabulary
-from tools.filters import Filters
+from tools.filters import Filters, filters_for
 
 _NUM = r"(\d+(?:[.,]\d+)?)\s*(k\b)?"
 _UPPER = (

@@ -17,7 +17,6 @@ from typing import Any
 from agent.models import Plan
 from agent.planning.draft import DraftPlan, PlannerError
 from agent.planning.evidence import WORD, Evidence, ground_filters, singular, supported
-from agent.planning.rules import filters_for
 from agent.understand.lexicon import (
     GENERIC_WORDS,
     PHRASE_CUES,
@@ -28,7 +27,7 @@ from agent.understand.model import Segment, Understanding
 from tools.catalog import Vertical
 from tools.contract import TOOL_VERTICAL, VERTICAL_TOOL, SubQuery
 from tools.facets import FacetVocabulary
-from tools.filters import Filters
+from tools.filters import Filters, filters_for
 
 MAX_SUBQUERIES = 4
 

@@ -11,27 +11,13 @@ from agent.models import Plan
 from agent.understand.model import Segment, Understanding
 from tools.catalog import VERTICALS, Vertical
 from tools.contract import VERTICAL_TOOL, SubQuery
-from tools.filters import Filters
+from tools.filters import VERTICAL_FIELDS, filters_for
 
 MAX_SUBQUERIES = 4
-
-_FIELDS: dict[Vertical, frozenset[str]] = {
-    "ideas": frozenset({"total_time_max_min", "diet", "category"}),
-    "shopping": frozenset(
-        {"price_min", "price_max", "colors", "brands", "category", "availability"}
-    ),
-    "video": frozenset({"duration_min_s", "duration_max_s", "year_min", "year_max", "category"}),
-}
 
 
 class EmptyPlan(ValueError):
     """The request holds nothing to search for."""
-
-
-def filters_for(vertical: Vertical, filters: Filters) -> Filters:
-    """Keep only the filters that apply to `vertical`."""
-    data = filters.model_dump(exclude_defaults=True)
-    return Filters.model_validate({k: v for k, v in data.items() if k in _FIELDS[vertical]})
 
 
 def _targets(segment: Segment) -> list[Vertical]:
@@ -39,7 +25,7 @@ def _targets(segment: Segment) -> list[Vertical]:
         return [segment.vertical]
     set_fields = set(segment.filters.model_dump(exclude_defaults=True))
     if set_fields:
-        fitting = [v for v in VERTICALS if set_fields <= _FIELDS[v]]
+        fitting = [v for v in VERTICALS if set_fields <= VERTICAL_FIELDS[v]]
         if fitting:
             return fitting
     return list(VERTICALS)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 
 from agent.models import Plan
-from agent.planning.rules import filters_for
 from agent.understand.model import Refinement, Segment, Understanding
 from agent.understand.reader import content_tokens
 from tools.catalog import Vertical
-from tools.filters import Filters
+from tools.filters import Filters, filters_for
 
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|budget|more affordable)\b", re.I)
 _PRICIER = re.compile(r"\b(pricier|more expensive|premium|higher end|fancier)\b", re.I)
