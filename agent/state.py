@@ -6,9 +6,9 @@ carries earlier turns forward, everything else is reset by `understand`.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from agent.models import Module, Page, Plan, SearchRequest, ToolResult
 from agent.trace import ImageTrace, LLMUsage, PersonalisationTrace, TraceStep
@@ -67,6 +67,12 @@ class State(InputState):
     image_info: ImageTrace | None = Field(default=None, description="Read from it.")
     image_hits: list[Hit] = Field(default_factory=list, description="Visually similar items.")
     history: list[Turn] = Field(default_factory=list, description="Earlier turns of the thread.")
+
+    @field_validator("personalisation", "image_info", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        """Threads stored by earlier versions hold `{}` for an absent section."""
+        return None if value == {} else value
 
 
 class ToolTask(BaseModel):

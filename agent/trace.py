@@ -5,7 +5,9 @@ Every section is a typed model; the trace is part of the page's public JSON.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
 
 
 class ModuleShift(BaseModel):
@@ -106,3 +108,9 @@ class Trace(BaseModel):
     image: ImageTrace | None = Field(
         default=None, description="What was read from the query image; null without one."
     )
+
+    @field_validator("personalisation", "image", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        """Pages stored by earlier versions hold `{}` for an absent section."""
+        return None if value == {} else value

@@ -58,3 +58,14 @@ async def test_unknown_thread_is_a_clear_error(tiny_deps: Deps) -> None:
 async def test_threads_need_a_checkpointer(tiny_deps: Deps) -> None:
     with pytest.raises(UnknownThread, match="not enabled"):
         await Engine(tiny_deps).search(SearchRequest(text="soup", thread_id="t1"))
+
+
+def test_threads_stored_by_earlier_versions_still_read() -> None:
+    from agent.state import State
+    from agent.trace import Trace
+
+    stored = {"request": {"text": "soup"}, "personalisation": {}, "image_info": {}}
+    state = State.model_validate(stored)
+    assert state.personalisation is None and state.image_info is None
+    trace = Trace.model_validate({"personalisation": {}, "image": {}})
+    assert trace.personalisation is None and trace.image is None
