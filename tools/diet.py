@@ -50,7 +50,7 @@ EXCERPT = 60
 _DECLARED_VEGAN = re.compile(r"(?<!non-)(?<!non )\bvegan\b|\bplant-based\b")
 _DECLARED_VEGETARIAN = re.compile(r"(?<!non-)(?<!non )\b(?:vegetarian|meatless|meat-free)\b")
 _FAMILIES = [
-    {"stock", "broth", "bouillon", "consommé", "consomme", "dashi"},
+    {"stock", "broth", "bouillon", "consommé", "consomme", "dashi", "seasoning cube", "maggi"},
     {"sausage", "bratwurst", "wiener", "frankfurter", "kielbasa", "chorizo", "hot dog"},
     {"milk", "cream", "creamer"},
 ]

@@ -26,7 +26,7 @@ MEAT_WORDS = (
 ).split()
 MEAT_WORDS += ["bone marrow", "hot dog", "prime rib", "rib roast", "round roast", "pot roast"]
 MEAT_WORDS += ["rump roast", "guinea fowl", "ground round", "shrimp paste", "nam pla"]
-AMBIGUOUS_WORDS = ["stock", "broth", "bouillon", "consommé", "consomme"]
+AMBIGUOUS_WORDS = ["stock", "broth", "bouillon", "consommé", "consomme", "seasoning cube", "maggi"]
 """Words that name an animal food unless the recipe says otherwise ("vegetable stock")."""
 ANIMAL_PRODUCT_WORDS = (
     "milk butter buttered buttermilk butterscotch cream creamed crème creme cheese yogurt"
@@ -35,7 +35,7 @@ ANIMAL_PRODUCT_WORDS = (
     " emmentaler mascarpone halloumi manchego provolone roquefort gorgonzola stilton fontina"
     " asiago queso half-and-half mayonnaise mayo aioli egg eggnog yolk meringue honey"
     " honeycomb pesto béchamel bechamel hollandaise alfredo brioche quark labneh skyr burrata"
-    " fromage tzatziki raita lassi kulfi khoa khoya brunost albumen"
+    " fromage tzatziki raita lassi kulfi khoa khoya brunost albumen gelato"
 ).split()
 
 DECLARATIONS = (
@@ -52,7 +52,7 @@ _PLANT_MILKS = (
 
 NOT_ANIMAL = [
     r"\b(?:vegetable|veggie|mushroom|kombu|seaweed|vegan|vegetarian|veg|onion|tomato|miso)"
-    r"\s+(?P<head>stock|broth|bouillon|dashi|consomm[ée])\b",
+    r"\s+(?P<head>stock|broth|bouillon|dashi|consomm[ée]|seasoning\s+cube)s?\b",
     rf"\b{DECLARATIONS}\s+(?:(?!and\b|or\b|but\b|with\b|plus\b)[\w'-]+\s+)?(?P<head>[\w'-]+)",
     rf"\b(?:{PLANT_FOODS})\s+(?P<head>[\w'-]+)",
     r"\b(?:dairy|lactose|milk|egg|meat|animal|gelatine?)-free\s+(?P<head>[\w'-]+)",
@@ -102,7 +102,7 @@ COMPARISONS = re.compile(
     r"|rather\s+than|as\s+you\s+would|the\s+way\s+you\s+would|of\s+traditional|without(?:\s+the)?"
     r"|omit(?:ting)?|leave\s+out|(?:colou?r|brown|texture|consistency|shape|look)\s+(?:of|to)"
     r"|obtained\s+(?:through|from)|found\s+in|comes?\s+from|sources?\s+of))\b"
-    r"(?P<window>(?:[\s,/]+(?:and/or|[\w'-]+)){1,4})"
+    r"(?=(?P<window>(?:[\s,/]+(?:and/or|[\w'-]+)){1,4}))"
 )
 """Animal words in the few words after these are compared with, or left out, not used."""
 
