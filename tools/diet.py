@@ -37,9 +37,11 @@ from tools.diet_words import (
     BIRD_EGG,
     COMPARISONS,
     GOAT_DAIRY,
+    MEAT_SUBSTITUTES,
     MEAT_WORDS,
     NOT_ANIMAL,
     PAIRINGS,
+    PREPARED_FOODS,
 )
 from tools.ingredients import IngredientSection, missing_groups
 
@@ -66,6 +68,10 @@ _PATTERNS: list[tuple[HitKind, re.Pattern[str]]] = [
     ("meat", re.compile(r"\b(?P<word>\w*fish)(?:es)?\b")),
     ("unclear", _word_pattern(AMBIGUOUS_WORDS)),
     ("animal", _word_pattern(ANIMAL_PRODUCT_WORDS)),
+]
+_VEGAN_UNCLEAR: list[tuple[HitKind, re.Pattern[str]]] = [
+    ("animal", MEAT_SUBSTITUTES),
+    ("animal", PREPARED_FOODS),
 ]
 _NOT_ANIMAL = [re.compile(p) for p in NOT_ANIMAL]
 _ANY_ANIMAL = re.compile("|".join(p.pattern for _, p in _PATTERNS).replace("?P<word>", ""))
@@ -155,10 +161,15 @@ def _declared(title: str) -> frozenset[HitKind]:
 
 
 def _hits(
-    where: str, original: str, text: str, heads: set[str], vouched: frozenset[HitKind] = frozenset()
+    where: str,
+    original: str,
+    text: str,
+    heads: set[str],
+    vouched: frozenset[HitKind] = frozenset(),
+    patterns: list[tuple[HitKind, re.Pattern[str]]] = _PATTERNS,
 ) -> list[DietHit]:
     found: list[DietHit] = []
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in patterns:
         if kind in vouched:
             continue
         for match in pattern.finditer(text):
@@ -196,8 +207,12 @@ def diet_evidence(
     title_text = _comparisons(_plant_heads(title_text, heads))
     evidence.hits.extend(_hits("title", title, title_text, declared))
     for n, line in enumerate(ingredients, 1):
-        text = _comparisons(_plant_heads(_normalise(line), heads))
-        evidence.hits.extend(_hits(f"ingredient {n}", line, text, declared))
+        where, plain = f"ingredient {n}", _normalise(line)
+        text = _comparisons(_plant_heads(plain, heads))
+        evidence.hits.extend(_hits(where, line, text, declared))
+        if "animal" not in vouched:
+            evidence.hits.extend(_hits(where, line, plain, set(), patterns=_VEGAN_UNCLEAR[:1]))
+            evidence.hits.extend(_hits(where, line, text, set(), patterns=_VEGAN_UNCLEAR[1:]))
     for n, step in enumerate(steps, 1):
         text = _comparisons(_plant_heads(_normalise(step), heads))
         if n > len(steps) - PAIRING_STEPS:

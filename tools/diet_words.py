@@ -118,6 +118,19 @@ PAIRINGS = re.compile(
 )
 """Openings of a clause that pairs the dish with a food rather than putting it in."""
 
+PREPARED_FOODS = re.compile(
+    r"\b(?P<word>sponge\s+cake|cakes?|icing|frosting|pie\s+crust|pie\s+shell|pastry|shortcrust"
+    r"|biscuits?|cookies?|wafers?|ladyfingers?|croissants?)\b"
+    r"(?!\s+(?:flour|pan|tin|mix|sheet|brush|cutter|sugar|of\b))(?<!yeast cake)"
+)
+"""Bought or made foods, named as ingredients, that are usually made with butter, milk or eggs:
+they leave a vegan label unclear unless the line says they are vegan."""
+MEAT_SUBSTITUTES = re.compile(
+    r"\b(?P<word>(?:meat|beef|chicken|pork|sausage|burger|turkey|bacon)\s+(?:substitute|analogue"
+    r"|alternative|replacement)s?|crumbles)\b"
+)
+"""Bought meat substitutes: vegetarian, but not vegan unless the line says so."""
+
 BIRD_EGG = re.compile(r"\b(?:duck|quail|goose|chicken|hen)(?:'s)?\s+(eggs?)\b")
 GOAT_DAIRY = re.compile(
     r"\b(?:goat|sheep|ewe|buffalo|camel|cow|donkey|mare)(?:'s)?\s+(milk|cheese|yogh?urt|butter)\b"
