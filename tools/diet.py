@@ -48,6 +48,10 @@ from tools.ingredients import IngredientSection, missing_groups
 HitKind = Literal["meat", "animal", "unclear"]
 PAIRING_STEPS = 2
 MIN_MISSING_GROUPS = 2
+SIDE_GROUPS = frozenset(
+    "sauce filling marinade topping dressing glaze stuffing serving broth soup icing frosting".split()
+)
+"""Groups that are their own block when named: one of them missing is enough to be unclear."""
 EXCERPT = 60
 _DECLARED_VEGAN = re.compile(r"(?<!non-)(?<!non )\bvegan\b|\bplant-based\b")
 _DECLARED_VEGETARIAN = re.compile(r"(?<!non-)(?<!non )\b(?:vegetarian|meatless|meat-free)\b")
@@ -74,6 +78,21 @@ _VEGAN_UNCLEAR: list[tuple[HitKind, re.Pattern[str]]] = [
     ("animal", PREPARED_FOODS),
 ]
 _NOT_ANIMAL = [re.compile(p) for p in NOT_ANIMAL]
+_FIRST_WORDS = frozenset(
+    w.split()[0] for w in [*MEAT_WORDS, *AMBIGUOUS_WORDS, *ANIMAL_PRODUCT_WORDS]
+)
+_TOKEN = re.compile(r"[^\W\d_][\w'-]*")
+
+
+def _mentions_animal(text: str) -> bool:
+    """A fast word-set test: could any animal-food pattern match `text`?"""
+    for token in _TOKEN.findall(text):
+        for word in (token, *token.split("-")) if "-" in token else (token,):
+            if word in _FIRST_WORDS or word[:-1] in _FIRST_WORDS or word[:-2] in _FIRST_WORDS:
+                return True
+            if word.endswith(("fish", "fishes")):
+                return True
+    return False
 _ANY_ANIMAL = re.compile("|".join(p.pattern for _, p in _PATTERNS).replace("?P<word>", ""))
 
 
@@ -185,6 +204,24 @@ def _hits(
     return found
 
 
+def _read(
+    where: str,
+    original: str,
+    heads: set[str],
+    excused: set[str],
+    vouched: frozenset[HitKind] = frozenset(),
+    pairing: bool = False,
+) -> list[DietHit]:
+    """The hits of one line; plant foods it names add to `heads` (words it shows are plant)."""
+    text = _normalise(original)
+    if not _mentions_animal(text):
+        return []
+    text = _comparisons(_plant_heads(text, heads))
+    if pairing:
+        text = _pairings(text)
+    return _hits(where, original, text, excused, vouched)
+
+
 def diet_evidence(
     title: str,
     ingredients: Sequence[str],
@@ -204,22 +241,20 @@ def diet_evidence(
         named = (m["word"] for _, p in _PATTERNS for m in p.finditer(title_text))
         declared = {w for word in named for w in _family(word)}
     heads = set(declared)
-    title_text = _comparisons(_plant_heads(title_text, heads))
-    evidence.hits.extend(_hits("title", title, title_text, declared))
+    evidence.hits.extend(_read("title", title, heads, declared))
     for n, line in enumerate(ingredients, 1):
-        where, plain = f"ingredient {n}", _normalise(line)
-        text = _comparisons(_plant_heads(plain, heads))
-        evidence.hits.extend(_hits(where, line, text, declared))
+        where = f"ingredient {n}"
+        evidence.hits.extend(_read(where, line, heads, declared))
         if "animal" not in vouched:
+            plain = _normalise(line)
             evidence.hits.extend(_hits(where, line, plain, set(), patterns=_VEGAN_UNCLEAR[:1]))
+            text = _plant_heads(plain, set())
             evidence.hits.extend(_hits(where, line, text, set(), patterns=_VEGAN_UNCLEAR[1:]))
     for n, step in enumerate(steps, 1):
-        text = _comparisons(_plant_heads(_normalise(step), heads))
-        if n > len(steps) - PAIRING_STEPS:
-            text = _pairings(text)
-        evidence.hits.extend(_hits(f"step {n}", step, text, heads, vouched))
+        pairing = n > len(steps) - PAIRING_STEPS
+        evidence.hits.extend(_read(f"step {n}", step, heads, heads, vouched, pairing))
     groups = missing_groups(sections or [IngredientSection(lines=list(ingredients))], steps)
-    if len(groups) >= MIN_MISSING_GROUPS:
+    if len(groups) >= MIN_MISSING_GROUPS or groups & SIDE_GROUPS:
         listed = ", ".join(sorted(groups))
         evidence.notes.append(f"the steps use ingredient groups the list does not have: {listed}")
     return evidence

@@ -119,8 +119,8 @@ PAIRINGS = re.compile(
 """Openings of a clause that pairs the dish with a food rather than putting it in."""
 
 PREPARED_FOODS = re.compile(
-    r"\b(?P<word>sponge\s+cake|cakes?|icing|frosting|pie\s+crust|pie\s+shell|pastry|shortcrust"
-    r"|biscuits?|cookies?|wafers?|ladyfingers?|croissants?)\b"
+    r"\b(?P<word>sponge\s+cakes?|cakes?|icing|frosting|pie\s+(?:crust|shell)s?|pastry|shortcrust"
+    r"|biscuits?|cookies?|wafers?|ladyfingers?|croissants?|pancake\s+mix|complete\s+mix)\b"
     r"(?!\s+(?:flour|pan|tin|mix|sheet|brush|cutter|sugar|of\b))(?<!yeast cake)"
 )
 """Bought or made foods, named as ingredients, that are usually made with butter, milk or eggs:
