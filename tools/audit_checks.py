@@ -75,12 +75,12 @@ def diet_findings(items: Iterable[CatalogItem]) -> Iterator[Finding]:
         labels = {d.lower() for d in item.diet} & {"vegetarian", "vegan"}
         if not labels:
             continue
-        evidence = diet_evidence(item.title, item.ingredients, item.steps)
+        evidence = diet_evidence(item.title, item.ingredients, item.steps, category=item.category)
         against = evidence.of("meat") + (evidence.of("animal") if "vegan" in labels else [])
         fact = "diet: " + ", ".join(sorted(labels))
         if against:
             yield _finding(item, "diet", fact, [hit.line() for hit in against])
-        elif evidence.of("unclear") or evidence.notes:
+        elif evidence.unclear:
             lines = evidence.notes + [hit.line() for hit in evidence.of("unclear")]
             yield _finding(item, "diet-unclear", fact, lines)
 

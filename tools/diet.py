@@ -49,7 +49,8 @@ HitKind = Literal["meat", "animal", "unclear"]
 PAIRING_STEPS = 2
 MIN_MISSING_GROUPS = 2
 SIDE_GROUPS = frozenset(
-    "sauce filling marinade topping dressing glaze stuffing serving broth soup icing frosting".split()
+    "sauce filling marinade topping dressing glaze stuffing serving broth soup icing".split()
+    + ["frosting"]
 )
 """Groups that are their own block when named: one of them missing is enough to be unclear."""
 EXCERPT = 60
@@ -93,6 +94,8 @@ def _mentions_animal(text: str) -> bool:
             if word.endswith(("fish", "fishes")):
                 return True
     return False
+
+
 _ANY_ANIMAL = re.compile("|".join(p.pattern for _, p in _PATTERNS).replace("?P<word>", ""))
 
 
@@ -114,16 +117,28 @@ class DietEvidence(BaseModel):
 
     hits: list[DietHit] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Why the evidence is unclear.")
+    declared: Literal["vegan", "vegetarian"] | None = Field(
+        default=None, description="The diet the title or category itself declares."
+    )
 
     def of(self, kind: HitKind) -> list[DietHit]:
         return [hit for hit in self.hits if hit.kind == kind]
 
     @property
+    def unclear(self) -> bool:
+        """Unclear evidence, and no declaration in the title or category to settle it."""
+        return bool(self.of("unclear")) or (bool(self.notes) and self.declared is None)
+
+    @property
     def labels(self) -> list[str]:
-        """['vegetarian', 'vegan'], ['vegetarian'] or [] (also [] when unclear)."""
-        if self.of("meat") or self.of("unclear") or self.notes:
+        """['vegetarian', 'vegan'], ['vegetarian'] or [] (also [] when unclear).
+
+        A list missing blocks keeps only the diet the recipe declares.
+        """
+        if self.of("meat") or self.unclear:
             return []
-        return ["vegetarian"] if self.of("animal") else ["vegetarian", "vegan"]
+        vegan = not self.of("animal") and (not self.notes or self.declared == "vegan")
+        return ["vegetarian", "vegan"] if vegan else ["vegetarian"]
 
 
 def _normalise(text: str) -> str:
@@ -227,24 +242,27 @@ def diet_evidence(
     ingredients: Sequence[str],
     steps: Sequence[str] = (),
     sections: list[IngredientSection] | None = None,
+    category: str | None = None,
 ) -> DietEvidence:
     """What the title, the ingredient lines and the steps say about the recipe's diet.
 
     `sections` are the ingredient blocks when known (header names help tell a
-    list that kept only its first block).
+    list that kept only its first block); a `category` such as "Vegan" declares
+    the diet as the title can.
     """
-    evidence = DietEvidence()
     title_text = _normalise(title)
-    vouched = _declared(title_text)
-    declared: set[str] = set()
+    vouched = _declared(f"{title_text} {_normalise(category or '')}")
+    declared = "vegan" if "animal" in vouched else "vegetarian" if vouched else None
+    evidence = DietEvidence(declared=declared)
+    excused: set[str] = set()
     if vouched:
         named = (m["word"] for _, p in _PATTERNS for m in p.finditer(title_text))
-        declared = {w for word in named for w in _family(word)}
-    heads = set(declared)
-    evidence.hits.extend(_read("title", title, heads, declared))
+        excused = {w for word in named for w in _family(word)}
+    heads = set(excused)
+    evidence.hits.extend(_read("title", title, heads, excused))
     for n, line in enumerate(ingredients, 1):
         where = f"ingredient {n}"
-        evidence.hits.extend(_read(where, line, heads, declared))
+        evidence.hits.extend(_read(where, line, heads, excused))
         if "animal" not in vouched:
             plain = _normalise(line)
             evidence.hits.extend(_hits(where, line, plain, set(), patterns=_VEGAN_UNCLEAR[:1]))

@@ -198,8 +198,9 @@ def recipe_from_entry(key: str, entry: Any, item_id: str | None = None) -> Idea:
     steps = _clean_list(entry.get("steps"))
     if not ingredients and not steps:
         raise RowRejected("no ingredients and no steps")
-    diet = diet_evidence(title, ingredients, steps, sections).labels if ingredients else []
     category = normalize_category(entry.get("category"))
+    evidence = diet_evidence(title, ingredients, steps, sections, category)
+    diet = evidence.labels if ingredients else []
     tags = ["recipe", *([category] if category else []), *diet]
     if str(entry.get("difficulty") or "") == "1":
         tags.append("easy")
