@@ -49,8 +49,7 @@ HitKind = Literal["meat", "animal", "unclear"]
 PAIRING_STEPS = 2
 MIN_MISSING_GROUPS = 2
 SIDE_GROUPS = frozenset(
-    "sauce filling marinade topping dressing glaze stuffing serving broth soup icing".split()
-    + ["frosting"]
+    "sauce filling marinade topping dressing glaze stuffing serving icing".split() + ["frosting"]
 )
 """Groups that are their own block when named: one of them missing is enough to be unclear."""
 EXCERPT = 60
