@@ -140,3 +140,17 @@ def test_index_audit_prints_the_evidence_and_indexes_nothing(
     assert '    title: "chicken" in "Phở Gà (Vietnamese Chicken Noodle Soup)"' in out
     assert "audit of 2 items: 1 diet contradictions" in out
     assert not (home / "index").exists()
+
+
+def test_index_prints_the_audit_summary_after_indexing(
+    catalog_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TESSERA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["index", "--source", str(catalog_file)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "added 2" in out
+    assert "audit of 2 items: 1 diet contradictions" in out and "(--audit for the evidence)" in out
