@@ -13,6 +13,7 @@ from rich.table import Table
 
 from agent.deps import open_index
 from agent.settings import Settings
+from tools.audit import audit_catalog
 from tools.catalog import VERTICALS, CatalogItem
 
 
@@ -24,6 +25,11 @@ def add_index_parser(sub: Any) -> None:
     parser.add_argument("--limit", type=int, default=None, help="rows per source (for trials)")
     parser.add_argument(
         "--prune", action="store_true", help="delete indexed rows absent from the source"
+    )
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="only report derived facts that contradict the items' own text, with evidence",
     )
     parser.set_defaults(handler=run_index)
 
@@ -68,6 +74,12 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
     items, table = _load(args, settings)
     console.print(table)
+    audit = audit_catalog(items)
+    if args.audit:
+        for line in audit.lines():
+            console.print(line, markup=False, highlight=False)
+        console.print(audit.summary(), markup=False, highlight=False)
+        return 0
     index = open_index(settings, create=True)
     try:
         with Progress(
@@ -96,6 +108,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         + f" at {settings.index_dir}"
         + images
     )
+    console.print(audit.summary() + " (--audit for the evidence)", markup=False, highlight=False)
     return 0
 
 

