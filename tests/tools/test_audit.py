@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from agent.cli.main import main
 from tools.audit import audit_catalog
 from tools.catalog import CatalogItem, Idea, Product, Video
 

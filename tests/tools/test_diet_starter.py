@@ -18,7 +18,7 @@ from tools.catalog import Idea
 from tools.sources.locate import SourceUnavailable
 from tools.sources.recipes import read_recipes, recipes_report
 
-JUDGMENTS = Path(__file__).parent / "data" / "diet_judgments.jsonl"
+JUDGMENTS = Path(__file__).parents[1] / "data" / "diet_judgments.jsonl"
 TARGET_PRECISION = 0.99
 MEAT_OR_FISH = re.compile(
     r"\b(?:chicken|beef|pork|bacon|ham|lamb|mutton|veal|turkey|duck|goose|venison|steak|sausages?"
