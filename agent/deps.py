@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from agent.cache import Caches
+from agent.llm.gate import LLMGate
 from agent.models import Plan
 from agent.settings import Settings
 from agent.understand.model import Understanding
@@ -22,12 +23,10 @@ from tools.facets import FacetVocabulary
 from tools.index import CatalogIndex, IndexUnavailable
 from tools.registry import ToolContext
 
-from agent.llm.gate import LLMGate
-
 if TYPE_CHECKING:
     from agent.llm.client import Budget, LLMClient
-    from agent.planning.router import Router
     from agent.personal.setup import Personal
+    from agent.planning.router import Router
     from agent.vision import Vision
 
 

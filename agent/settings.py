@@ -48,11 +48,11 @@ class Settings(BaseSettings):
     llm_max_calls: int = Field(default=5, ge=0, description="LLM calls allowed per request.")
     llm_titles: bool = Field(
         default=False,
-        description="Let the LLM title modules (one more blocking call; template titles otherwise).",
+        description="Let the LLM title modules (a blocking call; template titles otherwise).",
     )
     llm_suggestions: bool = Field(
         default=False,
-        description="Let the LLM suggest searches (one more blocking call; catalog ones otherwise).",
+        description="Let the LLM suggest searches (a blocking call; catalog ones otherwise).",
     )
     llm_rewrites: bool = Field(
         default=False, description="Let the LLM rewrite weak sub-queries (a call each)."

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.planning.router import HEADS, WEIGHTS_PATH, RouterWeights, fit, held_out
+from agent.planning.router import HEADS, WEIGHTS_PATH, fit, held_out
 from agent.settings import Settings
 from tools.catalog import VERTICALS
 from tools.embeddings import load_embedder
@@ -168,7 +168,9 @@ def combine(pool: list[Example], rng: random.Random, n: int) -> list[Example]:
 
 
 def labels_of(examples: list[Example]) -> np.ndarray:
-    rows = [[float(v in labels) for v in VERTICALS] + [float(len(labels) > 1)] for _, labels in examples]
+    rows = [
+        [float(v in labels) for v in VERTICALS] + [float(len(labels) > 1)] for _, labels in examples
+    ]
     return np.array(rows, dtype=np.float32)
 
 
@@ -192,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
-        "--cases-dir", type=Path, default=None, help="where the held-out cases go "
-        "(default: TESSERA_HOME/router)"
+        "--cases-dir",
+        type=Path,
+        default=None,
+        help="where the held-out cases go (default: TESSERA_HOME/router)",
     )
     args = parser.parse_args(argv)
     settings = Settings()

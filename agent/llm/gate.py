@@ -70,8 +70,7 @@ class LLMGate:
                 await self._sem.acquire()
         except TimeoutError:
             raise LLMBusy(
-                f"all {self.slots} LLM slots busy for {self.wait_s:.1f}s "
-                "(TESSERA_LLM_CONCURRENCY)"
+                f"all {self.slots} LLM slots busy for {self.wait_s:.1f}s (TESSERA_LLM_CONCURRENCY)"
             ) from None
         self._trial = self._consecutive >= self.failures
         try:

@@ -15,7 +15,6 @@ from agent.planning.llm_planner import LLMPlanner
 from tests.fakes import FakeServer, make_client, reply, step
 from tests.fakes import plan_completion as completion
 
-
 WRITER_ON = {"llm_titles": True, "llm_suggestions": True, "llm_rewrites": True}
 
 
