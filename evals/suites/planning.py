@@ -9,6 +9,9 @@ Cases come from `evals/data/planning.jsonl`. A configuration is a planner callab
 - filter exact match: 1 when every expected route is matched by a sub-query whose
   filters equal the expected ones exactly, else 0; filter F1 gives partial credit over
   (vertical, field, value) triples;
+- shopping first / routes video: whether the first sub-query goes to shopping, and
+  whether any goes to video (on shopper queries: how often a page leads with products,
+  and how often it would carry a film module);
 - LLM calls, tokens and time per query, and latency, from the runner.
 """
 
@@ -40,7 +43,7 @@ from tools.filters import Filters
 
 METRICS = [
     "routing_precision", "routing_recall", "routing_f1",
-    "subquery_coverage", "filter_exact", "filter_f1",
+    "subquery_coverage", "filter_exact", "filter_f1", "shopping_first", "routes_video",
 ]  # fmt: skip
 DEFAULT_DATA = DATA_DIR / "planning.jsonl"
 Triple = tuple[str, str, str]
@@ -121,6 +124,8 @@ def score_plan(case: PlanningCase, plan: Plan) -> tuple[dict[str, float], dict[s
         "subquery_coverage": matched / n if n else float(not planned),
         "filter_exact": float(exact == n),
         "filter_f1": filters["f1"],
+        "shopping_first": float(plan.subqueries[0].vertical == "shopping"),
+        "routes_video": float(any(sq.vertical == "video" for sq in plan.subqueries)),
     }
     detail: dict[str, JsonValue] = {
         "planner": plan.planner,
@@ -234,6 +239,8 @@ def llm_only(model: str, port_offset: int = 0) -> PlannerFactory:
 
 CONFIGS: dict[str, PlannerFactory] = {
     "rule": engine_planner(use_llm=False, planner="rule"),
+    "router": engine_planner(use_llm=False, planner="auto"),
+    "auto": engine_planner(use_llm=True, planner="auto"),
     "llm-0.5b": llm_only("qwen2.5-coder-0.5b-instruct"),
     "llm-1.5b": llm_only("qwen2.5-coder-1.5b-instruct", port_offset=1),
     "hybrid": engine_planner(use_llm=True, planner="hybrid"),
