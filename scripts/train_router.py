@@ -186,6 +186,17 @@ def f1(pred: np.ndarray, gold: np.ndarray) -> float:
     return float(np.mean(2 * tp / np.maximum(denom, 1)))
 
 
+def embed_cached(texts: list[str], path: Path) -> np.ndarray:
+    """MiniLM vectors of `texts`, reused from `path` when it holds these very texts."""
+    if path.is_file():
+        with np.load(path) as data:
+            if list(data["texts"]) == texts:
+                return np.asarray(data["vectors"])
+    vectors = load_embedder(0).embed_documents(texts)
+    np.savez_compressed(path, texts=np.array(texts), vectors=vectors)
+    return vectors
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hd", type=Path, required=True, help="home_depot_search_relevance dir")
@@ -193,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--multi", type=int, default=4000)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--l2", type=float, default=1e-4)
     parser.add_argument(
         "--cases-dir",
         type=Path,
@@ -210,19 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     train += combine(train, rng, args.multi)
     test += [e for e in combine(test, rng, args.multi // 4) if held_out(e[0])]
     print(f"{len(train)} training texts, {len(test)} held out ({len(shopper)} shopper queries)")
-    embedder = load_embedder(0)
-    x_train = embedder.embed_documents([t for t, _ in train])
+    folder = args.cases_dir or settings.root / "router"
+    folder.mkdir(parents=True, exist_ok=True)
+    x_train = embed_cached([t for t, _ in train], folder / "train_vectors.npz")
     y_train = labels_of(train)
-    weights = fit(x_train, y_train)
-    x_test = embedder.embed_documents([t for t, _ in test])
+    weights = fit(x_train, y_train, epochs=args.epochs, l2=args.l2)
+    x_test = embed_cached([t for t, _ in test], folder / "test_vectors.npz")
     probs = weights.predict(x_test)[:, : len(VERTICALS)]
     pred = (probs >= 0.5).astype(np.float32)
     pred[np.arange(len(pred)), probs.argmax(axis=1)] = 1.0
     print(f"held-out routing F1 (router alone): {f1(pred, labels_of(test)[:, :3]):.3f}")
     weights.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, heads {', '.join(HEADS)})")
-    folder = args.cases_dir or settings.root / "router"
-    folder.mkdir(parents=True, exist_ok=True)
     rng.shuffle(test)
     hd_texts = {t for t, _ in shopper}
     mixed = [c for c in test if c[0] not in hd_texts]

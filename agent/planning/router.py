@@ -91,7 +91,7 @@ def fit(
     labels: np.ndarray,
     *,
     l2: float = 1e-4,
-    epochs: int = 300,
+    epochs: int = 1000,
     lr: float = 2.0,
     sample_weight: np.ndarray | None = None,
 ) -> RouterWeights:

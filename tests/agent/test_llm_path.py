@@ -30,9 +30,7 @@ QUERIES = [
 ]
 
 
-def deps_with(
-    tiny_deps: Deps, client: LLMClient, *, routed: bool = True, **settings: Any
-) -> Deps:
+def deps_with(tiny_deps: Deps, client: LLMClient, *, routed: bool = True, **settings: Any) -> Deps:
     router = Router.load(tiny_deps.index.embedder) if routed else None
     assert router is not None or not routed, "the shipped router weights are missing"
     return Deps(
