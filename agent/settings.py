@@ -84,7 +84,9 @@ class Settings(BaseSettings):
     llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
     llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
     llm_threads: int = Field(
-        default=1, ge=1, description="llama.cpp threads; 1 keeps generation steady on 2 cores."
+        default=2,
+        ge=1,
+        description="llama.cpp threads; on 2 cores 2 generate ~40 tok/s, 1 only ~13.",
     )
     personalisation_weight: float = Field(
         default=0.3, ge=0, le=1, description="How much a user's profile moves items and modules."
