@@ -9,9 +9,8 @@ Cases come from `evals/data/planning.jsonl`. A configuration is a planner callab
 - filter exact match: 1 when every expected route is matched by a sub-query whose
   filters equal the expected ones exactly, else 0; filter F1 gives partial credit over
   (vertical, field, value) triples;
-- shopping first / routes video: whether the first sub-query goes to shopping, and
-  whether any goes to video (on shopper queries: how often a page leads with products,
-  and how often it would carry a film module);
+- in each case's detail, the first sub-query's vertical and whether any goes to video
+  (on shopper queries: does the page lead with products, would it carry a film module);
 - LLM calls, tokens and time per query, and latency, from the runner.
 """
 
@@ -43,7 +42,7 @@ from tools.filters import Filters
 
 METRICS = [
     "routing_precision", "routing_recall", "routing_f1",
-    "subquery_coverage", "filter_exact", "filter_f1", "shopping_first", "routes_video",
+    "subquery_coverage", "filter_exact", "filter_f1",
 ]  # fmt: skip
 DEFAULT_DATA = DATA_DIR / "planning.jsonl"
 Triple = tuple[str, str, str]
@@ -124,8 +123,6 @@ def score_plan(case: PlanningCase, plan: Plan) -> tuple[dict[str, float], dict[s
         "subquery_coverage": matched / n if n else float(not planned),
         "filter_exact": float(exact == n),
         "filter_f1": filters["f1"],
-        "shopping_first": float(plan.subqueries[0].vertical == "shopping"),
-        "routes_video": float(any(sq.vertical == "video" for sq in plan.subqueries)),
     }
     detail: dict[str, JsonValue] = {
         "planner": plan.planner,
@@ -134,6 +131,8 @@ def score_plan(case: PlanningCase, plan: Plan) -> tuple[dict[str, float], dict[s
             for sq in plan.subqueries
         ],
         "kind": case.kind,
+        "first_vertical": plan.subqueries[0].vertical,
+        "routes_video": any(sq.vertical == "video" for sq in plan.subqueries),
     }
     return metrics, detail
 
