@@ -128,6 +128,8 @@ async def _ask_llm(
             gate.failed()
         elif "ok" in outcomes or "invalid" in outcomes:
             gate.succeeded()
-        return None, f"LLM planner failed: {str(exc)[:160]}"
+        text = str(exc)
+        why = text if text.startswith("LLM planner") else f"LLM planner failed: {text}"
+        return None, why[:200]
     gate.succeeded()
     return plan, "multi-intent" if len(plan.subqueries) > 1 else "planned"
