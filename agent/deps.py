@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from agent.cache import Caches
+from agent.llm.gate import LLMGate
 from agent.models import Plan
 from agent.settings import Settings
 from agent.understand.model import Understanding
@@ -25,6 +26,7 @@ from tools.registry import ToolContext
 if TYPE_CHECKING:
     from agent.llm.client import Budget, LLMClient
     from agent.personal.setup import Personal
+    from agent.planning.router import Router
     from agent.vision import Vision
 
 
@@ -56,6 +58,18 @@ class Deps:
     personal: Personal | None = None
     vision: Vision | None = None
     vision_note: str = "image search not loaded"
+    router: Router | None = None
+    gate: LLMGate | None = None
+
+    def __post_init__(self) -> None:
+        if self.gate is None:
+            s = self.settings
+            self.gate = LLMGate(
+                slots=s.llm_concurrency,
+                wait_s=s.llm_queue_wait_s,
+                failures=s.llm_breaker_failures,
+                cooldown_s=s.llm_breaker_cooldown_s,
+            )
 
     @property
     def tools(self) -> ToolContext:
@@ -113,15 +127,18 @@ async def open_deps(
             deps.vision, deps.vision_note = open_vision(settings)
             if deps.vision is not None:
                 stack.callback(deps.vision.close)
+        if settings.planner != "rule":
+            from agent.planning.router import Router
+
+            deps.router = Router.load(index.embedder)
         want_llm = settings.planner in ("llm", "hybrid", "auto") if use_llm is None else use_llm
         if not want_llm:
             deps.planner_note = "rule planner (LLM off by choice)"
         else:
-            from agent.planning.setup import connect_llm_planner
+            from agent.planning.setup import connect_llm_planner, may_autostart
 
-            attached = await connect_llm_planner(
-                settings, start=settings.planner in ("llm", "hybrid")
-            )
+            start = settings.planner in ("llm", "hybrid") or may_autostart(settings)
+            attached = await connect_llm_planner(settings, start=start)
             deps.planner_note = attached.note
             if attached.client is not None:
                 stack.push_async_callback(attached.client.aclose)

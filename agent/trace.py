@@ -91,7 +91,9 @@ class Trace(BaseModel):
 
     planner: str = "rule"
     steps: list[TraceStep] = Field(default_factory=list)
-    llm_calls: int = 0
+    llm_calls: int = Field(
+        default=0, description="LLM calls made; attempts the budget refused are not calls."
+    )
     llm_tokens: int = 0
     llm: list[LLMUsage] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -21,7 +21,7 @@ from agent.llm.server import (
     running_pid,
     serve,
     size_for_model,
-    start_detached,
+    start_shared,
     stop_server,
 )
 from agent.settings import Settings
@@ -81,7 +81,7 @@ def _serve_or_raise(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.detach:
         _out.print(f"starting {SPECS[size].alias} on port {port} (log: {log_file(settings, port)})")
-        url = asyncio.run(start_detached(settings, size, port, wait_s=180))
+        url = asyncio.run(start_shared(settings, size, port, wait_s=180, notice=False))
         _out.print(f"[green]ready[/] at {url}; stop it with `tessera llm stop --port {port}`")
         return 0
     _out.print(f"serving {SPECS[size].alias} at {base_url}; Ctrl-C stops it")

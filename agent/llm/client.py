@@ -240,14 +240,23 @@ class LLMClient:
         return await self._complete(messages, None, budget, name, max_tokens)
 
     async def structured(
-        self, *, system: str, user: str, schema: type[T], budget: Budget, name: str
+        self,
+        *,
+        system: str,
+        user: str,
+        schema: type[T],
+        budget: Budget,
+        name: str,
+        max_tokens: int | None = None,
     ) -> T:
         """A reply validated as `schema`; `LLMInvalidOutput` when one repair round fails."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         content: str | None = None
         if self._json_schema is not False:
             try:
-                content = await self._complete(messages, _schema_format(schema, name), budget, name)
+                content = await self._complete(
+                    messages, _schema_format(schema, name), budget, name, max_tokens
+                )
                 self._json_schema = True
             except LLMStatusError as exc:
                 if not exc.rejects_response_format:
@@ -256,7 +265,9 @@ class LLMClient:
         if content is None:
             schema_text = json.dumps(schema.model_json_schema(), separators=(",", ":"))
             messages[0]["content"] += "\n\n" + render("json_mode", schema=schema_text)
-            content = await self._complete(messages, {"type": "json_object"}, budget, name)
+            content = await self._complete(
+                messages, {"type": "json_object"}, budget, name, max_tokens
+            )
         try:
             return schema.model_validate_json(content)
         except ValidationError as exc:
@@ -269,7 +280,9 @@ class LLMClient:
         response_format = (
             _schema_format(schema, name) if self._json_schema else {"type": "json_object"}
         )
-        content = await self._complete(messages, response_format, budget, f"{name}:repair")
+        content = await self._complete(
+            messages, response_format, budget, f"{name}:repair", max_tokens
+        )
         try:
             return schema.model_validate_json(content)
         except ValidationError as exc:

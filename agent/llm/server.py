@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import hashlib
 import importlib.util
 import logging
@@ -262,21 +263,60 @@ async def find_or_start(
 ) -> str | None:
     """A base URL (ending in /v1) of a server that answers, or None when none runs.
 
-    Tries `settings.llm_base_url`, then the local port; with `start=True` it
-    starts the local server detached and waits for it. Raises
-    `ModelUnavailable` or `LLMError` (naming the log) when that fails.
+    A configured `settings.llm_base_url` is the only endpoint tried: when it
+    does not answer, None, and the local server is never started behind the
+    user's back. Otherwise the local port is tried; with `start=True` the
+    local server is started detached (one instance, under a lock, however
+    many commands start at once) and waited for. Raises `ModelUnavailable`
+    or `LLMError` (naming the log) when that fails.
     """
     async with httpx.AsyncClient(timeout=2.0) as http:
-        if settings.llm_base_url and await answers(http, settings.llm_base_url):
-            return settings.llm_base_url
         if settings.llm_base_url:
-            log.warning("%s does not answer; trying the local server", settings.llm_base_url)
+            if await answers(http, settings.llm_base_url):
+                return settings.llm_base_url
+            log.warning("%s does not answer; planning without the LLM", settings.llm_base_url)
+            return None
         if await answers(http, local_base_url(settings)):
             return local_base_url(settings)
     if not start:
         return None
     size = size or size_for_model(settings.llm_model)
-    return await start_detached(settings, size, settings.llm_port, wait_s=wait_s)
+    return await start_shared(settings, size, settings.llm_port, wait_s=wait_s)
+
+
+def lock_file(settings: Settings, port: int) -> Path:
+    return settings.root / "run" / f"llm_server_{port}.lock"
+
+
+async def start_shared(
+    settings: Settings, size: Size, port: int, *, wait_s: float, notice: bool = True
+) -> str:
+    """The local server on `port`, started once even when several processes ask at once.
+
+    An exclusive `flock` on the port's lock file serialises starters: the first
+    one spawns the server and waits until it answers; the others wait on the
+    lock, then find it answering and use it. One line on stderr says a server
+    was started, and how to stop it.
+    """
+    base_url = f"http://127.0.0.1:{port}/v1"
+    path = lock_file(settings, port)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as http:
+                if await answers(http, base_url):
+                    return base_url
+            if notice:
+                print(
+                    f"starting the local LLM ({SPECS[size].alias}) in the background on "
+                    f"port {port}; later commands share it; `tessera llm stop` stops it",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return await start_detached(settings, size, port, wait_s=wait_s)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 async def start_detached(settings: Settings, size: Size, port: int, *, wait_s: float) -> str:

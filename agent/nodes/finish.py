@@ -91,7 +91,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     trace = Trace(
         planner=state.planner_note or (state.plan.planner if state.plan else "none"),
         steps=[*state.steps, TraceStep(name="page", detail=f"{len(state.modules)} module(s)")],
-        llm_calls=len(state.llm_calls),
+        llm_calls=sum(1 for c in state.llm_calls if c.outcome != "budget"),
         llm_tokens=sum(c.prompt_tokens + c.completion_tokens for c in state.llm_calls),
         llm=state.llm_calls,
         timings_ms=timings,

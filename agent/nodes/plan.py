@@ -1,13 +1,19 @@
-"""Node `plan`: the LLM planner when one is configured and useful, else the rules.
+"""Node `plan`: the router decides, and calls the LLM planner only where it adds something.
 
-The rule plan is always made first; it is the answer when no LLM is attached,
-when the request is a confident single intent or a follow-up, when the LLM
-fails, times out or returns junk, and when the budget is spent. LLM plans are
-cached by normalised request and conversation, so a repeat costs no LLM call.
+The rule plan is always made first. In `auto` (and `hybrid`) mode the
+distilled router then places every clause the reader found; that plan stands
+unless the router says the LLM is needed (several intents the reader did not
+split, or a clause it cannot place). `llm` mode asks the LLM for every
+request but a follow-up. The LLM call is one blocking attempt with tight
+limits, behind the process's gate (breaker and concurrency limit); when it is
+skipped, busy, fails, times out or returns junk, the router's (or the rule)
+plan is the answer. LLM plans are cached by normalised request and
+conversation, so a repeat costs no call. The trace says who decided and why.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -16,9 +22,42 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.llm.budget import request_budget
 from agent.llm.budget import usage as budget_usage
+from agent.llm.client import Budget
+from agent.llm.gate import LLMBusy
+from agent.models import Plan
+from agent.planning.routed import routed_plan
 from agent.planning.rules import EmptyPlan, rule_plan
 from agent.state import State
 from agent.trace import LLMUsage, TraceStep
+from agent.understand.model import Understanding
+
+
+def _first_plan(deps: Deps, understood: Understanding) -> tuple[Plan, str, bool]:
+    """The plan made without the LLM, why, and whether the LLM is worth a call."""
+    plan = rule_plan(understood)
+    mode = deps.settings.planner
+    if understood.refinement is not None:
+        return plan, "rule (follow-up read against the last turn: LLM skipped)", False
+    if mode == "llm":
+        return plan, "rule", True
+    if deps.router is not None and mode in ("auto", "hybrid"):
+        routed = routed_plan(understood, deps.router)
+        return routed.plan, f"router: {routed.reason}", routed.needs_llm
+    if understood.confident:
+        return plan, "rule (confident single intent: LLM skipped)", False
+    return plan, "rule", True
+
+
+def _with(note: str, why: str) -> str:
+    return f"rule ({why})" if note == "rule" else f"{note} ({why})"
+
+
+def _plan_budget(deps: Deps, state: State) -> Budget:
+    left = request_budget(deps.settings, state)
+    return Budget.start(
+        max_calls=min(left.max_calls, deps.settings.llm_plan_calls),
+        seconds=min(left.remaining_s(), deps.settings.llm_plan_budget_s),
+    )
 
 
 async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -28,35 +67,34 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     understood = state.understood
     assert understood is not None
     try:
-        plan = rule_plan(understood)
+        plan, note, wants_llm = _first_plan(deps, understood)
     except EmptyPlan:
         step = TraceStep(name="planned", detail="empty request", ok=False)
         return {"plan": None, "planner_note": "nothing to search for", "steps": [step]}
-    note = deps.planner_note
     usage: list[LLMUsage] = []
-    skip = understood.refinement is not None or (
-        understood.confident and deps.settings.planner != "llm"
-    )
-    if deps.planner is not None and skip:
-        note = "rule (confident single intent: LLM skipped)"
-    elif deps.planner is not None:
+    skip = deps.gate.skip_reason() if deps.gate else None
+    if not wants_llm:
+        pass
+    elif deps.planner is None:
+        note = deps.planner_note if note == "rule" else f"{note}; {deps.planner_note}"
+    elif skip is not None:
+        note = _with(note, skip)
+    else:
         history = [turn.text for turn in state.history[-3:]]
         key = (understood.text.lower(), tuple(history))
         cached = deps.caches.plans.get(key) if deps.caches else None
         if cached is not None:
             plan, note = cached, f"{cached.planner} (plan cache)"
         else:
-            budget = request_budget(deps.settings, state)
-            try:
-                plan = await deps.planner.plan(
-                    understood, deps.index.facets(), history=history, budget=budget
-                )
-                note = plan.planner
+            budget = _plan_budget(deps, state)
+            llm_plan, why = await _ask_llm(deps, understood, history, budget)
+            usage = budget_usage(budget)
+            if llm_plan is not None:
+                plan, note = llm_plan, _with(llm_plan.planner, note if note != "rule" else why)
                 if deps.caches:
                     deps.caches.plans.put(key, plan)
-            except Exception as exc:  # noqa: BLE001 - any planner failure falls back
-                note = f"rule (LLM planner failed: {str(exc)[:160]})"
-            usage = budget_usage(budget)
+            else:
+                note = _with(note, why)
     routes = ", ".join(f"{sq.id}->{sq.tool}" for sq in plan.subqueries)
     elapsed = (time.perf_counter() - started) * 1000
     return {
@@ -65,3 +103,33 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         "llm_calls": usage,
         "steps": [TraceStep(name="planned", detail=f"{note}: {routes}", elapsed_ms=elapsed)],
     }
+
+
+async def _ask_llm(
+    deps: Deps, understood: Understanding, history: list[str], budget: Budget
+) -> tuple[Plan | None, str]:
+    """The LLM's grounded plan, or None and why not; the gate hears how the call went."""
+    assert deps.planner is not None and deps.gate is not None
+    gate = deps.gate
+    try:
+        async with gate.slot():
+            async with asyncio.timeout(budget.remaining_s() + 0.5):
+                plan = await deps.planner.plan(
+                    understood, deps.index.facets(), history=history, budget=budget
+                )
+    except LLMBusy as exc:
+        return None, f"LLM skipped: {exc}"
+    except TimeoutError:
+        gate.failed()
+        return None, "LLM planner gave no answer in time"
+    except Exception as exc:  # noqa: BLE001 - any planner failure falls back
+        outcomes = {r.outcome for r in budget.records}
+        if outcomes & {"timeout", "error"} and "ok" not in outcomes:
+            gate.failed()
+        elif "ok" in outcomes or "invalid" in outcomes:
+            gate.succeeded()
+        text = str(exc)
+        why = text if text.startswith("LLM planner") else f"LLM planner failed: {text}"
+        return None, why[:200]
+    gate.succeeded()
+    return plan, "multi-intent" if len(plan.subqueries) > 1 else "planned"

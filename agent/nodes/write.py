@@ -1,4 +1,8 @@
-"""Node `write`: LLM titles for modules and LLM related searches, when an LLM is attached.
+"""Node `write`: LLM titles for modules and LLM related searches, when asked for.
+
+Off by default (TESSERA_LLM_TITLES, TESSERA_LLM_SUGGESTIONS): each costs a
+blocking call, and the template titles and catalog suggestions already make
+a complete page.
 
 Template titles and catalog suggestions are already on the state; this node
 only replaces or adds to them. An LLM suggestion is kept only if it finds
@@ -26,6 +30,10 @@ async def write_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     settings = deps.settings
     if deps.llm is None or not state.modules:
+        return {}
+    if not (settings.llm_titles or settings.llm_suggestions):
+        return {}
+    if deps.gate is not None and deps.gate.skip_reason():
         return {}
     started = time.perf_counter()
     budget = request_budget(settings, state)

@@ -44,8 +44,9 @@ def _hints(understood: Understanding) -> str:
 class LLMPlanner:
     """Plans with an LLM, grounded in the request and the catalog; raises `PlannerError`."""
 
-    def __init__(self, llm: LLMClient) -> None:
+    def __init__(self, llm: LLMClient, *, max_tokens: int | None = None) -> None:
         self._llm = llm
+        self._max_tokens = max_tokens
         self.name = f"llm:{llm.model}"
 
     def prompts(
@@ -81,7 +82,12 @@ class LLMPlanner:
         system, user = self.prompts(understood, vocab, history)
         try:
             draft = await self._llm.structured(
-                system=system, user=user, schema=DraftPlan, budget=budget, name="plan"
+                system=system,
+                user=user,
+                schema=DraftPlan,
+                budget=budget,
+                name="plan",
+                max_tokens=self._max_tokens,
             )
         except LLMError as exc:
             raise PlannerError(f"LLM planner failed: {exc}") from exc

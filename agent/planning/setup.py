@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.llm.client import LLMClient, LLMError
-from agent.llm.server import find_or_start
+from agent.llm.server import find_or_start, model_status, size_for_model
 from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
 
@@ -21,6 +21,14 @@ class AttachedPlanner:
     planner: LLMPlanner | None = None
 
 
+def may_autostart(settings: Settings) -> bool:
+    """Auto mode starts the local server itself only when its model is already assembled
+    and no endpoint of the user's own is configured."""
+    if settings.planner != "auto" or not settings.llm_autostart or settings.llm_base_url:
+        return False
+    return model_status(settings, size_for_model(settings.llm_model)).assembled
+
+
 async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPlanner:
     """An LLM planner when an LLM answers; otherwise why the rules plan. The caller closes it."""
     try:
@@ -28,6 +36,9 @@ async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPla
     except LLMError as exc:
         return AttachedPlanner(f"rule planner: the LLM could not start ({exc}); {HOW_TO}")
     if base_url is None:
-        return AttachedPlanner(f"rule planner: no LLM is running; {HOW_TO}")
+        where = settings.llm_base_url
+        why = f"{where} does not answer" if where else "no LLM is running"
+        return AttachedPlanner(f"rule planner: {why}; {HOW_TO}")
     client = LLMClient(settings, base_url=base_url)
-    return AttachedPlanner(f"llm:{client.model} at {base_url}", client, LLMPlanner(client))
+    planner = LLMPlanner(client, max_tokens=settings.llm_plan_max_tokens)
+    return AttachedPlanner(f"llm:{client.model} at {base_url}", client, planner)

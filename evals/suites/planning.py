@@ -9,6 +9,8 @@ Cases come from `evals/data/planning.jsonl`. A configuration is a planner callab
 - filter exact match: 1 when every expected route is matched by a sub-query whose
   filters equal the expected ones exactly, else 0; filter F1 gives partial credit over
   (vertical, field, value) triples;
+- in each case's detail, the first sub-query's vertical and whether any goes to video
+  (on shopper queries: does the page lead with products, would it carry a film module);
 - LLM calls, tokens and time per query, and latency, from the runner.
 """
 
@@ -129,6 +131,8 @@ def score_plan(case: PlanningCase, plan: Plan) -> tuple[dict[str, float], dict[s
             for sq in plan.subqueries
         ],
         "kind": case.kind,
+        "first_vertical": plan.subqueries[0].vertical,
+        "routes_video": any(sq.vertical == "video" for sq in plan.subqueries),
     }
     return metrics, detail
 
@@ -234,6 +238,8 @@ def llm_only(model: str, port_offset: int = 0) -> PlannerFactory:
 
 CONFIGS: dict[str, PlannerFactory] = {
     "rule": engine_planner(use_llm=False, planner="rule"),
+    "router": engine_planner(use_llm=False, planner="auto"),
+    "auto": engine_planner(use_llm=True, planner="auto"),
     "llm-0.5b": llm_only("qwen2.5-coder-0.5b-instruct"),
     "llm-1.5b": llm_only("qwen2.5-coder-1.5b-instruct", port_offset=1),
     "hybrid": engine_planner(use_llm=True, planner="hybrid"),

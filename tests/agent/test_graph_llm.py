@@ -15,8 +15,12 @@ from agent.planning.llm_planner import LLMPlanner
 from tests.fakes import FakeServer, make_client, reply, step
 from tests.fakes import plan_completion as completion
 
+WRITER_ON = {"llm_titles": True, "llm_suggestions": True, "llm_rewrites": True}
+
 
 def llm_deps(tiny_deps: Deps, server: FakeServer, **settings: Any) -> Deps:
+    """LLM deps with the opt-in writer (titles, suggestions, rewrites) switched on."""
+    settings = WRITER_ON | settings
     client = make_client(server)
     return Deps(
         settings=tiny_deps.settings.model_copy(update=settings),

@@ -85,3 +85,28 @@ async def test_planner_grounds_a_two_intent_request(live_settings: Settings) -> 
     assert products and products[0].filters.price_max == 40
     assert all(sq.filters.colors == () for sq in plan.subqueries)
     assert budget.calls >= 1 and budget.records[0].prompt_tokens > 0
+
+
+async def test_multi_intent_page_is_planned_by_the_llm_in_one_blocking_call(
+    live_settings: Settings, tiny_home: Path
+) -> None:
+    from agent.deps import open_deps
+    from agent.engine import Engine
+    from agent.models import SearchRequest
+
+    settings = live_settings.model_copy(
+        update={"home": tiny_home, "planner": "llm", "llm_plan_budget_s": 240}
+    )
+    settings = settings.model_copy(
+        update={"llm_base_url": f"http://127.0.0.1:{live_settings.llm_port}/v1"}
+    )
+    async with open_deps(settings) as deps:
+        assert deps.planner is not None, deps.planner_note
+        page = await Engine(deps).search(
+            SearchRequest(text="vegetarian soup recipes and a comedy film to watch")
+        )
+    assert page.trace.planner.startswith("llm:"), page.trace.planner
+    assert page.trace.llm_calls == 1 and [c.name for c in page.trace.llm] == ["plan"]
+    assert page.trace.llm[0].prompt_tokens > 0 and page.trace.llm[0].completion_tokens > 0
+    assert len({m.vertical for m in page.modules}) >= 2
+    assert page.modules and all(0 < len(m.title) <= 60 for m in page.modules)

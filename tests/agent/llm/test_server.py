@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -205,3 +206,47 @@ def test_cli_registers_llm_commands(
 def test_assembled_model_is_readable_by_others(packages: dict[str, Path], tmp_path: Path) -> None:
     path = assemble(fake_spec(), tmp_path / "models")
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+async def test_two_starters_at_once_start_one_shared_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = llm_server
+
+    running: list[str] = []
+    spawned: list[int] = []
+
+    async def answers(_http: object, base_url: str) -> bool:
+        return base_url in running
+
+    async def start_detached(_settings: Settings, _size: str, port: int, *, wait_s: float) -> str:
+        spawned.append(port)
+        await asyncio.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/v1"
+        running.append(url)
+        return url
+
+    monkeypatch.setattr(server, "answers", answers)
+    monkeypatch.setattr(server, "start_detached", start_detached)
+    settings = Settings(home=tmp_path, llm_port=_free_port())
+    urls = await asyncio.gather(
+        server.find_or_start(settings, start=True), server.find_or_start(settings, start=True)
+    )
+    assert urls[0] == urls[1] == f"http://127.0.0.1:{settings.llm_port}/v1"
+    assert spawned == [settings.llm_port], "a second starter must wait and share, not spawn"
+    notices = [line for line in capsys.readouterr().err.splitlines() if "starting" in line]
+    assert len(notices) == 1 and "tessera llm stop" in notices[0]
+
+
+async def test_an_unreachable_configured_endpoint_never_starts_the_local_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = llm_server
+
+    async def start_shared(*_: object, **__: object) -> str:
+        raise AssertionError("the local server must not start behind the user's back")
+
+    monkeypatch.setattr(server, "start_shared", start_shared)
+    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    settings = Settings(home=tmp_path, llm_base_url=dead, llm_port=_free_port())
+    assert await server.find_or_start(settings, start=True) is None

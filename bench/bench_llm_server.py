@@ -1,0 +1,138 @@
+"""The local llama.cpp server on planning prompts: what each server setting buys.
+
+Sends the planner's real system and user messages (with its JSON schema) for a
+few planning-suite requests to a running server and prints, per variant, the
+median latency, prompt tokens evaluated per request (llama.cpp's
+`timings.prompt_n`: the tokens not reused from the KV cache), tokens reused
+(`cache_n`) and tokens generated. Variants: the static system prompt reused
+from the KV cache or not (`cache_prompt`), a loose or tight `max_tokens`, and
+one or two requests at once (parallel slots). Compare threads by running it
+against a server started with TESSERA_LLM_THREADS=1 and one with 2.
+
+    python bench/bench_llm_server.py --base-url http://127.0.0.1:8088/v1 --n 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import httpx
+
+from agent.deps import open_index
+from agent.llm.client import strict_schema
+from agent.planning.draft import DraftPlan
+from agent.planning.llm_planner import LLMPlanner
+from agent.settings import Settings
+from agent.understand.reader import understand
+from evals.suites import read_cases
+from evals.suites.planning import DEFAULT_DATA, PlanningCase
+
+
+class _NoClient:
+    model = "bench"
+
+
+def bodies(settings: Settings, n: int) -> list[dict[str, Any]]:
+    """Chat bodies exactly as the planner sends them, for `n` suite requests."""
+    index = open_index(settings)
+    try:
+        vocab = index.facets()
+        planner = LLMPlanner(_NoClient())  # type: ignore[arg-type]
+        cases = [c for c in read_cases(DEFAULT_DATA, PlanningCase) if not c.history][:n]
+        out = []
+        for case in cases:
+            system, user = planner.prompts(understand(case.query, vocab), vocab, [])
+            out.append(
+                {
+                    "model": settings.llm_model,
+                    "messages": [
+                        {"role": "system", "content": system},
+                        {"role": "user", "content": user},
+                    ],
+                    "temperature": 0.0,
+                    "response_format": {
+                        "type": "json_schema",
+                        "json_schema": {
+                            "name": "plan",
+                            "schema": strict_schema(DraftPlan),
+                            "strict": True,
+                        },
+                    },
+                }
+            )
+        return out
+    finally:
+        index.close()
+
+
+async def one(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, float]:
+    started = time.perf_counter()
+    response = await http.post(url, json=body)
+    response.raise_for_status()
+    data = response.json()
+    timings = data.get("timings") or {}
+    return {
+        "s": time.perf_counter() - started,
+        "prompt_n": float(timings.get("prompt_n", data["usage"]["prompt_tokens"])),
+        "cache_n": float(timings.get("cache_n", 0)),
+        "out": float(data["usage"]["completion_tokens"]),
+    }
+
+
+async def variant(
+    base_url: str, batch: list[dict[str, Any]], *, cache: bool, max_tokens: int, parallel: int
+) -> dict[str, float]:
+    url = base_url.rstrip("/") + "/chat/completions"
+    extra = {"cache_prompt": cache, "max_tokens": max_tokens}
+    results: list[dict[str, float]] = []
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=600) as http:
+        for i in range(0, len(batch), parallel):
+            group = [b | extra for b in batch[i : i + parallel]]
+            results += await asyncio.gather(*(one(http, url, b) for b in group))
+    wall = time.perf_counter() - started
+    return {
+        "p50_s": statistics.median(r["s"] for r in results),
+        "prompt_n": statistics.median(r["prompt_n"] for r in results),
+        "cache_n": statistics.median(r["cache_n"] for r in results),
+        "out": statistics.median(r["out"] for r in results),
+        "req_per_s": len(results) / wall,
+    }
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    settings = Settings()
+    batch = bodies(settings, args.n)
+    print(f"{len(batch)} planning prompts against {args.base_url}")
+    print("| variant | p50 s | prompt tokens evaluated | reused from cache | generated | req/s |")
+    print("|---|---|---|---|---|---|")
+    for name, cache, max_tokens, parallel in [
+        ("no prompt cache, max_tokens 384", False, 384, 1),
+        ("prompt cache, max_tokens 384", True, 384, 1),
+        ("prompt cache, max_tokens 160", True, 160, 1),
+        ("prompt cache, max_tokens 160, 2 at once", True, 160, 2),
+    ]:
+        await variant(args.base_url, batch[:1], cache=cache, max_tokens=max_tokens, parallel=1)
+        r = await variant(
+            args.base_url, batch, cache=cache, max_tokens=max_tokens, parallel=parallel
+        )
+        print(
+            f"| {name} | {r['p50_s']:.2f} | {r['prompt_n']:.0f} | {r['cache_n']:.0f} | "
+            f"{r['out']:.0f} | {r['req_per_s']:.2f} |",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--n", type=int, default=6)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
