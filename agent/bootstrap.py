@@ -7,7 +7,21 @@ from agent.deps import Deps
 from agent.personal_setup import open_personal_or_none
 from agent.settings import Settings
 from tools.embeddings import load_embedder
-from tools.index import CatalogIndex, IndexUnavailable
+from tools.index import CatalogIndex, IndexUnavailable, Reranker
+
+
+def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
+    """The learned ranker when `TESSERA_RANKER=ltr` and one is saved, with a note saying
+    which ranking shopping searches use (fusion, and why, when there is no model)."""
+    if settings.ranker != "ltr":
+        return None, "fusion ranking"
+    from tools.ltr import ModelUnavailable, RankerModel
+
+    try:
+        model = RankerModel.load(settings.ranker_dir)
+    except ModelUnavailable as exc:
+        return None, f"ltr ranker unavailable, fusion used instead: {exc}"
+    return model, f"ltr ranker ({model.report.dataset}, {model.report.queries} queries)"
 
 
 def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
@@ -30,6 +44,7 @@ async def build_deps(
     `serving=True` (web app, chat) lets background work such as the query graph start."""
     index = open_index(settings)
     deps = Deps(settings=settings, index=index, caches=Caches())
+    deps.ranker, deps.ranker_note = load_ranker(settings)
     deps.personal = open_personal_or_none(settings, index, build_graphs=serving)
     if vision:
         from agent.vision_setup import open_vision

@@ -1,4 +1,4 @@
-"""`tessera` command line: index, search, chat, serve, llm and eval.
+"""`tessera` command line: index, search, chat, serve, llm, eval and rank.
 
 Subcommands that belong to another area register themselves through a
 `register(subparsers)` function listed in `_EXTRA`.
@@ -22,6 +22,7 @@ _EXTRA = (
     "agent.cli_chat",
     "agent.cli_serve",
     "agent.cli_events",
+    "agent.cli_rank",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from agent.llm import Budget, LLMClient
     from agent.personal_setup import Personal
     from agent.vision_setup import Vision
-    from tools.index import CatalogIndex
+    from tools.index import CatalogIndex, Reranker
 
 
 class Planner(Protocol):
@@ -47,6 +47,8 @@ class Deps:
     personal: Personal | None = None
     vision: Vision | None = None
     vision_note: str = "image search not loaded"
+    ranker: Reranker | None = None
+    ranker_note: str = "fusion ranking"
 
     @property
     def tools(self) -> ToolContext:
@@ -56,4 +58,6 @@ class Deps:
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
             min_similarity=self.settings.min_similarity,
+            ranker=self.ranker,
+            ranker_depth=self.settings.ranker_depth,
         )

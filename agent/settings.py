@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
+RankerMode = Literal["fusion", "ltr"]
 
 
 class Settings(BaseSettings):
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
     fusion: FusionMode = Field(default="rrf", description="How lexical and dense ranks merge.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=50, ge=1, le=1000, description="Per-backend candidates.")
+    ranker: RankerMode = Field(
+        default="fusion",
+        description="How shopping results are ordered: fusion of the two retrievers, or ltr, "
+        "the learned ranker saved by `tessera rank train` (fusion when none is saved).",
+    )
+    ranker_depth: int = Field(
+        default=100, ge=1, le=1000, description="Candidates per retriever the learned ranker sees."
+    )
     min_similarity: float = Field(
         default=0.0,
         ge=0,
@@ -86,6 +95,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.root / "models"
+
+    @property
+    def ranker_dir(self) -> Path:
+        """Where `tessera rank train` saves the learned ranker."""
+        return self.root / "ranker"
 
     @property
     def data_dir(self) -> Path:

@@ -15,7 +15,7 @@ from agent.models import Hit, SubQuery, ToolName
 from tools.catalog import Vertical
 
 if TYPE_CHECKING:
-    from tools.index import CatalogIndex
+    from tools.index import CatalogIndex, Reranker
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,22 @@ class ToolContext:
     candidates: int = 50
     rrf_k: int = 60
     min_similarity: float | None = None
+    ranker: Reranker | None = None
+    ranker_depth: int = 100
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
+    if ctx.ranker is not None and vertical == "shopping" and sq.text.strip():
+        return await asyncio.to_thread(
+            ctx.index.search,
+            vertical,
+            sq.text,
+            sq.filters,
+            k=k,
+            candidates=ctx.ranker_depth,
+            min_similarity=ctx.min_similarity,
+            ranker=ctx.ranker,
+        )
     return await asyncio.to_thread(
         ctx.index.search,
         vertical,

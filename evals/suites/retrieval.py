@@ -16,7 +16,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import JsonValue
 
 from agent.models import Hit
 from agent.settings import Settings
@@ -98,7 +100,7 @@ class RetrievalEnv:
     open_searcher: Callable[[], Searcher]
     queries: list[BeirQuery] = field(default_factory=list)
     pools: dict[str, TrainingSet] = field(default_factory=dict)
-    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extras: dict[str, JsonValue] = field(default_factory=dict)
     _searcher: Searcher | None = field(default=None, init=False)
     _speller: Callable[[str], str] | None = field(default=None, init=False)
 

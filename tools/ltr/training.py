@@ -77,7 +77,10 @@ def build_set(
     """Candidates and labels of each `(query_id, text)`; queries with no candidate are kept
     with zero rows so positions still line up with `queries`. `rewrite` (a spelling
     corrector) changes the text both retrieval and the features see."""
-    blocks, labels, doc_ids, sizes = [], [], [], []
+    blocks: list[np.ndarray] = []
+    labels: list[int] = []
+    doc_ids: list[str] = []
+    sizes: list[int] = []
     for qid, original in queries:
         text = rewrite(original) if rewrite else original
         candidates = list(retrieve(text))
