@@ -13,14 +13,16 @@ from tools.index import CatalogIndex, IndexUnavailable, Reranker
 def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
     """The learned ranker when `TESSERA_RANKER=ltr` and one is saved, with a note saying
     which ranking shopping searches use (fusion, and why, when there is no model)."""
+    mode = settings.vertical_modes.get("shopping", "hybrid")
+    fallback = {"hybrid": f"{settings.fusion} fusion", "lexical": "BM25"}.get(mode, mode)
     if settings.ranker != "ltr":
-        return None, "fusion ranking"
+        return None, f"{fallback} ranking"
     from tools.ltr import ModelUnavailable, RankerModel
 
     try:
         model = RankerModel.load(settings.ranker_dir)
     except ModelUnavailable as exc:
-        return None, f"ltr ranker unavailable, fusion used instead: {exc}"
+        return None, f"ltr ranker unavailable, {fallback} used instead: {exc}"
     return model, f"ltr ranker ({model.report.dataset}, {model.report.queries} queries)"
 
 

@@ -60,4 +60,5 @@ class Deps:
             min_similarity=self.settings.min_similarity,
             ranker=self.ranker,
             ranker_depth=self.settings.ranker_depth,
+            modes=self.settings.vertical_modes,
         )

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
 RankerMode = Literal["fusion", "ltr"]
+SearchMode = Literal["hybrid", "lexical", "dense"]
+VERTICAL_MODES: dict[str, SearchMode] = {"ideas": "hybrid", "shopping": "hybrid", "video": "hybrid"}
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,11 @@ class Settings(BaseSettings):
     fusion: FusionMode = Field(default="rrf", description="How lexical and dense ranks merge.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=50, ge=1, le=1000, description="Per-backend candidates.")
+    vertical_modes: dict[str, SearchMode] = Field(
+        default_factory=lambda: dict(VERTICAL_MODES),
+        description="Retrieval mode per vertical when no learned ranker applies "
+        "(docs/ranking.md gives the measurements behind the defaults).",
+    )
     ranker: RankerMode = Field(
         default="fusion",
         description="How shopping results are ordered: fusion of the two retrievers, or ltr, "

@@ -39,9 +39,9 @@ async def test_without_a_model_search_falls_back_to_fusion_and_says_so(
 ) -> None:
     settings = Settings(home=home_with(tiny_home, tmp_path), ranker="ltr", planner="rule")
     ranker, note = load_ranker(settings)
-    assert ranker is None and "fusion used instead" in note and "rank train" in note
+    assert ranker is None and "unavailable" in note and "rank train" in note
     steps, scores = await shopping_trace(settings)
-    assert any("fusion used instead" in s for s in steps)
+    assert any("ltr ranker unavailable" in s and "used instead" in s for s in steps)
     assert scores
 
 
@@ -60,4 +60,8 @@ async def test_a_saved_model_ranks_shopping_with_probabilities(
 
 
 def test_fusion_setting_loads_no_model(tmp_path: Path) -> None:
-    assert load_ranker(Settings(home=tmp_path)) == (None, "fusion ranking")
+    settings = Settings(home=tmp_path, vertical_modes={"shopping": "hybrid"})
+    assert load_ranker(settings) == (None, "rrf fusion ranking")
+    settings = Settings(home=tmp_path, vertical_modes={"shopping": "lexical"}, ranker="ltr")
+    ranker, note = load_ranker(settings)
+    assert ranker is None and note.startswith("ltr ranker unavailable, BM25 used instead")

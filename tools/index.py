@@ -312,6 +312,7 @@ class CatalogIndex:
                     score=scored.probability,
                     lexical_rank=cand.lexical_rank,
                     dense_rank=cand.dense_rank,
+                    relevance=min(max(scored.probability, 0.0), 1.0),
                 )
             )
             if len(hits) == k:

@@ -7,9 +7,9 @@ planner and its name is a value of the planner's tool enum (`ToolName`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from agent.models import Hit, SubQuery, ToolName
 from tools.catalog import Vertical
@@ -29,6 +29,8 @@ class ToolContext:
     min_similarity: float | None = None
     ranker: Reranker | None = None
     ranker_depth: int = 100
+    modes: Mapping[str, str] = field(default_factory=dict)
+    """Retrieval mode per vertical (hybrid, lexical or dense); hybrid when absent."""
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
@@ -49,11 +51,16 @@ async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) ->
         sq.text,
         sq.filters,
         k=k,
+        mode=_mode(ctx.modes.get(vertical, "hybrid")),
         fusion="normalized" if ctx.fusion == "normalized" else "rrf",
         candidates=ctx.candidates,
         rrf_k=ctx.rrf_k,
         min_similarity=ctx.min_similarity,
     )
+
+
+def _mode(name: str) -> Literal["hybrid", "lexical", "dense"]:
+    return "lexical" if name == "lexical" else "dense" if name == "dense" else "hybrid"
 
 
 async def search_ideas(ctx: ToolContext, sq: SubQuery, k: int) -> list[Hit]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -112,6 +113,7 @@ def content_terms(text: str) -> list[str]:
     return list(dict.fromkeys(kept))
 
 
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     for suffix in ("ies", "es", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
@@ -119,25 +121,54 @@ def _stem(word: str) -> str:
     return word
 
 
-def _fuzzy_hit(term: str, words: set[str]) -> bool:
+def _fuzzy_hit(term: str, words: frozenset[str]) -> bool:
     if term in words:
         return True
     if len(term) < 4:
         return False
+    head = term[:4]
     return any(
-        (len(w) >= 4 and (w.startswith(term[:4]) and abs(len(w) - len(term)) <= 2))
+        (w.startswith(head) and abs(len(w) - len(term)) <= 2)
         or (term in w and len(w) - len(term) <= 4)
         for w in words
     )
 
 
-def _trigrams(text: str) -> set[str]:
-    squeezed = " " + " ".join(tokens(text)) + " "
-    return {squeezed[i : i + 3] for i in range(len(squeezed) - 2)}
+def _trigrams(words: Sequence[str]) -> frozenset[str]:
+    squeezed = " " + " ".join(words) + " "
+    return frozenset(squeezed[i : i + 3] for i in range(len(squeezed) - 2))
 
 
-def _nan(value: float | None) -> float:
-    return math.nan if value is None else float(value)
+class _Profile(NamedTuple):
+    """What matching needs of an item's text, independent of the query."""
+
+    words: str
+    stems: tuple[str, ...]
+    stem_set: frozenset[str]
+    text_set: frozenset[str]
+    adjacent: frozenset[tuple[str, str]]
+    grams: frozenset[str]
+    numbers: frozenset[str]
+
+
+@lru_cache(maxsize=100_000)
+def _profile(title: str, text: str) -> _Profile:
+    words = tokens(title)
+    stems = tuple(_stem(w) for w in words)
+    stem_set = frozenset(stems)
+    return _Profile(
+        words=" ".join(words),
+        stems=stems,
+        stem_set=stem_set,
+        text_set=stem_set | {_stem(w) for w in tokens(text)} if text else stem_set,
+        adjacent=frozenset(zip(stems, stems[1:], strict=False)),
+        grams=_trigrams(words),
+        numbers=frozenset(_NUMBER.findall(title.lower())),
+    )
+
+
+def _column(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
@@ -147,62 +178,70 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
         return out
     terms = content_terms(query)
     stems = [_stem(t) for t in terms]
+    first, last = (stems[0], stems[-1]) if stems else ("", "")
     bigrams = list(zip(stems, stems[1:], strict=False))
-    numbers = set(_NUMBER.findall(query.lower()))
+    numbers = frozenset(_NUMBER.findall(query.lower()))
     phrase = " ".join(tokens(query))
-    query_grams = _trigrams(query)
+    query_grams = _trigrams(tokens(query))
     query_text = f" {phrase} "
-    lex_top = max((c.lexical_score or -math.inf for c in candidates), default=-math.inf)
-    dense_top = max((c.dense_score or -math.inf for c in candidates), default=-math.inf)
+    n = max(len(stems), 1)
+
+    lex = _column([c.lexical_score for c in candidates])
+    dense = _column([c.dense_score for c in candidates])
+    lex_rank = _column([c.lexical_rank for c in candidates])
+    dense_rank = _column([c.dense_rank for c in candidates])
+    col = {name: k for k, name in enumerate(FEATURES)}
+    out[:, col["lex_score"]] = lex
+    out[:, col["lex_rank"]] = lex_rank
+    lex_top = np.nanmax(lex) if np.isfinite(lex).any() else math.nan
+    if lex_top > 0:
+        out[:, col["lex_rel"]] = lex / lex_top
+    fields = [c.field_scores for c in candidates]
+    for k, name in enumerate(FIELDS):
+        out[:, col[f"bm25_{name}"]] = _column([f[k] if f else None for f in fields])
+    out[:, col["dense_cos"]] = dense
+    out[:, col["dense_rank"]] = dense_rank
+    if np.isfinite(dense).any():
+        out[:, col["dense_rel"]] = dense - np.nanmax(dense)
+    rrf = np.nan_to_num(1.0 / (RRF_K + lex_rank)) + np.nan_to_num(1.0 / (RRF_K + dense_rank))
+    out[:, col["rrf"]] = rrf
+    out[:, col["in_both"]] = np.isfinite(lex_rank) & np.isfinite(dense_rank)
+    out[:, col["query_terms"]] = len(terms)
+    out[:, col["rating"]] = _column([c.rating for c in candidates])
+    out[:, col["available"]] = _column(
+        [None if c.available is None else float(c.available) for c in candidates]
+    )
+    out[:, col["log_price"]] = np.log1p(_column([c.price for c in candidates]))
+
+    start = col["title_coverage"]
     for row, cand in enumerate(candidates):
-        title_words = tokens(cand.title)
-        title_stems = [_stem(w) for w in title_words]
-        title_set = set(title_stems)
-        text_set = title_set | {
-            _stem(w) for w in tokens(cand.description + " " + " ".join(cand.tags))
-        }
+        prof = _profile(cand.title, cand.description + " " + " ".join(cand.tags))
+        title_set = prof.stem_set
         hits = [s in title_set for s in stems]
-        n = max(len(stems), 1)
-        adjacent = set(zip(title_stems, title_stems[1:], strict=False))
-        positions = [title_stems.index(s) for s in stems if s in title_set]
-        grams = _trigrams(cand.title)
-        title_numbers = set(_NUMBER.findall(cand.title.lower()))
-        fields = cand.field_scores
-        lex = cand.lexical_score
-        dense = cand.dense_score
-        rrf = sum(1.0 / (RRF_K + r) for r in (cand.lexical_rank, cand.dense_rank) if r)
-        values = (
-            _nan(lex),
-            _nan(cand.lexical_rank),
-            _nan(lex / lex_top if lex is not None and lex_top > 0 else None),
-            *(fields if fields is not None else (math.nan,) * len(FIELDS)),
-            _nan(dense),
-            _nan(cand.dense_rank),
-            _nan(dense - dense_top if dense is not None else None),
-            rrf,
-            float(cand.lexical_rank is not None and cand.dense_rank is not None),
-            sum(hits) / n,
+        matched = sum(hits)
+        positions = [prof.stems.index(s) for s, h in zip(stems, hits, strict=True) if h]
+        out[row, start : start + 13] = (
+            matched / n,
             sum(_fuzzy_hit(s, title_set) for s in stems) / n,
-            float(all(hits) and bool(hits)),
-            sum(s in text_set for s in stems) / n,
-            float(bool(stems) and stems[-1] in title_set),
-            float(bool(stems) and stems[0] in title_set),
-            float(bool(phrase) and phrase in " ".join(title_words)),
-            sum(b in adjacent for b in bigrams) / len(bigrams) if bigrams else math.nan,
-            len(numbers & title_numbers) / len(numbers) if numbers else math.nan,
-            float(len(numbers - title_numbers)),
-            len(query_grams & grams) / max(len(query_grams | grams), 1),
-            min(positions) / max(len(title_stems), 1) if positions else math.nan,
-            float(len(title_words)),
-            float(len(terms)),
-            _mention(cand.brand, query_text),
-            max((_mention(c, query_text) for c in cand.colors), default=math.nan),
-            max((_mention(c, query_text) for c in cand.category), default=math.nan),
-            _nan(cand.rating),
-            math.nan if cand.available is None else float(cand.available),
-            math.log1p(cand.price) if cand.price is not None else math.nan,
+            float(bool(stems) and matched == len(stems)),
+            sum(s in prof.text_set for s in stems) / n,
+            float(last in title_set),
+            float(first in title_set),
+            float(bool(phrase) and phrase in prof.words),
+            sum(b in prof.adjacent for b in bigrams) / len(bigrams) if bigrams else math.nan,
+            len(numbers & prof.numbers) / len(numbers) if numbers else math.nan,
+            float(len(numbers - prof.numbers)),
+            len(query_grams & prof.grams) / max(len(query_grams | prof.grams), 1),
+            min(positions) / max(len(prof.stems), 1) if positions else math.nan,
+            float(len(prof.stems)),
         )
-        out[row] = values
+        out[row, col["brand_in_query"]] = _mention(cand.brand, query_text)
+        if cand.colors:
+            out[row, col["colour_in_query"]] = max(_mention(c, query_text) for c in cand.colors)
+        if cand.category:
+            out[row, col["category_in_query"]] = max(
+                _mention(c, query_text) for c in cand.category
+            )
     return out
 
 
