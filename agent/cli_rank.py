@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     train.add_argument("--depth", type=int, default=100, metavar="K",
                        help="candidates per retriever (default 100)")  # fmt: skip
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    train.add_argument("--rounds", type=int, default=300, help="boosting rounds (default 300)")
+    train.add_argument("--rounds", type=int, default=150, help="boosting rounds (default 150)")
     train.add_argument("--limit", type=int, default=None, metavar="N",
                        help="train on a seeded sample of N queries")  # fmt: skip
     train.add_argument("--calibration", choices=("isotonic", "platt"), default="isotonic")

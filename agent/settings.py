@@ -12,7 +12,11 @@ FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
 RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "lexical", "dense"]
-VERTICAL_MODES: dict[str, SearchMode] = {"ideas": "hybrid", "shopping": "hybrid", "video": "hybrid"}
+VERTICAL_MODES: dict[str, SearchMode] = {
+    "ideas": "hybrid",
+    "shopping": "lexical",
+    "video": "hybrid",
+}
 
 
 class Settings(BaseSettings):
