@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from agent.bootstrap import load_ranker, open_index
 from agent.cache import Caches
 from agent.deps import Deps
@@ -65,3 +67,15 @@ def test_fusion_setting_loads_no_model(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, vertical_modes={"shopping": "lexical"}, ranker="ltr")
     ranker, note = load_ranker(settings)
     assert ranker is None and note.startswith("ltr ranker unavailable, BM25 used instead")
+
+
+def test_module_quality_uses_calibrated_relevance_when_given() -> None:
+    from agent.models import Hit
+    from agent.nodes.rank import quality
+    from tests.conftest import TINY
+
+    plain = [Hit(item=TINY[4], score=0.03, lexical_rank=1, dense_rank=1)]
+    assert quality(plain, "office chair") == 1.0
+    judged = [Hit(item=TINY[4], score=0.2, lexical_rank=1, dense_rank=1, relevance=0.2),
+              Hit(item=TINY[5], score=0.6, lexical_rank=2, relevance=0.6)]  # fmt: skip
+    assert quality(judged, "office chair") == pytest.approx(0.4)
