@@ -9,8 +9,8 @@ Run: .venv/bin/python bench/bench_rerank.py [--model DIR] [--dataset NAME] [--qu
            beside `CatalogIndex.search` hybrid with the same depth
   train    the saved model's own `train_seconds` (cross-validation + final fit)
 
-The model is `--model` or `TESSERA_HOME/ranker`; without one a model is trained on
-synthetic rows (same features, so the same tree shapes and cost). Candidates come
+The model is `--model` or `TESSERA_HOME/ranker`; without one a booster is fitted on
+synthetic rows (same features and rounds, so the same tree count and cost). Candidates come
 from the dataset's eval index when it exists, else from synthetic product titles.
 """
 
@@ -28,8 +28,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.settings import Settings  # noqa: E402
-from tools.ltr import FEATURES, Candidate, ModelUnavailable, RankerModel  # noqa: E402
-from tools.ltr.training import TrainingSet, train  # noqa: E402
+from tools.ltr import FEATURES, Calibrator, Candidate, ModelUnavailable  # noqa: E402
+from tools.ltr import RankerModel, TrainingReport  # noqa: E402
+from tools.ltr.training import DEFAULT_ROUNDS, TrainingSet, fit_booster  # noqa: E402
 
 WORDS = "steel angle bracket white vinyl flooring led light bulb 60 watt cordless drill 18v "
 WORDS += "toilet seat round gloss paint gal interior door hinge brushed nickel 3 in pack"
@@ -46,8 +47,11 @@ def synthetic_model() -> RankerModel:
     labels = np.clip((rows[:, 12] * 1.5 + 1.5).astype(int), 0, 4).astype(np.int32)
     data = TrainingSet([f"q{n}" for n in range(400)], rows, labels,
                        [str(n) for n in range(len(rows))], [50] * 400)  # fmt: skip
-    model, _ = train(data, dataset="synthetic", depth=50)
-    return model
+    booster = fit_booster(data.rows, data.labels, data.sizes)
+    report = TrainingReport(dataset="synthetic", queries=400, rows=len(rows), folds=0, depth=50,
+                            relevant_gain=2, params={}, rounds=DEFAULT_ROUNDS,
+                            calibration="platt", ece=0.0, ece_raw=0.0)  # fmt: skip
+    return RankerModel(booster, Calibrator(method="platt", a=1.0), report)
 
 
 def synthetic_pool(rng: random.Random, n: int = 100) -> list[Candidate]:

@@ -52,10 +52,7 @@ FEATURES: tuple[str, ...] = (
     "title_trigram_jaccard",
     "first_match_position",
     "title_tokens",
-    "title_precision",
     "query_terms",
-    "lex_top",
-    "lex_count",
     "brand_in_query",
     "colour_in_query",
     "category_in_query",
@@ -66,12 +63,11 @@ FEATURES: tuple[str, ...] = (
 """Column names, in the order `extract` writes them."""
 GROUPS: dict[str, tuple[str, ...]] = {
     "lexical": ("lex_score", "lex_rank", "lex_rel", "bm25_title", "bm25_description",
-                "bm25_tags", "bm25_extra", "rrf", "lex_top", "lex_count"),
+                "bm25_tags", "bm25_extra", "rrf"),
     "dense": ("dense_cos", "dense_rank", "dense_rel", "rrf", "in_both"),
     "matching": ("title_coverage", "title_fuzzy_coverage", "all_terms_in_title",
                  "text_coverage", "last_term_in_title", "first_term_in_title", "phrase_in_title",
-                 "bigram_coverage", "title_trigram_jaccard", "first_match_position",
-                 "title_precision"),
+                 "bigram_coverage", "title_trigram_jaccard", "first_match_position"),
     "numbers": ("numbers_matched", "numbers_missing"),
     "attributes": ("brand_in_query", "colour_in_query", "category_in_query", "rating",
                    "available", "log_price"),
@@ -189,7 +185,6 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     query_grams = _trigrams(tokens(query))
     query_text = f" {phrase} "
     n = max(len(stems), 1)
-    stem_query = frozenset(stems)
 
     lex = _column([c.lexical_score for c in candidates])
     dense = _column([c.dense_score for c in candidates])
@@ -212,8 +207,6 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     out[:, col["rrf"]] = rrf
     out[:, col["in_both"]] = np.isfinite(lex_rank) & np.isfinite(dense_rank)
     out[:, col["query_terms"]] = len(terms)
-    out[:, col["lex_top"]] = lex_top
-    out[:, col["lex_count"]] = float(np.isfinite(lex_rank).sum())
     out[:, col["rating"]] = _column([c.rating for c in candidates])
     out[:, col["available"]] = _column(
         [None if c.available is None else float(c.available) for c in candidates]
@@ -227,7 +220,7 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
         hits = [s in title_set for s in stems]
         matched = sum(hits)
         positions = [prof.stems.index(s) for s, h in zip(stems, hits, strict=True) if h]
-        out[row, start : start + 14] = (
+        out[row, start : start + 13] = (
             matched / n,
             sum(_fuzzy_hit(s, title_set) for s in stems) / n,
             float(bool(stems) and matched == len(stems)),
@@ -241,7 +234,6 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
             len(query_grams & prof.grams) / max(len(query_grams | prof.grams), 1),
             min(positions) / max(len(prof.stems), 1) if positions else math.nan,
             float(len(prof.stems)),
-            sum(t in stem_query for t in prof.stems) / max(len(prof.stems), 1),
         )
         out[row, col["brand_in_query"]] = _mention(cand.brand, query_text)
         if cand.colors:
