@@ -28,8 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.settings import Settings  # noqa: E402
-from tools.ltr import FEATURES, Calibrator, Candidate, ModelUnavailable  # noqa: E402
-from tools.ltr import RankerModel, TrainingReport  # noqa: E402
+from tools.ltr import FEATURES, Calibrator, Candidate, ModelUnavailable, RankerModel, TrainingReport  # noqa: E402  # noqa: E402
 from tools.ltr.training import DEFAULT_ROUNDS, TrainingSet, fit_booster  # noqa: E402
 
 WORDS = "steel angle bracket white vinyl flooring led light bulb 60 watt cordless drill 18v "
