@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from agent.personal.setup import Personal
     from agent.planning.router import Router
     from agent.vision import Vision
+    from tools.index import Reranker
 
 
 class Planner(Protocol):
@@ -60,6 +61,8 @@ class Deps:
     vision_note: str = "image search not loaded"
     router: Router | None = None
     gate: LLMGate | None = None
+    ranker: Reranker | None = None
+    ranker_note: str = "fusion ranking"
 
     def __post_init__(self) -> None:
         if self.gate is None:
@@ -79,7 +82,26 @@ class Deps:
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
             min_similarity=self.settings.min_similarity,
+            ranker=self.ranker,
+            ranker_depth=self.settings.ranker_depth,
+            modes=self.settings.vertical_modes,
         )
+
+
+def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
+    """The learned ranker when `TESSERA_RANKER=ltr` and one is saved, with a note saying
+    which ranking shopping searches use (and why, when there is no model)."""
+    mode = settings.vertical_modes.get("shopping", "hybrid")
+    fallback = {"hybrid": f"{settings.fusion} fusion", "lexical": "BM25"}.get(mode, mode)
+    if settings.ranker != "ltr":
+        return None, f"{fallback} ranking"
+    from tools.ltr import ModelUnavailable, RankerModel
+
+    try:
+        model = RankerModel.load(settings.ranker_dir)
+    except ModelUnavailable as exc:
+        return None, f"ltr ranker unavailable, {fallback} used instead: {exc}"
+    return model, f"ltr ranker ({model.report.dataset}, {model.report.queries} queries)"
 
 
 def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
@@ -115,6 +137,7 @@ async def open_deps(
         index = open_index(settings)
         stack.callback(index.close)
         deps = Deps(settings=settings, index=index, caches=Caches())
+        deps.ranker, deps.ranker_note = load_ranker(settings)
         if require_personal:
             deps.personal = open_personal(settings, index, build_graphs=serving)
         else:

@@ -10,6 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
+RankerMode = Literal["fusion", "ltr"]
+SearchMode = Literal["hybrid", "lexical", "dense"]
+VERTICAL_MODES: dict[str, SearchMode] = {
+    "ideas": "hybrid",
+    "shopping": "lexical",
+    "video": "hybrid",
+}
 
 
 class Settings(BaseSettings):
@@ -24,6 +31,19 @@ class Settings(BaseSettings):
     fusion: FusionMode = Field(default="rrf", description="How lexical and dense ranks merge.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=50, ge=1, le=1000, description="Per-backend candidates.")
+    vertical_modes: dict[str, SearchMode] = Field(
+        default_factory=lambda: dict(VERTICAL_MODES),
+        description="Retrieval mode per vertical when no learned ranker applies "
+        "(docs/ranking.md gives the measurements behind the defaults).",
+    )
+    ranker: RankerMode = Field(
+        default="fusion",
+        description="How shopping results are ordered: fusion of the two retrievers, or ltr, "
+        "the learned ranker saved by `tessera rank train` (fusion when none is saved).",
+    )
+    ranker_depth: int = Field(
+        default=100, ge=1, le=1000, description="Candidates per retriever the learned ranker sees."
+    )
     min_similarity: float = Field(
         default=0.0,
         ge=0,
@@ -120,6 +140,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.root / "models"
+
+    @property
+    def ranker_dir(self) -> Path:
+        """Where `tessera rank train` saves the learned ranker."""
+        return self.root / "ranker"
 
     @property
     def data_dir(self) -> Path:

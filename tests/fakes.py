@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 from agent.deps import open_index
 from agent.llm.client import LLMClient
 from agent.settings import Settings
 from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.facets import FacetVocabulary
+from tools.ltr import FEATURES
+from tools.ltr.training import TrainingSet
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
@@ -289,3 +292,19 @@ def build_home(root: Path) -> Path:
     index.upsert(api_catalog())
     index.close()
     return root
+
+
+def synthetic_training_set(queries: int = 60, per: int = 12, seed: int = 0) -> TrainingSet:
+    """Candidates whose judged gain rises with title coverage, plus noise features."""
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(queries * per, len(FEATURES))).astype(np.float32)
+    coverage = rng.uniform(size=queries * per)
+    rows[:, FEATURES.index("title_coverage")] = coverage
+    labels = np.clip((coverage * 5).astype(int) - 1, 0, 4)
+    return TrainingSet(
+        query_ids=[f"q{n}" for n in range(queries)],
+        rows=rows,
+        labels=labels.astype(np.int32),
+        doc_ids=[f"d{n}" for n in range(queries * per)],
+        sizes=[per] * queries,
+    )

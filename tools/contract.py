@@ -48,3 +48,6 @@ class Hit(BaseModel):
     score: float
     lexical_rank: int | None = None
     dense_rank: int | None = None
+    relevance: float | None = Field(
+        default=None, ge=0, le=1, description="Calibrated probability of relevance (ltr only)."
+    )

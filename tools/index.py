@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -23,6 +23,7 @@ from tools.facets import FacetVocabulary
 from tools.filters import Filters
 from tools.fusion import FusionMethod, fuse
 from tools.lexical import LexicalSearcher, browse
+from tools.ltr.features import Candidate, from_item
 from tools.pushdown import chroma_where, sql_where
 from tools.rows import ItemRow, build_row, chroma_metadata
 from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
@@ -42,6 +43,19 @@ class UpsertReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+
+
+class Reranker(Protocol):
+    """Orders a query's candidates; `tools.ltr.RankerModel` is one."""
+
+    def rank(self, query: str, candidates: Sequence[Candidate]) -> Sequence[_Ranked]: ...
+
+
+class _Ranked(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def probability(self) -> float: ...
 
 
 class CatalogIndex:
@@ -170,8 +184,12 @@ class CatalogIndex:
         candidates: int = 50,
         rrf_k: int = 60,
         min_similarity: float | None = None,
+        ranker: Reranker | None = None,
     ) -> list[Hit]:
         """Top `k` items of `vertical` for `text` under `filters`.
+
+        With a `ranker`, `candidates` items from each retriever are pooled and re-ranked
+        by it, and each hit's score is the ranker's probability of relevance.
 
         Empty text browses the filtered items (rating, then title) with score 0.0.
         `min_similarity` drops hits found only by the dense side whose cosine is below
@@ -189,6 +207,8 @@ class CatalogIndex:
             ids = browse(self._store, vertical, where_sql, k)
             return [Hit(item=item, score=0.0) for item in self.get(vertical, ids)]
         limit = max(candidates, k)
+        if ranker is not None:
+            return self._reranked(vertical, text, filters, k, limit, ranker, min_similarity)
         lexical = self._lexical.search(vertical, text, where_sql, limit) if mode != "dense" else []
         dense: list[tuple[str, float]] = []
         if mode != "lexical":
@@ -216,6 +236,94 @@ class CatalogIndex:
                 if len(hits) == k:
                     break
         return hits
+
+    def candidates(
+        self,
+        vertical: Vertical,
+        text: str,
+        filters: Filters | None = None,
+        *,
+        depth: int = 100,
+    ) -> list[Candidate]:
+        """The pooled top `depth` of each retriever, with what each said of every item.
+
+        Lexical candidates carry their BM25 per field; every candidate carries its cosine
+        to the query, read from the stored vectors when the dense list missed it.
+        """
+        return [c for _, c in self._pool(vertical, text.strip(), filters, depth)]
+
+    def _pool(
+        self, vertical: Vertical, text: str, filters: Filters | None, depth: int
+    ) -> list[tuple[CatalogItem, Candidate]]:
+        _check_vertical(vertical)
+        if not text or depth <= 0:
+            return []
+        lexical = self._lexical.search_fields(vertical, text, sql_where(vertical, filters), depth)
+        vector = self.embedder.embed_query(text)
+        dense = self._vectors.query(vertical, vector, chroma_where(vertical, filters), depth)
+        lex = {d: (rank, score, fields) for rank, (d, score, fields) in enumerate(lexical, 1)}
+        cosine = {d: (rank, score) for rank, (d, score) in enumerate(dense, 1)}
+        ids = list(dict.fromkeys([d for d, _, _ in lexical] + [d for d, _ in dense]))
+        unseen = [d for d in ids if d not in cosine]
+        stored_vectors = self._vectors.vectors(vertical, unseen) if unseen else {}
+        query = np.asarray(vector, dtype=np.float32)
+        items = self.get(vertical, ids)
+        pool = []
+        for item in items:
+            lex_rank, lex_score, fields = lex.get(item.id, (None, None, None))
+            dense_rank, dense_score = cosine.get(item.id, (None, None))
+            if dense_score is None and item.id in stored_vectors:
+                dense_score = float(np.dot(stored_vectors[item.id], query))
+            pool.append(
+                (
+                    item,
+                    from_item(
+                        item,
+                        lexical_rank=lex_rank,
+                        lexical_score=lex_score,
+                        field_scores=fields,
+                        dense_rank=dense_rank,
+                        dense_score=dense_score,
+                    ),
+                )
+            )
+        return pool
+
+    def _reranked(
+        self,
+        vertical: Vertical,
+        text: str,
+        filters: Filters | None,
+        k: int,
+        depth: int,
+        ranker: Reranker,
+        floor: float | None,
+    ) -> list[Hit]:
+        pool = self._pool(vertical, text, filters, depth)
+        by_id = {c.id: (item, c) for item, c in pool}
+        hits: list[Hit] = []
+        for scored in ranker.rank(text, [c for _, c in pool]):
+            item, cand = by_id[scored.id]
+            if floor is not None and cand.lexical_rank is None and (cand.dense_score or 0) < floor:
+                continue
+            hits.append(
+                Hit(
+                    item=item,
+                    score=scored.probability,
+                    lexical_rank=cand.lexical_rank,
+                    dense_rank=cand.dense_rank,
+                    relevance=min(max(scored.probability, 0.0), 1.0),
+                )
+            )
+            if len(hits) == k:
+                break
+        return hits
+
+    def titles(self, vertical: Vertical) -> list[str]:
+        """Every title of `vertical`: the catalog's own vocabulary, for spelling correction."""
+        _check_vertical(vertical)
+        return [str(r[0]) for r in self._store.read(
+            "SELECT title FROM items WHERE vertical = ?", (vertical,))]  # fmt: skip
 
     def get(self, vertical: Vertical, ids: Sequence[str]) -> list[CatalogItem]:
         """Items by id, in the order asked; unknown ids are skipped."""

@@ -70,18 +70,44 @@ class LexicalSearcher:
         self, vertical: str, text: str, where: SqlPredicate, limit: int
     ) -> list[tuple[str, float]]:
         """(id, score) best first; score is the negated BM25, so higher is better."""
+        return [(doc_id, score) for doc_id, score, _ in self._query(vertical, text, where, limit)]
+
+    def search_fields(
+        self, vertical: str, text: str, where: SqlPredicate, limit: int
+    ) -> list[tuple[str, float, tuple[float, float, float, float]]]:
+        """As `search`, with each row's negated BM25 of every column on its own as well."""
+        return self._query(vertical, text, where, limit, per_field=True)
+
+    def _query(
+        self, vertical: str, text: str, where: SqlPredicate, limit: int, per_field: bool = False
+    ) -> list[tuple[str, float, tuple[float, float, float, float]]]:
         expression = match_expression(self._useful_terms(query_terms(text)))
         if expression is None or limit <= 0:
             return []
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+        columns = ""
+        if per_field:
+            alone = [
+                ", ".join("1" if i == j else "0" for j in range(len(COLUMN_WEIGHTS)))
+                for i in range(len(COLUMN_WEIGHTS))
+            ]
+            columns = "".join(f", bm25(items_fts, {w})" for w in alone)
         sql = (
-            f"SELECT i.id, bm25(items_fts, {weights}) AS rank FROM items_fts "
+            f"SELECT i.id, bm25(items_fts, {weights}) AS rank{columns} FROM items_fts "
             "JOIN items i ON i.rid = items_fts.rowid "
             f"WHERE items_fts MATCH ? AND i.vertical = ? AND ({where.sql}) "
             "ORDER BY rank, i.id LIMIT ?"
         )
         rows = self.store.read(sql, (expression, vertical, *where.params, limit))
-        return [(str(r[0]), -float(r[1])) for r in rows]
+        zero = (0.0, 0.0, 0.0, 0.0)
+        return [
+            (
+                str(r[0]),
+                -float(r[1]),
+                (-float(r[2]), -float(r[3]), -float(r[4]), -float(r[5])) if per_field else zero,
+            )
+            for r in rows
+        ]
 
     def _useful_terms(self, terms: list[str]) -> list[str]:
         if len(terms) < 2:

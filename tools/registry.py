@@ -7,15 +7,15 @@ planner and its name is a value of the planner's tool enum (`ToolName`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from tools.catalog import Vertical
 from tools.contract import Hit, SubQuery, ToolName
 
 if TYPE_CHECKING:
-    from tools.index import CatalogIndex
+    from tools.index import CatalogIndex, Reranker
 
 
 @dataclass(frozen=True)
@@ -27,20 +27,40 @@ class ToolContext:
     candidates: int = 50
     rrf_k: int = 60
     min_similarity: float | None = None
+    ranker: Reranker | None = None
+    ranker_depth: int = 100
+    modes: Mapping[str, str] = field(default_factory=dict)
+    """Retrieval mode per vertical (hybrid, lexical or dense); hybrid when absent."""
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
+    if ctx.ranker is not None and vertical == "shopping" and sq.text.strip():
+        return await asyncio.to_thread(
+            ctx.index.search,
+            vertical,
+            sq.text,
+            sq.filters,
+            k=k,
+            candidates=ctx.ranker_depth,
+            min_similarity=ctx.min_similarity,
+            ranker=ctx.ranker,
+        )
     return await asyncio.to_thread(
         ctx.index.search,
         vertical,
         sq.text,
         sq.filters,
         k=k,
+        mode=_mode(ctx.modes.get(vertical, "hybrid")),
         fusion="normalized" if ctx.fusion == "normalized" else "rrf",
         candidates=ctx.candidates,
         rrf_k=ctx.rrf_k,
         min_similarity=ctx.min_similarity,
     )
+
+
+def _mode(name: str) -> Literal["hybrid", "lexical", "dense"]:
+    return "lexical" if name == "lexical" else "dense" if name == "dense" else "hybrid"
 
 
 async def search_ideas(ctx: ToolContext, sq: SubQuery, k: int) -> list[Hit]:

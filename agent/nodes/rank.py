@@ -2,7 +2,8 @@
 
 score = 0.5 * intent + 0.35 * quality + 0.15 * fill - 0.05 * relaxations, where
 intent is how sure the planner is the vertical is wanted, quality is how much
-the top hits are backed by both the lexical and the dense retriever, and fill
+the top hits are backed by both the lexical and the dense retriever (or, when
+the learned ranker ordered them, their mean probability of relevance), and fill
 is how full the module is.
 
 For a request with a `user_id` (and personalisation configured) the over-fetched
@@ -30,12 +31,17 @@ TOP = 5
 
 
 def quality(hits: list[Hit], text: str) -> float:
-    """Share of the top hits matched lexically, and by both retrievers, in [0, 1]."""
+    """Share of the top hits matched lexically, and by both retrievers, in [0, 1];
+    the mean calibrated probability of relevance of the top hits when a learned
+    ranker gave one."""
     top = hits[:TOP]
     if not top:
         return 0.0
     if not text.strip():
         return 0.7
+    relevance = [h.relevance for h in top if h.relevance is not None]
+    if relevance:
+        return sum(relevance) / len(relevance)
     lexical = sum(h.lexical_rank is not None for h in top) / len(top)
     both = sum(h.lexical_rank is not None and h.dense_rank is not None for h in top) / len(top)
     return 0.5 * lexical + 0.5 * both

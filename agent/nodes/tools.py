@@ -61,6 +61,8 @@ async def run_tool_node(task: ToolTask, runtime: Runtime[Deps]) -> dict[str, Any
     """Node `run_tool`: one sub-query through its tool."""
     result = await call_tool(runtime.context, task.subquery, task.k)
     detail = result.error or f"{len(result.hits)} hits for '{task.subquery.text}'"
+    if task.subquery.tool == "search_products" and runtime.context.settings.ranker == "ltr":
+        detail += f"; {runtime.context.ranker_note}"
     step = TraceStep(
         name=f"tool:{task.subquery.id}",
         detail=f"{task.subquery.tool}: {detail}",

@@ -18,18 +18,23 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from pydantic import JsonValue
+
 from agent.settings import Settings
 from evals.beir import BeirDataset, BeirDoc, BeirQuery, load_beir, resolve_dataset
 from evals.metrics import RANKING_MEASURES, per_query, ranking_to_run
 from evals.report import CaseResult, Reference, Report
 from evals.runner import Observation, System, base_result, run_configs
 from evals.suites import EvalContext, SuiteSpec, build_report, choose, select
+from evals.suites.retrieval_ltr import ltr_mode
 from tools.catalog import Idea
 from tools.contract import Hit
 from tools.filters import Filters
+from tools.ltr.features import GROUPS, Candidate
 
 if TYPE_CHECKING:
     from tools.index import CatalogIndex
+    from tools.ltr.training import TrainingSet
 
 METRICS = list(RANKING_MEASURES)
 DEFAULT_DATASET = "cranfield"
@@ -71,6 +76,17 @@ class Searcher(Protocol):
         rrf_k: int = 60,
     ) -> list[Hit]: ...
 
+    def candidates(
+        self,
+        vertical: Literal["ideas", "shopping", "video"],
+        text: str,
+        filters: Filters | None = None,
+        *,
+        depth: int = 100,
+    ) -> list[Candidate]: ...
+
+    def titles(self, vertical: Literal["ideas", "shopping", "video"]) -> list[str]: ...
+
 
 RetrievalSystem = System[BeirQuery, list[str]]
 
@@ -82,12 +98,24 @@ class RetrievalEnv:
     ctx: EvalContext
     dataset: BeirDataset
     open_searcher: Callable[[], Searcher]
+    queries: list[BeirQuery] = field(default_factory=list)
+    pools: dict[str, TrainingSet] = field(default_factory=dict)
+    extras: dict[str, JsonValue] = field(default_factory=dict)
     _searcher: Searcher | None = field(default=None, init=False)
+    _speller: Callable[[str], str] | None = field(default=None, init=False)
 
     def searcher(self) -> Searcher:
         if self._searcher is None:
             self._searcher = self.open_searcher()
         return self._searcher
+
+    def speller(self) -> Callable[[str], str]:
+        """Query correction against the indexed titles, built on first use."""
+        if self._speller is None:
+            from tools.ltr.spelling import Speller
+
+            self._speller = Speller.from_texts(self.searcher().titles("ideas")).correct
+        return self._speller
 
     def close(self) -> None:
         """Close the index if it was opened."""
@@ -126,7 +154,14 @@ CONFIGS: dict[str, RetrievalFactory] = {
     "dense": index_mode("dense"),
     "hybrid-rrf": index_mode("hybrid", "rrf"),
     "hybrid-norm": index_mode("hybrid", "normalized"),
-}
+    "ltr": ltr_mode(100, label="ltr"),
+    "ltr@50": ltr_mode(50, label="ltr@50"),
+    "ltr@200": ltr_mode(200, label="ltr@200"),
+    "ltr+spell": ltr_mode(100, spelling=True, label="ltr+spell"),
+    **{f"ltr-{group}": ltr_mode(100, label=f"ltr-{group}", drop=GROUPS[group])
+       for group in ("lexical", "dense", "matching", "numbers")},
+}  # fmt: skip
+DEFAULT_CONFIGS = ("bm25", "dense", "hybrid-rrf", "hybrid-norm", "ltr")
 
 
 def score_retrieval(
@@ -198,11 +233,14 @@ def open_eval_index(ctx: EvalContext, dataset: BeirDataset) -> CatalogIndex:
 
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Run the chosen configurations over the dataset's queries and build the report."""
-    chosen = choose(CONFIGS, configs, tuple(CONFIGS))
+    chosen = choose(CONFIGS, configs, DEFAULT_CONFIGS)
     dataset = load_beir(resolve_dataset(ctx.dataset or DEFAULT_DATASET), ctx.split)
     queries = select(dataset.queries, ctx.limit, ctx.seed)
     env = RetrievalEnv(
-        ctx=ctx, dataset=dataset, open_searcher=lambda: open_eval_index(ctx, dataset)
+        ctx=ctx,
+        dataset=dataset,
+        open_searcher=lambda: open_eval_index(ctx, dataset),
+        queries=list(queries),
     )
     try:
         results = await run_configs(
@@ -223,7 +261,8 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
         primary="ndcg@10",
         configs=results,
         params={"path": str(dataset.path), "split": dataset.split, "depth": ctx.depth,
-                "queries": len(queries), "judged_queries": len(dataset.queries)},
+                "queries": len(queries), "judged_queries": len(dataset.queries),
+                "ltr": env.extras},
         references=REFERENCES.get((dataset.name, dataset.split), []),
     )  # fmt: skip
 
@@ -233,5 +272,5 @@ SUITE = SuiteSpec(
     summary="BEIR-format retrieval: nDCG@10, Recall@100, MRR@10, MAP per retrieval mode",
     run=run,
     configs=lambda: list(CONFIGS),
-    default_configs=tuple(CONFIGS),
+    default_configs=DEFAULT_CONFIGS,
 )

@@ -1,0 +1,131 @@
+"""Benchmark the learned ranker: re-ranking cost per sub-query, pooling cost, training time.
+
+Run: .venv/bin/python bench/bench_rerank.py [--model DIR] [--dataset NAME] [--queries 200]
+
+  rerank   `RankerModel.rank(query, 100 candidates)`: feature extraction, LightGBM
+           predict (one thread) and calibration; what the ranker adds per sub-query
+  pool     `CatalogIndex.candidates(depth=100)` on the dataset's eval index (both
+           retrievers, per-field BM25, stored vectors for the lexical-only items),
+           beside `CatalogIndex.search` hybrid with the same depth
+  train    the saved model's own `train_seconds` (cross-validation + final fit)
+
+The model is `--model` or `TESSERA_HOME/ranker`; without one a booster is fitted on
+synthetic rows (same features and rounds, so the same tree count and cost). Candidates come
+from the dataset's eval index when it exists, else from synthetic product titles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent.settings import Settings  # noqa: E402
+from tools.ltr import FEATURES, Calibrator, Candidate, ModelUnavailable, RankerModel, TrainingReport  # noqa: E402  # noqa: E402
+from tools.ltr.training import DEFAULT_ROUNDS, TrainingSet, fit_booster  # noqa: E402
+
+WORDS = "steel angle bracket white vinyl flooring led light bulb 60 watt cordless drill 18v "
+WORDS += "toilet seat round gloss paint gal interior door hinge brushed nickel 3 in pack"
+
+
+def percentiles(ms: list[float]) -> str:
+    q = statistics.quantiles(ms, n=100)
+    return f"p50 {statistics.median(ms):.2f} ms, p95 {q[94]:.2f} ms, max {max(ms):.2f} ms"
+
+
+def synthetic_model() -> RankerModel:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(400 * 50, len(FEATURES))).astype(np.float32)
+    labels = np.clip((rows[:, 12] * 1.5 + 1.5).astype(int), 0, 4).astype(np.int32)
+    data = TrainingSet([f"q{n}" for n in range(400)], rows, labels,
+                       [str(n) for n in range(len(rows))], [50] * 400)  # fmt: skip
+    booster = fit_booster(data.rows, data.labels, data.sizes)
+    report = TrainingReport(dataset="synthetic", queries=400, rows=len(rows), folds=0, depth=50,
+                            relevant_gain=2, params={}, rounds=DEFAULT_ROUNDS,
+                            calibration="platt", ece=0.0, ece_raw=0.0)  # fmt: skip
+    return RankerModel(booster, Calibrator(method="platt", a=1.0), report)
+
+
+def synthetic_pool(rng: random.Random, n: int = 100) -> list[Candidate]:
+    words = WORDS.split()
+    return [
+        Candidate(
+            id=str(i), title=" ".join(rng.sample(words, 8)),
+            lexical_rank=i + 1 if i % 2 == 0 else None, lexical_score=10.0 - i / 10,
+            field_scores=(5.0, 0.0, 0.0, 0.0), dense_rank=i + 1, dense_score=0.8 - i / 200,
+        )
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--dataset", default="home_depot_search_relevance")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    settings = Settings()
+    try:
+        model = RankerModel.load(args.model or settings.ranker_dir)
+        r = model.report
+        print(
+            f"model: {args.model or settings.ranker_dir} ({r.dataset}, {r.queries} queries, "
+            f"{r.rows} pairs, {r.rounds} rounds), trained in {r.train_seconds:.1f} s"
+        )
+    except ModelUnavailable:
+        started = time.perf_counter()
+        model = synthetic_model()
+        print(f"model: synthetic, trained in {time.perf_counter() - started:.1f} s")
+
+    rng = random.Random(13)
+    pools: list[tuple[str, list[Candidate]]] = []
+    index = None
+    try:
+        from evals.beir import load_beir, resolve_dataset
+        from evals.suites.retrieval import eval_index_dir
+        from tools.embeddings import load_embedder
+        from tools.index import CatalogIndex
+
+        dataset = load_beir(resolve_dataset(args.dataset))
+        embedder = load_embedder(settings.query_cache_size)
+        path = eval_index_dir(settings, dataset, embedder.name)
+        index = CatalogIndex(path, embedder, create=False)
+        queries = rng.sample(dataset.queries, min(args.queries, len(dataset.queries)))
+        pool_ms, search_ms = [], []
+        for q in queries:
+            t = time.perf_counter()
+            pool = index.candidates("ideas", q.text, depth=100)
+            pool_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            index.search("ideas", q.text, k=100, candidates=100)
+            search_ms.append((time.perf_counter() - t) * 1000)
+            if len(pool) >= 100:
+                pools.append((q.text, pool[:100]))
+        print(f"pool 100+100 ({len(queries)} queries): {percentiles(pool_ms)}")
+        print(f"hybrid search, 100 per retriever:  {percentiles(search_ms)}")
+    except Exception as exc:  # noqa: BLE001 - the bench falls back to synthetic candidates
+        print(f"no eval index for {args.dataset} ({type(exc).__name__}); synthetic candidates")
+    finally:
+        if index is not None:
+            index.close()
+    if not pools:
+        pools = [("angle bracket white", synthetic_pool(rng)) for _ in range(args.queries)]
+    for text, pool in pools[:5]:
+        model.rank(text, pool)
+    rerank_ms = []
+    for text, pool in pools:
+        t = time.perf_counter()
+        model.rank(text, pool)
+        rerank_ms.append((time.perf_counter() - t) * 1000)
+    print(f"rerank 100 candidates ({len(pools)} sub-queries): {percentiles(rerank_ms)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""`TESSERA_RANKER=ltr` in the shopping search path: the model when saved, fusion when not."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agent.cache import Caches
+from agent.deps import Deps, load_ranker, open_index
+from agent.engine import Engine
+from agent.models import SearchRequest
+from agent.settings import Settings
+from tests.fakes import synthetic_training_set as synthetic
+from tools.ltr.training import train
+
+
+def home_with(tiny_home: Path, tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home, home)
+    return home
+
+
+async def shopping_trace(settings: Settings) -> tuple[list[str], list[float]]:
+    index = open_index(settings)
+    deps = Deps(settings=settings, index=index, caches=Caches())
+    deps.ranker, deps.ranker_note = load_ranker(settings)
+    try:
+        page = await Engine(deps).search(SearchRequest(text="black office chair"))
+    finally:
+        index.close()
+    steps = [s.detail for s in page.trace.steps if s.name.startswith("tool:")]
+    shopping = next(m for m in page.modules if m.vertical == "shopping")
+    return steps, [i.score for i in shopping.items]
+
+
+async def test_without_a_model_search_falls_back_to_fusion_and_says_so(
+    tiny_home: Path, tmp_path: Path
+) -> None:
+    settings = Settings(home=home_with(tiny_home, tmp_path), ranker="ltr", planner="rule")
+    ranker, note = load_ranker(settings)
+    assert ranker is None and "unavailable" in note and "rank train" in note
+    steps, scores = await shopping_trace(settings)
+    assert any("ltr ranker unavailable" in s and "used instead" in s for s in steps)
+    assert scores
+
+
+async def test_a_saved_model_ranks_shopping_with_probabilities(
+    tiny_home: Path, tmp_path: Path
+) -> None:
+    settings = Settings(home=home_with(tiny_home, tmp_path), ranker="ltr", planner="rule")
+    model, _ = train(synthetic(), dataset="synthetic", depth=12, rounds=20)
+    model.save(settings.ranker_dir)
+    ranker, note = load_ranker(settings)
+    assert ranker is not None and note.startswith("ltr ranker (synthetic")
+    steps, scores = await shopping_trace(settings)
+    assert any("ltr ranker (synthetic" in s for s in steps)
+    assert scores and all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_fusion_setting_loads_no_model(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, vertical_modes={"shopping": "hybrid"})
+    assert load_ranker(settings) == (None, "rrf fusion ranking")
+    settings = Settings(home=tmp_path, vertical_modes={"shopping": "lexical"}, ranker="ltr")
+    ranker, note = load_ranker(settings)
+    assert ranker is None and note.startswith("ltr ranker unavailable, BM25 used instead")
+
+
+def test_module_quality_uses_calibrated_relevance_when_given() -> None:
+    from agent.nodes.rank import quality
+    from tests.fakes import TINY
+    from tools.contract import Hit
+
+    plain = [Hit(item=TINY[4], score=0.03, lexical_rank=1, dense_rank=1)]
+    assert quality(plain, "office chair") == 1.0
+    judged = [Hit(item=TINY[4], score=0.2, lexical_rank=1, dense_rank=1, relevance=0.2),
+              Hit(item=TINY[5], score=0.6, lexical_rank=2, relevance=0.6)]  # fmt: skip
+    assert quality(judged, "office chair") == pytest.approx(0.4)

@@ -1,0 +1,150 @@
+"""The learned ranker: features, folds, calibration, training and the saved model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.deps import open_index
+from agent.settings import Settings
+from tests.fakes import synthetic_training_set as synthetic
+from tools.index import CatalogIndex
+from tools.ltr import FEATURES, Candidate, ModelUnavailable, RankerModel, extract, query_folds
+from tools.ltr.calibration import expected_calibration_error, fit_isotonic, fit_platt
+from tools.ltr.spelling import Speller
+from tools.ltr.training import build_set, cross_validate, train
+
+COL = {name: n for n, name in enumerate(FEATURES)}
+
+
+@pytest.fixture
+def tiny_index(tiny_home: Path) -> Iterator[CatalogIndex]:
+    index: CatalogIndex = open_index(Settings(home=tiny_home))
+    yield index
+    index.close()
+
+
+def test_candidates_pool_both_retrievers_with_their_evidence(tiny_index: CatalogIndex) -> None:
+    pool = {c.id: c for c in tiny_index.candidates("shopping", "black office chair", depth=3)}
+    assert {"p1", "p2", "p3", "p4"} & set(pool)
+    chair = pool["p1"]
+    assert chair.lexical_rank is not None and chair.field_scores is not None
+    assert chair.field_scores[0] > 0
+    assert chair.colors == ["black"] and chair.brand == "Hon"
+    assert all(c.dense_score is not None for c in pool.values())
+    assert (
+        any(c.lexical_rank is None or c.dense_rank is None for c in pool.values()) or len(pool) <= 3
+    )
+
+
+def test_features_of_a_fixed_catalog(tiny_index: CatalogIndex) -> None:
+    pool = tiny_index.candidates("shopping", "black office chair", depth=10)
+    rows = extract("black office chair", pool)
+    by_id = {c.id: rows[n] for n, c in enumerate(pool)}
+    assert rows.shape == (len(pool), len(FEATURES))
+    assert by_id["p1"][COL["colour_in_query"]] == 1.0
+    assert by_id["p2"][COL["colour_in_query"]] == 0.0
+    assert by_id["p1"][COL["title_coverage"]] == pytest.approx(2 / 3)
+    assert by_id["p1"][COL["last_term_in_title"]] == 1.0
+    if "p5" in by_id:
+        assert by_id["p5"][COL["title_coverage"]] == 0.0
+
+
+def test_phrase_number_and_missing_values() -> None:
+    query = "2 in. x 4 in. angle bracket"
+    rows = extract(
+        query,
+        [
+            Candidate(id="a", title="Steel Angle Bracket 2 in. x 4 in.", lexical_rank=1,
+                      lexical_score=8.0, dense_rank=2, dense_score=0.7),
+            Candidate(id="b", title="Angle Brackets 3 in.", dense_rank=1, dense_score=0.8),
+        ],
+    )  # fmt: skip
+    a, b = rows
+    assert a[COL["numbers_matched"]] == 1.0 and b[COL["numbers_matched"]] == 0.0
+    assert b[COL["numbers_missing"]] == 2.0
+    assert a[COL["all_terms_in_title"]] == 1.0
+    assert b[COL["title_coverage"]] < a[COL["title_coverage"]]
+    assert math.isnan(b[COL["lex_score"]]) and math.isnan(a[COL["rating"]])
+    assert a[COL["dense_rel"]] == pytest.approx(-0.1) and b[COL["dense_rel"]] == 0.0
+    assert extract("anything", []).shape == (0, len(FEATURES))
+
+
+def test_query_folds_put_each_query_in_exactly_one_fold() -> None:
+    ids = [f"q{n}" for n in range(103)]
+    folds = query_folds(ids + ids[:10], folds=5, seed=3)
+    assert set(folds) == set(ids)
+    sizes = np.bincount(list(folds.values()), minlength=5)
+    assert sizes.max() - sizes.min() <= 1
+    assert query_folds(list(reversed(ids)), folds=5, seed=3) == query_folds(ids, 5, 3)
+    assert query_folds(ids, 5, seed=4) != folds
+    with pytest.raises(ValueError):
+        query_folds(ids[:3], folds=5)
+
+
+def test_cross_validation_scores_every_query_held_out() -> None:
+    data = synthetic()
+    cv = cross_validate(data, folds=5, rounds=20)
+    assert set(cv.folds) == set(data.query_ids)
+    assert len(set(cv.folds.values())) == 5
+    corr = np.corrcoef(cv.scores, data.rows[:, COL["title_coverage"]])[0, 1]
+    assert corr > 0.8
+    assert max(cv.gain, key=lambda k: cv.gain[k]) == "title_coverage"
+
+
+def test_train_save_load_round_trip(tmp_path: Path) -> None:
+    data = synthetic()
+    model, _ = train(data, dataset="synthetic", depth=12, rounds=20)
+    saved = model.save(tmp_path / "ranker")
+    loaded = RankerModel.load(saved)
+    assert np.allclose(loaded.score(data.rows[:50]), model.score(data.rows[:50]))
+    assert loaded.report.dataset == "synthetic" and loaded.report.queries == 60
+    assert 0.0 <= loaded.report.ece <= 1.0
+    cands = [
+        Candidate(id="good", title="angle bracket steel"),
+        Candidate(id="bad", title="garden hose"),
+    ]
+    ranked = loaded.rank("angle bracket", cands)
+    assert [r.id for r in ranked] == [r.id for r in model.rank("angle bracket", cands)]
+    assert ranked[0].id == "good"
+    assert all(0.0 <= r.probability <= 1.0 for r in ranked)
+
+
+def test_load_refuses_a_missing_or_stale_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="rank train"):
+        RankerModel.load(tmp_path / "nothing")
+    model, _ = train(synthetic(), dataset="synthetic", depth=12, rounds=5)
+    saved = model.save(tmp_path / "ranker")
+    (saved / "features.json").write_text('["other"]', encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="other features"):
+        RankerModel.load(saved)
+
+
+def test_build_set_labels_unjudged_candidates_zero() -> None:
+    pools = {"angle bracket": [Candidate(id="a", title="Angle Bracket"),
+                               Candidate(id="b", title="Hose")]}  # fmt: skip
+    data = build_set([("q1", "angle bracket")], lambda t: pools[t], {"q1": {"a": 3}})
+    assert data.labels.tolist() == [3, 0] and data.sizes == [2]
+
+
+def test_calibration_maps_scores_to_reliable_probabilities() -> None:
+    rng = np.random.default_rng(1)
+    scores = rng.normal(size=5000)
+    truth = 1 / (1 + np.exp(-2 * scores))
+    labels = (rng.uniform(size=5000) < truth).astype(float)
+    for calibrator in (fit_isotonic(scores, labels), fit_platt(scores, labels)):
+        probs = calibrator(scores)
+        assert np.all(np.diff(probs[np.argsort(scores)]) >= -1e-12)
+        assert expected_calibration_error(probs, labels) < 0.05
+    assert expected_calibration_error(np.full(5000, 0.99), labels) > 0.3
+
+
+def test_speller_corrects_against_catalog_words_only() -> None:
+    speller = Speller.from_texts(["Toilet seat", "Toilet paper holder", "Vinyl flooring"] * 3)
+    assert speller.correct("toliet seat") == "toilet seat"
+    assert speller.correct("vnyl floring") == "vinyl flooring"
+    assert speller.correct("12 in. xyzzy") == "12 in xyzzy"
