@@ -2,10 +2,10 @@
 
 | state | embedded default | shared (settings) |
 |---|---|---|
-| vectors | Chroma `PersistentClient` under TESSERA_HOME | `TESSERA_CHROMA_URL`: a Chroma server |
-| items + lexical index | writable SQLite under TESSERA_HOME | `TESSERA_SNAPSHOT_DIR`: sealed snapshots |
-| events, profiles, impressions | `events.sqlite` | `TESSERA_DATABASE_URL`: PostgreSQL tables |
-| conversations | LangGraph SQLite checkpointer | LangGraph Postgres checkpointer |
+| vectors | Chroma `PersistentClient` | `TESSERA_CHROMA_URL`: a Chroma server |
+| items + lexical index | writable SQLite | `TESSERA_SNAPSHOT_DIR`: sealed snapshots |
+| events, profiles, impressions | `events.sqlite` | `TESSERA_DATABASE_URL`: PostgreSQL |
+| conversations | SQLite checkpointer | LangGraph Postgres checkpointer |
 
 The rest of Tessera sees the same `CatalogIndex`, `EventStore`, `ImpressionLog`
 and checkpointer types whichever is chosen. `ping_backends` is what `/healthz`

@@ -48,7 +48,9 @@ class ServerVectorStore(VectorStore):
             self._client.heartbeat()
             self.max_batch = max(1, int(self._client.get_max_batch_size()))
         except Exception as exc:
-            raise BackendUnavailable("chroma", f"the Chroma server at {url} is down ({exc})") from exc
+            raise BackendUnavailable(
+                "chroma", f"the Chroma server at {url} is down ({exc})"
+            ) from exc
 
     def ping(self) -> None:
         """Raise `BackendUnavailable` unless the server answers a heartbeat."""
