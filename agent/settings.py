@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     snapshot_poll_s: float = Field(
         default=1.0, ge=0, description="How often a worker looks for a newer snapshot."
     )
+
+    @field_validator("chroma_url", "database_url", "snapshot_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (`TESSERA_CHROMA_URL=`) means the embedded default."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def root(self) -> Path:

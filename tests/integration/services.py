@@ -162,8 +162,9 @@ def chroma_server(workdir: Path) -> Iterator[str]:
 def tessera(args: list[str], env: Mapping[str, str], timeout: float = 600) -> str:
     """Run one `tessera` command to completion; its output, or an error with it."""
     cmd = [sys.executable, "-m", "agent.cli.main", *args]
-    done = subprocess.run(cmd, env={**os.environ, **env, "PYTHONPATH": str(PROJECT)},
-                          cwd=PROJECT, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    full = {**os.environ, **env, "PYTHONPATH": str(PROJECT), "COLUMNS": "200"}
+    done = subprocess.run(cmd, env=full, cwd=PROJECT, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"tessera {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -178,22 +179,32 @@ class Worker:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env, "TESSERA_HOME": str(home), "PYTHONPATH": str(PROJECT)}
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log = home / "serve.log"
 
-    def start(self, timeout: float = 120) -> Worker:
+    def launch(self) -> Worker:
+        """Start the process without waiting for it."""
         self.home.mkdir(parents=True, exist_ok=True)
-        log = self.home / "serve.log"
+        self.log = self.home / "serve.log"
         cmd = [sys.executable, "-m", "agent.cli.main", "serve", "--port", str(self.port),
                "--no-access-log", "--log-level", "warning"]  # fmt: skip
-        with log.open("ab") as out:
+        with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT,
                                          env=self.env, start_new_session=True)  # fmt: skip
+        return self
+
+    def wait_ready(self, timeout: float = 180) -> Worker:
+        """Wait until `/healthz` answers 200."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            _wait_http(f"{self.url}/healthz", self.proc, timeout, log)
+            _wait_http(f"{self.url}/healthz", self.proc, timeout, self.log)
             if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
                 return self
             time.sleep(0.3)
-        raise RuntimeError(f"{self.url} never became healthy:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(f"{self.url} never became healthy:\n{self.log.read_text()[-3000:]}")
+
+    def start(self, timeout: float = 180) -> Worker:
+        return self.launch().wait_ready(timeout)
 
     def kill(self) -> None:
         """SIGKILL the worker (a crash: no graceful shutdown)."""
@@ -208,11 +219,13 @@ class Worker:
 
 @contextmanager
 def workers(homes: list[Path], env: Mapping[str, str]) -> Iterator[list[Worker]]:
-    """Start one worker per home; stop them all at the end, whatever happened."""
+    """Start one worker per home (in parallel); stop them all at the end, whatever happened."""
     started: list[Worker] = []
     try:
         for home in homes:
-            started.append(Worker(home, env).start())
+            started.append(Worker(home, env).launch())
+        for worker in started:
+            worker.wait_ready()
         yield started
     finally:
         for worker in started:
