@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -178,6 +179,13 @@ def main() -> int:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     work = Path(tempfile.mkdtemp(prefix="tessera-bench-cluster-"))
+    try:
+        return run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
     with postgres() as pg, chroma_server(work) as chroma:
         env = {
             "TESSERA_DATABASE_URL": pg.url,
