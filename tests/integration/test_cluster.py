@@ -166,6 +166,9 @@ def test_a_new_snapshot_is_picked_up_by_every_worker(cluster: Cluster) -> None:
     assert len(after) == 1 and after.pop() > max(versions)
 
 
+FAILOVERS: list[str] = []
+
+
 def _post_with_failover(urls: list[str], path: str, body: dict[str, Any], start: int) -> Any:
     """What a load balancer does: try the next worker when one does not answer."""
     last: Exception | None = None
@@ -174,6 +177,7 @@ def _post_with_failover(urls: list[str], path: str, body: dict[str, Any], start:
         try:
             resp = httpx.post(f"{url}{path}", json=body, timeout=60)
         except httpx.TransportError as exc:
+            FAILOVERS.append(url)
             last = exc
             continue
         if resp.status_code >= 500:
@@ -213,6 +217,7 @@ def test_a_worker_killed_mid_load_loses_no_turn_or_event(cluster: Cluster) -> No
         for future in futures:
             future.result()
     assert victim.proc is not None and victim.proc.returncode is not None
+    assert FAILOVERS and set(FAILOVERS) == {victim.url}, "requests were still being sent to it"
     with psycopg.connect(cluster.pg.url) as conn:
         stored = {r[0] for r in conn.execute(
             "SELECT id FROM tessera_events WHERE user_id = %s", (user,))}  # fmt: skip
