@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.backends import is_postgres
 from agent.deps import Deps, open_deps
 from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
@@ -37,6 +38,7 @@ from agent.web.bodies import (
     ThreadView,
     TurnView,
 )
+from agent.web.gate import backend_error, require_backends
 from agent.web.guard import ApiError, Guard, Limiter, error_response, validation_error
 from agent.web.health import check_health
 from agent.web.personal import router as personal_router
@@ -49,6 +51,7 @@ from agent.web.services import (
     require_key,
 )
 from agent.web.stream import LeasedStream, chat_events
+from tools.backend_errors import BackendUnavailable
 from tools.embeddings import EmbedderUnavailable
 from tools.filters import Filters
 from tools.index import IndexUnavailable
@@ -80,9 +83,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             except (IndexUnavailable, EmbedderUnavailable) as exc:
                 services.unavailable = str(exc)
                 logger.error("serving without an index: %s", exc)
+            except BackendUnavailable as exc:
+                services.unavailable = str(exc)
+                logger.error("serving without a backend: %s", exc)
         if deps is not None:
-            checkpointer = await stack.enter_async_context(open_checkpointer(settings))
-            services.engine = Engine(deps, checkpointer)
+            try:
+                checkpointer = await stack.enter_async_context(open_checkpointer(settings))
+            except BackendUnavailable as exc:
+                services.unavailable = str(exc)
+                logger.error("serving without the thread store: %s", exc)
+            else:
+                services.engine = Engine(deps, checkpointer)
         services.limiter = Limiter(settings.max_concurrency, settings.queue_wait_s)
         try:
             yield
@@ -116,7 +127,9 @@ def _request(body: SearchBody, settings: Settings, thread_id: str | None) -> Sea
     )
 
 
-api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERRORS)
+api = APIRouter(
+    prefix="/v1", dependencies=[Depends(require_key), Depends(require_backends)], responses=ERRORS
+)
 
 
 @api.post("/search", response_model=Page)
@@ -194,10 +207,15 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
     )
     app.state.services = Services(settings=settings, given_deps=deps)
     app.include_router(api)
-    app.include_router(personal_router)
+    app.include_router(personal_router, dependencies=[Depends(require_backends)])
     app.add_exception_handler(ApiError, cast(Any, error_response))
     app.add_exception_handler(RequestValidationError, cast(Any, validation_error))
     app.add_exception_handler(StarletteHTTPException, cast(Any, error_response))
+    app.add_exception_handler(BackendUnavailable, cast(Any, backend_error))
+    if is_postgres(settings.database_url):
+        import psycopg
+
+        app.add_exception_handler(psycopg.OperationalError, cast(Any, backend_error))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -105,7 +105,15 @@ def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
 
 
 def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
-    """Open the index under TESSERA_HOME; with create=False a missing one is an error."""
+    """Open the index the settings name; with create=False a missing one is an error.
+
+    The embedded default is the index under TESSERA_HOME; `agent.backends` picks
+    a Chroma server and item-store snapshots when they are configured.
+    """
+    if settings.chroma_url or settings.snapshots is not None:
+        from agent.backends import open_catalog_index
+
+        return open_catalog_index(settings, create=create)
     path = settings.index_dir
     if not create and not path.exists():
         raise IndexUnavailable(

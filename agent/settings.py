@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
@@ -127,6 +127,30 @@ class Settings(BaseSettings):
     queue_wait_s: float = Field(
         default=2.0, ge=0, description="How long a web API request waits for a free slot."
     )
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8010; unset means "
+        "the embedded PersistentClient under TESSERA_HOME.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://... for threads, events, impressions and profiles; unset "
+        "means SQLite files under TESSERA_HOME.",
+    )
+    snapshot_dir: Path | None = Field(
+        default=None,
+        description="Where `tessera index` publishes immutable item-store snapshots that "
+        "workers open read-only; unset means the writable store under TESSERA_HOME.",
+    )
+    snapshot_poll_s: float = Field(
+        default=1.0, ge=0, description="How often a worker looks for a newer snapshot."
+    )
+
+    @field_validator("chroma_url", "database_url", "snapshot_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (`TESSERA_CHROMA_URL=`) means the embedded default."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def root(self) -> Path:
@@ -157,3 +181,8 @@ class Settings(BaseSettings):
     @property
     def threads_db(self) -> Path:
         return self.root / "threads.sqlite"
+
+    @property
+    def snapshots(self) -> Path | None:
+        """The snapshot directory, expanded; None in the embedded default."""
+        return self.snapshot_dir.expanduser() if self.snapshot_dir else None

@@ -61,7 +61,20 @@ class _Ranked(Protocol):
 class CatalogIndex:
     """Hybrid lexical + dense index over every vertical, stored under one directory."""
 
-    def __init__(self, path: Path, embedder: Embedder, *, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        embedder: Embedder,
+        *,
+        create: bool = True,
+        store: ItemStore | None = None,
+        vectors: VectorStore | None = None,
+    ) -> None:
+        """Open (or create) the index at `path`.
+
+        `store` and `vectors` given here (a snapshot store, a Chroma server) are used
+        instead of the files under `path` and are closed with the index.
+        """
         self.path = Path(path).expanduser()
         if not create and not self.path.is_dir():
             raise IndexUnavailable(f"No index directory at {self.path}: {REBUILD_HINT}.")
@@ -70,15 +83,17 @@ class CatalogIndex:
         self.embedder = embedder
         self._facets: tuple[int, FacetVocabulary] | None = None
         self._facets_lock = threading.Lock()
-        self._store = ItemStore(self.path / DB_NAME, create=create)
+        self._store = store if store is not None else ItemStore(self.path / DB_NAME, create=create)
         self._lexical = LexicalSearcher(self._store)
         try:
             self._check_embedder()
-            self._vectors = VectorStore(
+            self._vectors = vectors or VectorStore(
                 self.path / CHROMA_DIR, create=create, embedder_name=embedder.name
             )
         except BaseException:
             self._store.close()
+            if vectors is not None:
+                vectors.close()
             raise
 
     def _check_embedder(self) -> None:

@@ -21,14 +21,14 @@ from typing import Any, TypeVar, get_args
 from rich.console import Console
 from rich.table import Table
 
+from agent.backends import open_event_logs
 from agent.deps import open_deps
 from agent.personal.ips import CANDIDATES, evaluate
 from agent.personal.setup import Personal, forget_user
 from agent.personal.views import ProfileSummary
 from agent.settings import Settings
 from tools.catalog import VERTICALS
-from tools.events import EventError, EventKind, EventStore, EventStoreError, parse_event
-from tools.impressions import ImpressionLog
+from tools.events import EventError, EventKind, EventStoreError, parse_event
 
 T = TypeVar("T")
 
@@ -95,9 +95,8 @@ def run_forget(args: argparse.Namespace, settings: Settings) -> int:
     """Delete everything stored about one user."""
     with ExitStack() as stack:
         try:
-            events = EventStore.in_dir(settings.root)
+            events, impressions = open_event_logs(settings)
             stack.callback(events.close)
-            impressions = ImpressionLog.in_dir(settings.root)
             stack.callback(impressions.close)
             report = forget_user(events, impressions, args.user)
         except EventStoreError as exc:
@@ -151,9 +150,8 @@ def run_ips(args: argparse.Namespace, settings: Settings) -> int:
     since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
     with ExitStack() as stack:
         try:
-            events = EventStore.in_dir(settings.root)
+            events, impressions = open_event_logs(settings)
             stack.callback(events.close)
-            impressions = ImpressionLog.in_dir(settings.root)
             stack.callback(impressions.close)
             logs = impressions.logged_pages(events, since=since)
         except EventStoreError as exc:

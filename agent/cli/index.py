@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from agent.backends import discard_build, publish_index
 from agent.deps import open_index
 from agent.settings import Settings
 from tools.audit import audit_catalog
@@ -99,13 +100,19 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
                     pruned += index.prune(vertical, keep)
         counts = {v: index.count(v) for v in VERTICALS}
         images = _index_images(settings, items, args.source, console)
-    finally:
+    except BaseException:
         index.close()
+        discard_build(settings, index)
+        raise
+    index.close()
+    published = publish_index(settings, index)
+    if published is not None:
+        images += f"; published snapshot {published}"
     console.print(
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
         f"pruned {pruned}; index now holds "
         + ", ".join(f"{n} {v}" for v, n in counts.items())
-        + f" at {settings.index_dir}"
+        + f" at {settings.snapshots or settings.index_dir}"
         + images
     )
     console.print(audit.summary() + " (--audit for the evidence)", markup=False, highlight=False)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 from rich.console import Console
 
-from agent.cli import chat, events, index, llm, rank, search, serve
+from agent.cli import chat, db, events, index, llm, rank, search, serve
 from agent.settings import Settings
 from evals import cli as eval_cli
 from tools.errors import UserError
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         register(sub)
     events.register(sub)
     rank.register(sub)
+    db.register(sub)
     return parser
 
 

@@ -1,7 +1,9 @@
 """`tessera serve`: the web API and chat page under uvicorn (factory `app:create_app`).
 
 Each worker builds its own app from the environment (`TESSERA_*`), so several
-workers share one index and one thread store under TESSERA_HOME.
+workers share one index and one thread store under TESSERA_HOME; with
+TESSERA_CHROMA_URL, TESSERA_DATABASE_URL and TESSERA_SNAPSHOT_DIR set, workers on
+any number of machines share the same state and keep none of their own.
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers < 1:
         raise ServeError(f"--workers must be at least 1, not {args.workers}")
     console = Console(stderr=True)
-    if not settings.index_dir.exists():
+    if (
+        settings.snapshots is None
+        and settings.chroma_url is None
+        and not settings.index_dir.exists()
+    ):
         console.print(
             f"[yellow]warning:[/] no index at {settings.index_dir}; the API answers 503 until "
             "one is built with `tessera index --starter`"

@@ -173,12 +173,9 @@ def open_personal(
 ) -> Personal:
     """Open the event store and impression log under TESSERA_HOME and wire the rest."""
     profile_config = ProfileConfig(half_life_days=settings.profile_half_life_days)
-    events = EventStore.in_dir(settings.root)
-    try:
-        impressions = ImpressionLog.in_dir(settings.root)
-    except BaseException:
-        events.close()
-        raise
+    from agent.backends import open_event_logs
+
+    events, impressions = open_event_logs(settings)
     vectors = ItemVectors(index)
     profiles = ProfileService(events, vectors, embedder=index.embedder.name, config=profile_config)
     return Personal(

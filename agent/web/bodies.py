@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from agent.backends import BackendHealth
 from agent.state import Turn
 from tools.catalog import Vertical
 from tools.filters import Filters
@@ -184,3 +185,8 @@ class Health(BaseModel):
     index: IndexHealth
     llm: LLMHealth
     threads: ThreadStoreHealth
+    backends: list[BackendHealth] = Field(
+        default_factory=list,
+        description="Each backend (vectors, items, database): its kind, where, and whether "
+        "it answers; one that does not makes the status unavailable.",
+    )

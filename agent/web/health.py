@@ -1,14 +1,17 @@
 """`GET /healthz`: what a load balancer or an operator needs to know about one process.
 
 The index (open? how many items per vertical? which version?), the planner (rules or
-an LLM, and whether the LLM answers) and the thread store. No index means
-"unavailable"; no LLM when one was asked for, or no thread store, means "degraded".
+an LLM, and whether the LLM answers), the thread store and each backend (vectors,
+items, database: embedded or shared, and whether it answers). No index or a shared
+backend down means "unavailable"; no LLM when one was asked for, or no thread store,
+means "degraded".
 """
 
 from __future__ import annotations
 
 import asyncio
 
+from agent.backends import probe_backends
 from agent.deps import Deps
 from agent.engine import Engine
 from agent.settings import Settings
@@ -63,11 +66,14 @@ async def check_health(
     index = _index_health(settings, deps, unavailable)
     llm = await _llm_health(settings, deps)
     threads = await _threads_health(settings, engine)
+    backends = await asyncio.to_thread(probe_backends, settings)
     wants_llm = settings.planner in ("llm", "hybrid")
-    if not index.ok:
+    if not index.ok or not all(b.ok for b in backends):
         status = "unavailable"
     elif not threads.ok or llm.reachable is False or (wants_llm and llm.planner == "rule"):
         status = "degraded"
     else:
         status = "ok"
-    return Health(status=status, version=version, index=index, llm=llm, threads=threads)
+    return Health(
+        status=status, version=version, index=index, llm=llm, threads=threads, backends=backends
+    )

@@ -14,6 +14,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from agent.backends import BackendGate
 from agent.deps import Deps
 from agent.engine import Engine
 from agent.personal.setup import Personal
@@ -30,6 +31,7 @@ class Services:
     engine: Engine | None = None
     limiter: Limiter | None = None
     unavailable: str = "the search engine is starting; retry in a moment"
+    gate: BackendGate | None = None
 
 
 def _services(request: Request) -> Services:
