@@ -11,9 +11,11 @@ as `on_topic@10` or a p-value against the baseline) become rows of their own, an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import JsonValue
 
-from evals.report import Report, format_value, per_config_params
+from evals.report import REPO_ROOT, Report, format_value, per_config_params
 
 HIDDEN_PARAMS = frozenset({"path", "timeout_s", "limit"})
 """Parameters left out of the provenance line (machine paths, unset limits)."""
@@ -69,3 +71,31 @@ def _cell(name: str, value: JsonValue) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return format_value(name, float(value))
     return "-" if value is None else str(value)
+
+
+def report_command(run: str, runs_dir: Path) -> int:
+    """`tessera eval report RUN`: print the saved run as a README table."""
+    from rich.console import Console
+
+    from evals.report import ReportError, load_report
+
+    try:
+        report = load_report(run, runs_dir)
+    except ReportError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return 2
+    print(markdown_table(report, _source(run, runs_dir)))
+    return 0
+
+
+def _source(run: str, runs_dir: Path) -> str:
+    """The report's path as a README names it: relative to the repository when inside it."""
+    given = Path(run).expanduser()
+    for path in (given, given / "report.json", runs_dir / run / "report.json"):
+        if path.is_file():
+            resolved = path.resolve()
+            try:
+                return str(resolved.relative_to(REPO_ROOT))
+            except ValueError:
+                return f"{resolved.parent.name}/{resolved.name}"
+    return run
