@@ -6,9 +6,11 @@
 
 Every suite runs with the rule planner on data the gate builds itself (a slice of the
 starter catalog, see `evals/gate_data.py`; Cranfield for retrieval), so its figures
-depend on the code alone. A check fails when a headline metric falls more than its
-suite's tolerance below the baseline, when a suite yields fewer cases than its
-baseline, or when a suite or configuration does not run. Figures above the baseline
+depend on the code and the `TESSERA_` settings alone, never on the index a machine
+holds (a broken weight in the settings fails the gate as a broken default would).
+A check fails when a headline metric falls more than its suite's tolerance below
+the baseline, when a suite yields fewer cases than its baseline, or when a suite or
+configuration does not run. Figures above the baseline
 pass and are listed: raising a baseline is a deliberate commit that says why.
 
 Adding a suite to the gate is one `GateEntry` line (the suite itself is registered in
@@ -271,6 +273,7 @@ def gate_command(
 
     from evals.gate_data import STARTER_PER_SOURCE
     from evals.runner import make_progress
+    from tools.starter import SourceUnavailable
 
     err = Console(stderr=True)
     console = Console() if Console().is_terminal else Console(width=110)
@@ -281,11 +284,15 @@ def gate_command(
     entries = [e for e in GATE if not suites or e.suite in suites]
     baselines = load_baselines(baselines_path)
     per_source = baselines.per_source if baselines else STARTER_PER_SOURCE
-    with make_progress(console=err) as progress:
-        result, reports = asyncio.run(
-            run_gate(settings, entries, baselines, per_source=per_source,
-                     runs_dir=runs_dir or settings.runs_dir, console=err, progress=progress)
-        )  # fmt: skip
+    try:
+        with make_progress(console=err) as progress:
+            result, reports = asyncio.run(
+                run_gate(settings, entries, baselines, per_source=per_source,
+                         runs_dir=runs_dir or settings.runs_dir, console=err, progress=progress)
+            )  # fmt: skip
+    except SourceUnavailable as exc:
+        err.print(f"[red]gate failed:[/] it cannot build its data: {exc}")
+        return 1
     render_checks(result, console)
     if update:
         fresh = measured_baselines(entries, reports, baselines, per_source)

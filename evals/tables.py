@@ -45,21 +45,25 @@ def scalar_params(report: Report) -> str:
 def markdown_table(report: Report, source: str) -> str:
     """The report as a README table, preceded by where it came from."""
     configs = [c for c in report.configs if c.error is None]
-    header = f"| {report.suite} | " + " | ".join(c.name for c in configs) + " |"
+    refs = report.references
+    names = [c.name for c in configs] + [f"reference: {r.label}" for r in refs]
+    header = f"| {report.suite} | " + " | ".join(names) + " |"
     lines = [provenance(report, source), ""]
     params = scalar_params(report)
     if report.dataset:
         params = f"dataset {report.dataset}" + (f", {params}" if params else "")
     if params:
         lines += [params, ""]
-    lines += [header, "|---|" + "---:|" * len(configs)]
+    lines += [header, "|---|" + "---:|" * len(names)]
+    blank = ["-"] * len(refs)
     for metric in report.metrics:
         cells = [format_value(metric, c.summary.get(metric)) for c in configs]
+        cells += [format_value(metric, r.metrics.get(metric)) for r in refs]
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     for name, values in per_config_params(report).items():
-        cells = [_cell(name, values.get(c.name)) for c in configs]
+        cells = [_cell(name, values.get(c.name)) for c in configs] + blank
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    cases = [format_value("cases", c.summary.get("cases")) for c in configs]
+    cases = [format_value("cases", c.summary.get("cases")) for c in configs] + blank
     lines.append("| cases | " + " | ".join(cases) + " |")
     failed = [f"{c.name}: {c.error}" for c in report.configs if c.error is not None]
     if failed:

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from evals.gate import GATE, Baselines, GateEntry, SuiteBaseline, compare, measured_baselines
-from evals.report import CaseResult, ConfigResult, Report, collect_environment, save_report
+from evals.report import (
+    CaseResult,
+    ConfigResult,
+    Reference,
+    Report,
+    collect_environment,
+    save_report,
+)
 from evals.tables import markdown_table, report_command
 
 ENTRY = GateEntry("page", ("rule",), ("module_f1", "top_module"))
@@ -84,6 +91,10 @@ def test_report_prints_the_readme_table(tmp_path: Path, capsys: pytest.CaptureFi
     assert lines[0].startswith("`tessera eval page` · report `docs/reports/page.json`")
     assert "| page | rule |" in lines and "| module_f1 | 0.9143 |" in lines
     assert "| on | 0.5000 |" in lines and lines[-1] == "| cases | 20 |"
+    report.references = [Reference(label="BM25 paper", config="rule", metrics={"module_f1": 0.7})]
+    with_ref = markdown_table(report, "r.json").splitlines()
+    assert "| page | rule | reference: BM25 paper |" in with_ref
+    assert "| module_f1 | 0.9143 | 0.7000 |" in with_ref and with_ref[-1] == "| cases | 20 | - |"
     path = save_report(report, tmp_path)
     assert report_command(path.parent.name, tmp_path) == 0
     assert "| top_module | 0.8000 |" in capsys.readouterr().out
