@@ -158,21 +158,21 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_gate(args: argparse.Namespace) -> int:
+def run_gate(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 1 when a headline metric or a case count falls below its baseline."""
     from evals.gate import BASELINES, gate_command
 
     return gate_command(
-        Settings(), args.suite, baselines_path=args.baselines or BASELINES,
+        settings, args.suite, baselines_path=args.baselines or BASELINES,
         update=args.update, runs_dir=args.out,
     )  # fmt: skip
 
 
-def run_report(args: argparse.Namespace) -> int:
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Print a saved run in the README's table format."""
     from evals.tables import report_command
 
-    return report_command(args.run, args.out or Settings().runs_dir)
+    return report_command(args.run, args.out or settings.runs_dir)
 
 
 def _flags(args: argparse.Namespace) -> list[str]:

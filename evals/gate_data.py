@@ -26,14 +26,14 @@ def gate_home(
     settings: Settings, per_source: int = STARTER_PER_SOURCE, progress: Progress | None = None
 ) -> Path:
     """A TESSERA_HOME holding the indexed starter slice, built when it is not ready."""
-    from agent.bootstrap import open_index
+    from agent.deps import open_index
     from tools.embeddings import load_embedder
     from tools.rows import ROW_FORMAT
     from tools.starter import build_starter
 
-    catalog = build_starter(settings, limit_per_source=per_source)
+    catalog = build_starter(limit_per_source=per_source)
     items = catalog.items
-    embedder = load_embedder(settings).name
+    embedder = load_embedder(settings.query_cache_size).name
     digest = hashlib.sha256(f"{ROW_FORMAT}\n{embedder}\n".encode())
     for item in items:
         digest.update(item.model_dump_json().encode())

@@ -75,7 +75,7 @@ def test_updating_keeps_stated_tolerances_and_the_gate_order() -> None:
 
 def test_the_committed_baselines_cover_every_gate_entry() -> None:
     baselines = Baselines.model_validate_json(
-        (Path(__file__).resolve().parent.parent / "evals" / "baselines.json").read_text()
+        (Path(__file__).resolve().parents[2] / "evals" / "baselines.json").read_text()
     )
     for entry in GATE:
         suite = baselines.suites[entry.suite]
