@@ -2,13 +2,15 @@
 
 Simulated users are drawn (seeded) from taste archetypes defined on catalog fields
 (vegetarian or meat dishes, sweets, sci-fi, horror, comedy, crime, romance, family
-films); a third of them hold two tastes. Their history builds the profile: views,
-clicks and saves of 16 items of each taste taken from the whole catalog, plus two
-random items, 60 to 7 days before the reference date. In the last week each user
-runs the broad queries of their tastes' verticals ("dinner ideas", "a movie for
-tonight") and engages with what the page shows them (the query's top 30, hybrid):
-half of the shown items of their tastes and one in twenty of the others. Those later
-engagements are held out. A user can only engage with what search shows, so held-out
+films); a third of them hold two tastes. There are 480 of them: with 120 the lift of
+the default weight ranged from +0.02 to +0.07 recall@10 between seeds. Their history
+builds the profile: views, clicks and saves of 16 items of each taste taken from the
+whole catalog, plus two random items, 60 to 7 days before the reference date. In the
+last week each user runs the broad queries of their tastes' verticals ("dinner
+ideas", "a movie for tonight") and engages with what the page shows them (the
+query's top 30, hybrid): half of the shown items of their tastes and one in twenty
+of the others. Those later engagements are held out. A user can only engage with
+what search shows, so held-out
 items are reachable however large the catalog is; earlier suites drew them from the
 whole catalog, which left almost none among a broad query's candidates on the full
 starter index. Each case is one user and one broad query; items the user engaged
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
     from tools.index import CatalogIndex
 
 METRICS = ["recall@10", "ndcg@10", "hit@10"]
-CUTOFF, POOL, USERS, PROBE_USERS = 10, 30, 120, 40
+CUTOFF, POOL, USERS, PROBE_USERS = 10, 30, 480, 40
 TASTE_SHARE, OTHER_SHARE = 0.5, 0.05
 """Chance that a user engages with a shown item of their tastes, and with any other."""
 HISTORY_DAYS = (7.0, 60.0)
