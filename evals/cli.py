@@ -4,6 +4,8 @@
     tessera eval planning --config rule --limit 20
     tessera eval list
     tessera eval compare RUN_A RUN_B
+    tessera eval gate            # every suite's sample against evals/baselines.json
+    tessera eval report RUN      # a saved run as a README table
 
 Each run prints a table (a column per configuration) and saves its JSON report under
 `TESSERA_HOME/runs/<timestamp>-<suite>/` (or `--out DIR`).
@@ -66,6 +68,21 @@ def register(subparsers: Any) -> None:
     compare.add_argument("--out", type=Path, default=None, metavar="DIR",
                          help="where runs are saved (default TESSERA_HOME/runs)")  # fmt: skip
     compare.set_defaults(handler=run_compare)
+    gate = sub.add_parser("gate", help="run every suite's sample against evals/baselines.json")
+    gate.add_argument("--suite", action="append", default=[], metavar="NAME",
+                      help="only this suite; repeat for several (default: all)")  # fmt: skip
+    gate.add_argument("--baselines", type=Path, default=None, metavar="PATH",
+                      help="baselines file (default evals/baselines.json)")  # fmt: skip
+    gate.add_argument("--update", action="store_true",
+                      help="write the measured figures as the new baselines")  # fmt: skip
+    gate.add_argument("--out", type=Path, default=None, metavar="DIR",
+                      help="where to save the runs (default TESSERA_HOME/runs)")  # fmt: skip
+    gate.set_defaults(handler=run_gate)
+    report = sub.add_parser("report", help="print a saved run as a README table")
+    report.add_argument("run", metavar="RUN", help="run folder, its name or report.json")
+    report.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="where runs are saved (default TESSERA_HOME/runs)")  # fmt: skip
+    report.set_defaults(handler=run_report)
 
 
 def run_suite(args: argparse.Namespace, settings: Settings) -> int:
@@ -139,6 +156,23 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     for comparison in comparisons:
         render_comparison(comparison, console)
     return 0
+
+
+def run_gate(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 1 when a headline metric or a case count falls below its baseline."""
+    from evals.gate import BASELINES, gate_command
+
+    return gate_command(
+        settings, args.suite, baselines_path=args.baselines or BASELINES,
+        update=args.update, runs_dir=args.out,
+    )  # fmt: skip
+
+
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a saved run in the README's table format."""
+    from evals.tables import report_command
+
+    return report_command(args.run, args.out or settings.runs_dir)
 
 
 def _flags(args: argparse.Namespace) -> list[str]:

@@ -191,7 +191,12 @@ def render_report(report: Report, console: Console) -> None:
         table.add_column(escape(result.name), justify="right", min_width=max(6, len(result.name)))
     for n, _ref in enumerate(report.references, start=1):
         table.add_column(f"ref{n}", justify="right", style="dim", min_width=6)
-    for metric in [*report.metrics, *OPERATIONAL]:
+    extra = per_config_params(report)
+    for metric in [*report.metrics, *extra, *OPERATIONAL]:
+        if metric in extra:
+            cells = [_param_cell(metric, extra[metric].get(r.name)) for r in report.configs]
+            table.add_row(metric, *cells, *["-" for _ in report.references])
+            continue
         values = [r.summary.get(metric) for r in report.configs]
         best = max((v for v in values if v is not None), default=None)
         cells = []
@@ -207,6 +212,22 @@ def render_report(report: Report, console: Console) -> None:
     for result in report.configs:
         if result.error:
             console.print(f"[red]{result.name} did not run:[/red] {result.error}")
+
+
+def per_config_params(report: Report) -> dict[str, dict[str, JsonValue]]:
+    """Parameters holding one value per configuration of the run (e.g. `on_topic@10`)."""
+    names = set(report.config_names())
+    return {
+        name: value
+        for name, value in report.params.items()
+        if isinstance(value, dict) and value and set(value) <= names
+    }
+
+
+def _param_cell(name: str, value: JsonValue) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_value(name, float(value))
+    return "-" if value is None else escape(str(value))
 
 
 def format_value(metric: str, value: float | None) -> str:
