@@ -14,7 +14,7 @@ RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "lexical", "dense"]
 VERTICAL_MODES: dict[str, SearchMode] = {
     "ideas": "hybrid",
-    "shopping": "lexical",
+    "shopping": "hybrid",
     "video": "hybrid",
 }
 
