@@ -115,6 +115,23 @@ def join(
     return list(pages.values())
 
 
+def pages_query(
+    mark: str, *, user_id: str | None, since: datetime | None, limit: int | None
+) -> tuple[str, list[Any]]:
+    """The `WHERE ... ORDER BY ... LIMIT` tail and its arguments for listing impressions,
+    with `mark` as the backend's placeholder (`?` for SQLite, `%s` for PostgreSQL)."""
+    clauses = [f"ts >= {mark}"]
+    args: list[Any] = [since.timestamp() if since else 0.0]
+    if user_id is not None:
+        clauses.append(f"user_id = {mark}")
+        args.append(user_id)
+    sql = f"WHERE {' AND '.join(clauses)} ORDER BY ts, page_id"
+    if limit is not None:
+        sql += f" LIMIT {mark}"
+        args.append(max(0, limit))
+    return sql, args
+
+
 class ImpressionLog(SqliteLog):
     """The impressions table; safe to use from any thread."""
 
@@ -148,16 +165,7 @@ class ImpressionLog(SqliteLog):
         limit: int | None = None,
     ) -> list[Impression]:
         """Logged impressions, oldest first; unreadable rows are skipped."""
-        clauses: list[str] = ["ts >= ?"]
-        args: list[Any] = [since.timestamp() if since else 0.0]
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            args.append(user_id)
-        sql = f"WHERE {' AND '.join(clauses)} ORDER BY ts, page_id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(max(0, limit))
-        return self._select(sql, args)
+        return self._select(*pages_query("?", user_id=user_id, since=since, limit=limit))
 
     def logged_pages(
         self, events: EventStore, *, since: datetime | None = None, limit: int | None = None

@@ -17,7 +17,7 @@ from typing import Any
 
 from tools.backend_errors import BackendUnavailable
 from tools.events import DeleteReport, Event, EventStore, StoredProfile, _event, _row
-from tools.impressions import Impression, ImpressionError, ImpressionLog
+from tools.impressions import Impression, ImpressionError, ImpressionLog, pages_query
 from tools.pg_schema import LATEST, current_version
 from tools.sqlite_log import EventStoreError
 
@@ -204,16 +204,7 @@ class PgImpressionLog(ImpressionLog):
         since: datetime | None = None,
         limit: int | None = None,
     ) -> list[Impression]:
-        clauses = ["ts >= %s"]
-        args: list[Any] = [since.timestamp() if since else 0.0]
-        if user_id is not None:
-            clauses.append("user_id = %s")
-            args.append(user_id)
-        sql = f"WHERE {' AND '.join(clauses)} ORDER BY ts, page_id"
-        if limit is not None:
-            sql += " LIMIT %s"
-            args.append(max(0, limit))
-        return self._select(sql, args)
+        return self._select(*pages_query("%s", user_id=user_id, since=since, limit=limit))
 
     def get(self, page_id: str) -> Impression | None:
         found = self._select("WHERE page_id = %s", [page_id])
