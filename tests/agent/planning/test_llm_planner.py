@@ -260,7 +260,7 @@ def test_local_texts_give_each_intent_its_clauses() -> None:
     text = "cheap, red office chair, a bookcase between $50 and $90 and comedy films"
     assert local_texts(["office chair", "bookcase", "comedy"], text) == [
         "cheap, red office chair",
-        "a bookcase between $50 to $90",
+        "a bookcase between $50 and $90",
         "comedy films",
     ]
     lamp = "a desk lamp, in red, under $40 and a rug"
