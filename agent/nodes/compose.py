@@ -11,6 +11,7 @@ from agent.titles import title_for
 from agent.trace import TraceStep
 from tools.contract import Hit, SubQuery
 
+
 def template_title(sq: SubQuery) -> str:
     """A short title from the sub-query: 'Shop rattan headboard · under $200'."""
     return title_for(sq)
