@@ -56,10 +56,16 @@ def load_gate(path: Path = GATE_FILE) -> GateModel:
 
 
 def stem(word: str) -> str:
-    """A crude stem so 'chairs', 'chair' and 'soups', 'soup' meet."""
-    for end in ("ies", "es", "s"):
-        if word.endswith(end) and len(word) > len(end) + 2:
-            return word[: -len(end)] + ("y" if end == "ies" else "")
+    """A crude stem so 'chairs' and 'chair', 'cookies' and 'cookie', 'berries' and
+    'berry' meet."""
+    if word.endswith("es") and len(word) > 4 and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    if word.endswith("ie") and len(word) > 4:
+        return word[:-2]
+    if word.endswith("y") and len(word) > 3:
+        return word[:-1]
     return word
 
 

@@ -59,8 +59,9 @@ def catalog_queries(index: CatalogIndex, per_vertical: int, rng: random.Random) 
                 queries.add(" ".join(words[start : start + rng.choice((1, 2, 3))]))
                 other = rng.choice(items)
                 extra = [w for w in _WORD.findall(other.title.lower()) if query_terms(w)]
-                if extra and rng.random() < 0.5:
-                    queries.add(f"{rng.choice(words)} {rng.choice(extra)}")
+                if extra and rng.random() < 0.6:
+                    mixed = [rng.choice(words), *rng.sample(extra, min(len(extra), 2))]
+                    queries.add(" ".join(mixed[: rng.choice((2, 3))]))
     return sorted(q for q in queries if query_terms(q))
 
 
