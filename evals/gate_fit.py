@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     model.meaning = (
         f"a module is shown when the estimated probability that its top item is relevant "
         "(half or more of the query's words in the item's own fields) is at least "
-        f"{THRESHOLD}; on held-out catalog queries {model.calibration['precision_shown']:.0%} of shown top items were "
+        f"{THRESHOLD}; on held-out catalog queries "
+        f"{model.calibration['precision_shown']:.0%} of shown top items were "
         "relevant"
     )
     with open(args.out, "w", encoding="utf-8") as fh:

@@ -114,7 +114,12 @@ _AFTER_MIN = re.compile(
     r"later|newer)|plus\b|at\s+least|minimum\b|min\b)\b(?:\s+long\b)?",
     re.I,
 )
-_AFTER_LONG = re.compile(r"^\s*(?:long|in\s+length|or\s+so)\b", re.I)
+_AFTER_LONG = re.compile(r"\s*(?:long|in\s+length|or\s+so)\b", re.I)
+_STRICT = re.compile(
+    r"\b(?:under|below|beneath|less\s+than|fewer\s+than|shorter\s+than|over|above|more\s+than|"
+    r"longer\s+than|greater\s+than)\b",
+    re.I,
+)
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|through|and)\s*$", re.I)
 _RANGE_OPEN = re.compile(rf"\b{_LEAD}(?:between|from)\s*$", re.I)
 
@@ -139,6 +144,16 @@ class Quantity(BaseModel):
     text: str
     currency: str | None = None
     implied: bool = False
+    strict: bool = False
+
+    def minutes_bounds(self) -> tuple[float | None, float | None]:
+        """(low, high) in whole minutes with a strict bound made inclusive: 'under an hour'
+        is at most 59 minutes, 'over 3 hours' at least 181."""
+        if not self.strict:
+            return self.low, self.high
+        low = self.low + 1 if self.low is not None else None
+        high = self.high - 1 if self.high is not None else None
+        return low, high
 
 
 class _Atom(BaseModel):
@@ -347,9 +362,10 @@ def _single(text: str, atom: _Atom, vertical: Vertical | None) -> Quantity | Non
         start = m.start()
     low = atom.value if bound in ("min", "eq") else None
     high = atom.value if bound in ("max", "eq") else None
+    strict = bound in ("max", "min") and bool(_STRICT.search(text[start : atom.start]))
     return Quantity(
         kind=kind, bound=bound, low=low, high=high, start=start, end=end,
-        text=text[start:end], currency=atom.currency, implied=implied,
+        text=text[start:end], currency=atom.currency, implied=implied, strict=strict,
     )  # fmt: skip
 
 

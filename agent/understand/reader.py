@@ -124,7 +124,7 @@ def _grounded_filters(tags: Tags, vertical: Vertical | None) -> Filters:
         return Filters()
 
 
-def split_clauses(text: str) -> list[str]:
+def split_clauses(text: str, vocab: FacetVocabulary | None = None) -> list[str]:
     """Split on conjunctions only where both sides stand alone as intents.
 
     A weak piece ('salt' in 'salt and pepper recipes') binds to the next piece,
@@ -136,7 +136,7 @@ def split_clauses(text: str) -> list[str]:
     for part in parts:
         piece = f"{pending} and {part}" if pending else part
         pending = ""
-        if _weight(piece) < 2:
+        if _weight(piece, vocab) < 2:
             pending = piece
             continue
         merged.append(piece)
@@ -148,8 +148,17 @@ def split_clauses(text: str) -> list[str]:
     return merged or [text]
 
 
-def _weight(clause: str) -> int:
+def _plain(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _weight(clause: str, vocab: FacetVocabulary | None = None) -> int:
     cues = _vertical_cues(clause).cues
+    if vocab is not None and not cues:
+        kinds = {_plain(k) for k in (*vocab.categories, *vocab.idea_categories, *vocab.genres)}
+        if any(_plain(t) in kinds for t in content_tokens(clause)):
+            cues = {"shopping": ["kind"]}
     priced = bool(read_quantities(clause))
     return len(content_tokens(clause)) + 2 * bool(cues) + 2 * priced
 
@@ -157,7 +166,7 @@ def _weight(clause: str) -> int:
 def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> Understanding:
     """Read a request into segments with vertical cues and grounded filters."""
     clean, truncated = normalise(text, max_chars)
-    segments = [_tag_clause(clause, vocab) for clause in split_clauses(clean)][:4]
+    segments = [_tag_clause(clause, vocab) for clause in split_clauses(clean, vocab)][:4]
     segments = [s for s in segments if s.topic or not s.filters.is_empty() or s.vertical]
     union = Filters()
     for seg in segments:

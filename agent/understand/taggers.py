@@ -90,19 +90,21 @@ def tag_quantities(
             tags.cue("shopping", "price")
         elif kind == "duration":
             recipe = vertical == "ideas" or (vertical is None and _RECIPE_LEAD.search(q.text))
+            low, high = q.minutes_bounds()
             if recipe:
-                if q.bound == "min" or q.high is None:
+                if q.bound == "min" or high is None:
                     continue
-                values.total_time_max_min = int(q.high)
+                values.total_time_max_min = int(high)
                 tags.cue("ideas", "ready in")
             else:
+                edge = 1 if q.strict else 0
                 low, high = q.low, q.high
                 if q.bound == "eq" and q.low is not None:
                     low, high = q.low - 15, q.low + 15
                 if low is not None and q.bound != "max":
-                    values.duration_min_s = int(max(low, 0) * 60)
+                    values.duration_min_s = int(max(low, 0) * 60) + edge
                 if high is not None:
-                    values.duration_max_s = int(high * 60)
+                    values.duration_max_s = int(high * 60) - edge
                 tags.cue("video", "when")
         else:
             tags.cue("video", "when")
@@ -138,6 +140,7 @@ def _words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+GENRE_SYNONYMS = {"animated": "animation", "cartoon": "animation", "scifi": "sci-fi"}
 COLOR_SYNONYMS = {"grey": "gray", "space grey": "space gray", "golden": "gold"}
 _FRUIT_COLORS = frozenset({"orange", "lime", "lemon", "olive", "chocolate", "wine"})
 
@@ -186,6 +189,7 @@ def _tag_ngram_facets(
     words: list[tuple[str, int, int]], tags: Tags, vocab: FacetVocabulary, vertical: Vertical | None
 ) -> None:
     genres = {_singular(g): g for g in vocab.genres}
+    genres |= {w: genres[g] for w, g in GENRE_SYNONYMS.items() if g in genres}
     categories = {_singular(c) for c in vocab.categories}
     for n in (3, 2, 1):
         for i in range(len(words) - n + 1):
