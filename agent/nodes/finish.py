@@ -77,15 +77,16 @@ async def suggest_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def abstentions(state: State) -> list[str]:
     """One line per intent the page could not answer: "no good matches for '...' in this
-    catalog" (the whole request when nothing at all is shown)."""
+    catalog", naming the clause of the request it came from."""
     shown = {m.id for m in state.modules}
     missing = [r for r in state.assessed if r.error is None and r.subquery.id not in shown]
     if not missing:
         return []
-    if not state.modules:
-        phrases = [state.request.text]
-    else:
-        phrases = [r.subquery.text or r.subquery.note for r in missing]
+    segments = state.understood.segments if state.understood else []
+    clause = {s.topic: s.text for s in segments}
+    phrases = [
+        clause.get(r.subquery.text) or r.subquery.text or state.request.text for r in missing
+    ]
     return [f"no good matches for '{p}' in this catalog" for p in dict.fromkeys(phrases)]
 
 
