@@ -58,7 +58,7 @@ def load_gate(path: Path = GATE_FILE) -> GateModel:
 def stem(word: str) -> str:
     """A crude stem so 'chairs' and 'chair', 'cookies' and 'cookie', 'berries' and
     'berry' meet."""
-    if word.endswith("es") and len(word) > 4 and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+    if word.endswith("es") and len(word) > 4 and word[:-2].endswith(("ss", "x", "z", "ch", "sh")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
         word = word[:-1]

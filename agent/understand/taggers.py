@@ -89,7 +89,10 @@ def tag_quantities(
                     values.price_min = q.low
             tags.cue("shopping", "price")
         elif kind == "duration":
-            recipe = vertical == "ideas" or (vertical is None and _RECIPE_LEAD.search(q.text))
+            food = any(w.lower() in FOOD_WORDS for w in _WORD.findall(text))
+            recipe = vertical == "ideas" or (
+                vertical is None and (_RECIPE_LEAD.search(q.text) is not None or food)
+            )
             low, high = q.minutes_bounds()
             if recipe:
                 if q.bound == "min" or high is None:
