@@ -27,9 +27,18 @@ from tools.contract import Hit
 from tools.rows import build_row
 
 GATE_FILE = Path(__file__).resolve().parent / "data" / "relevance_gate.json"
-FEATURES = ("cover_top", "cover_title", "cover_mean", "lexical_share")
+FEATURES = ("cover_top", "cover_title", "cover_mean", "lexical_share", "head_top", "head_title")
 TOP = 5
 _WORD = re.compile(r"[a-z0-9]+")
+_OCCASIONS = frozenset(
+    "dinner dinners lunch lunches supper meal meals dish dishes snack snacks weeknight "
+    "party night something anything make making cook cooking bake baking homemade easy "
+    "quick simple".split()
+)
+_IRREGULAR = {
+    "mice": "mouse", "men": "man", "women": "woman", "children": "child", "feet": "foot",
+    "teeth": "tooth", "knives": "knife", "leaves": "leaf", "shelves": "shelf", "loaves": "loaf",
+}  # fmt: skip
 
 
 class GateModel(BaseModel):
@@ -57,7 +66,8 @@ def load_gate(path: Path = GATE_FILE) -> GateModel:
 
 def stem(word: str) -> str:
     """A crude stem so 'chairs' and 'chair', 'cookies' and 'cookie', 'berries' and
-    'berry' meet."""
+    'berry', 'mice' and 'mouse' meet."""
+    word = _IRREGULAR.get(word, word)
     if word.endswith("es") and len(word) > 4 and word[:-2].endswith(("ss", "x", "z", "ch", "sh")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
@@ -69,13 +79,29 @@ def stem(word: str) -> str:
     return word
 
 
-def query_terms(text: str) -> set[str]:
-    """The words of a sub-query that must be answered (no stopwords, no request words)."""
-    return {
+def query_words(text: str) -> list[str]:
+    """The stemmed words of a sub-query that must be answered, in order (no stopwords,
+    no request words, no bare numbers)."""
+    words = [
         stem(w)
         for w in _WORD.findall(text.lower())
-        if w not in STOPWORDS and w not in GENERIC_WORDS and not w.isdigit()
-    }
+        if w not in STOPWORDS and w not in GENERIC_WORDS and w not in _OCCASIONS and not w.isdigit()
+    ]
+    return list(dict.fromkeys(words))
+
+
+def query_terms(text: str) -> set[str]:
+    """`query_words` as a set."""
+    return set(query_words(text))
+
+
+def head_word(text: str) -> str | None:
+    """The head of the sub-query's noun phrase: its last content word before a
+    preposition ('drill' in 'cordless drill', 'perfume' in 'perfume for men')."""
+    lowered = text.lower()
+    first = re.split(r"\b(?:for|with|about|from|in|on|by|without|under|over)\b", lowered)[0]
+    words = query_words(first) or query_words(lowered)
+    return words[-1] if words else None
 
 
 def _terms(text: str) -> set[str]:
@@ -91,19 +117,25 @@ def item_terms(item: CatalogItem) -> tuple[set[str], set[str]]:
 def features(text: str, hits: Sequence[Hit]) -> list[float] | None:
     """The gate's features for a sub-query's hits; None when the query has no words."""
     terms = query_terms(text)
+    head = head_word(text)
     if not terms:
         return None
     top = list(hits[:TOP])
     if not top:
-        return [0.0, 0.0, 0.0, 0.0]
+        return [0.0] * len(FEATURES)
     covers: list[float] = []
     titles: list[float] = []
+    heads: list[float] = []
+    head_titles: list[float] = []
     for hit in top:
         title, full = item_terms(hit.item)
         covers.append(len(terms & full) / len(terms))
         titles.append(len(terms & title) / len(terms))
+        heads.append(float(head in full))
+        head_titles.append(float(head in title))
     lexical = sum(h.lexical_rank is not None for h in top) / len(top)
-    return [covers[0], max(titles[:3]), sum(covers) / len(covers), lexical]
+    return [covers[0], max(titles[:3]), sum(covers) / len(covers), lexical, heads[0],
+            max(head_titles[:3])]  # fmt: skip
 
 
 def relevance(text: str, hits: Sequence[Hit], gate: GateModel | None = None) -> float:

@@ -4,7 +4,8 @@ Queries are made from the indexed catalog itself: each vertical's facet values
 (genres, recipe categories, product categories, brands) and two-word runs from
 item titles. Every query is searched in every vertical, so the same words are
 answerable in one vertical and usually not in the others. The top item of each
-search is judged relevant when at least half of the query's words occur in its
+search is judged relevant when the query's head word (the last word of its noun phrase)
+and its other words (two thirds of them when it has more than two) occur in its
 structured fields (title, tags, category or genre, brand, ingredients), never in
 its free description alone.
 A logistic model over the gate's retrieval features is fitted on 70% of the
@@ -25,7 +26,15 @@ import re
 import numpy as np
 
 from agent.deps import open_index
-from agent.relevance import FEATURES, GATE_FILE, GateModel, features, query_terms, stem
+from agent.relevance import (
+    FEATURES,
+    GATE_FILE,
+    GateModel,
+    features,
+    head_word,
+    query_terms,
+    stem,
+)
 from agent.settings import Settings
 from tools.catalog import VERTICALS, CatalogItem
 from tools.index import CatalogIndex
@@ -36,11 +45,14 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def judged_relevant(query: str, item: CatalogItem) -> bool:
-    """At least half the query's words in the item's structured fields (not its description)."""
+    """The query's head word and its other words (two thirds of them past two) in the
+    item's structured fields (not its description)."""
     row = build_row(item)
     words = {stem(w) for w in _WORD.findall(f"{item.title} {row.fts_tags} {row.fts_extra}".lower())}
     terms = query_terms(query)
-    return bool(terms) and len(terms & words) >= len(terms) / 2
+    head = head_word(query)
+    need = len(terms) if len(terms) <= 2 else 2 * len(terms) / 3
+    return bool(terms) and head in words and len(terms & words) >= need
 
 
 def catalog_queries(index: CatalogIndex, per_vertical: int, rng: random.Random) -> list[str]:
@@ -149,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     model.meaning = (
         f"a module is shown when the estimated probability that its top item is relevant "
-        "(half or more of the query's words in the item's own fields) is at least "
+        "(its head word and its other words in the item's own fields) is at least "
         f"{THRESHOLD}; on held-out catalog queries "
         f"{model.calibration['precision_shown']:.0%} of shown top items were "
         "relevant"

@@ -327,6 +327,8 @@ def _range(text: str, a: _Atom, b: _Atom, vertical: Vertical | None) -> Quantity
     if kind == "year" and not (1800 <= low <= 2100 and 1800 <= high <= 2100):
         return None
     start = opener.start() if opener else a.start
+    if opener is None and (lead := _BEFORE_PLAIN.search(text[: a.start])):
+        start = lead.start()
     low, high = min(low, high), max(low, high)
     currency = a.currency or b.currency
     return Quantity(
