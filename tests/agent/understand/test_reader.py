@@ -125,3 +125,22 @@ def test_colour_synonyms_and_food_colours() -> None:
     for food in ("white bean soup", "red velvet cake", "black beans recipe"):
         [segment] = understand(food, vocab).segments
         assert segment.filters.colors == (), food
+
+
+@pytest.mark.parametrize(
+    ("text", "vertical", "expected"),
+    [
+        ("office chair under $1,500", "shopping", {"price_max": 1500.0}),
+        ("chicken recipes that take less than an hour", "ideas", {"total_time_max_min": 59}),
+        ("long epic films over 3 hours", "video", {"duration_min_s": 10801}),
+        ("documentaries under an hour and a half", "video", {"duration_max_s": 5399}),
+        ("tea kettle under 100 to buy", "shopping", {"price_max": 100.0}),
+    ],
+)
+def test_constraints_the_old_taggers_missed(
+    text: str, vertical: str, expected: dict[str, object]
+) -> None:
+    [(topic, found_vertical, filters)] = segs(text)
+    assert found_vertical == vertical
+    assert {k: v for k, v in filters.items() if k in expected} == expected
+    assert not {"less", "take", "half", "than", "1", "500", "100"} & set(topic.split())
