@@ -129,7 +129,8 @@ def title_for(sq: SubQuery) -> str:
     topic = head_phrase(sq.text)
     filters = sq.filters
     named = {_stem(w) for w in topic.lower().split()}
-    use_category = bool(filters.category) and _stem(filters.category.lower()) not in named
+    category = (filters.category or "").lower()
+    use_category = bool(category) and _stem(category) not in named
     if not topic and sq.vertical == "video" and filters.category:
         topic, use_category = filters.category, False
     tail = ", ".join(constraints(filters, with_category=use_category))

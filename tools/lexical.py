@@ -132,5 +132,6 @@ def browse(
         f"WHERE i.vertical = ? AND ({where.sql}) "
         f"ORDER BY {order}i.rating IS NULL, i.rating DESC, i.title COLLATE NOCASE, i.id LIMIT ?"
     )
-    params = (vertical, *where.params, *([primary.strip().lower()] if position else []), limit)
+    wanted = [primary.strip().lower()] if position and primary else []
+    params = (vertical, *where.params, *wanted, limit)
     return [str(r[0]) for r in store.read(sql, params)]

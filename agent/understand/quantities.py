@@ -185,6 +185,7 @@ def _duration_atoms(text: str, taken: list[tuple[int, int]]) -> list[_Atom]:
                 continue
             groups = m.groupdict()
             lowered = m.group(0).lower()
+            minutes: float
             if groups.get("h") is not None:
                 minutes = int(groups["h"]) * 60 + int(groups["m"])
             elif "hour and a half" in lowered:

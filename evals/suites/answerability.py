@@ -16,7 +16,8 @@ Run with `tessera eval answerability` (configurations as in the page suite).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from statistics import mean
 
@@ -24,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.models import Page
 from evals.report import CaseResult, Report
-from evals.runner import Observation, base_result, run_configs
+from evals.runner import Observation, System, base_result, run_configs
 from evals.suites import DATA_DIR, EvalContext, SuiteSpec, build_report, choose, load_cases
-from evals.suites.page import CONFIGS, _as_system
+from evals.suites.page import CONFIGS, PageFactory
 from tools.catalog import Vertical
 
 METRICS = ["junk_module_rate", "abstained", "module_recall"]
@@ -45,6 +46,18 @@ class AnswerabilityCase(BaseModel):
     answerable: bool
     vertical: Vertical | None = Field(default=None, description="Answering vertical.")
     note: str = ""
+
+
+@asynccontextmanager
+async def _as_system(
+    factory: PageFactory, ctx: EvalContext
+) -> AsyncIterator[System[AnswerabilityCase, Page]]:
+    async with factory(ctx) as pages:
+
+        async def call(case: AnswerabilityCase) -> Page:
+            return await pages.page(case.query)
+
+        yield System(call=call, usage=pages.usage, description=pages.description)
 
 
 def score_page(case: AnswerabilityCase, page: Page | None) -> dict[str, float]:
@@ -91,7 +104,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
         METRICS,
         progress=ctx.progress,
         timeout_s=ctx.timeout_s,
-    )  # type: ignore[arg-type]
+    )
     answerable = {c.id: c.answerable for c in cases}
     for config in results:
         config.summary |= _restrict(config.cases, answerable)
