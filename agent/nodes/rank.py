@@ -4,7 +4,9 @@ score = 0.5 * intent + 0.35 * quality + 0.15 * fill - 0.05 * relaxations, where
 intent is how sure the planner is the vertical is wanted, quality is how much
 the top hits are backed by both the lexical and the dense retriever, and fill
 is how full the module is. Before scoring, the relevance gate removes modules
-whose top item is unlikely to be relevant (`gate`); the page then says so.
+whose top item is unlikely to be relevant (`gate`); the page then says so. A
+follow-up that only switches vertical ("show me videos instead") is not gated:
+the person asked for that vertical's nearest items.
 
 For a request with a `user_id` (and personalisation configured) the over-fetched
 items are re-ranked by the user's profile, modules re-ordered, the shown order
@@ -102,7 +104,11 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     personal = runtime.context.personal
     request = state.request
     page_id = uuid.uuid4().hex
-    shown, odds = gate(state.modules, state.assessed)
+    refinement = state.understood.refinement if state.understood else None
+    if refinement is not None and refinement.kind == "vertical":
+        shown, odds = state.modules, {}
+    else:
+        shown, odds = gate(state.modules, state.assessed)
     ranked = rank(shown, state.assessed, request.k)
     modules, note, ok = trim(ranked, request.k), "", True
     personalisation: PersonalisationTrace | None = None
