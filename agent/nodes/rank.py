@@ -5,8 +5,9 @@ intent is how sure the planner is the vertical is wanted, quality is how much
 the top hits are backed by both the lexical and the dense retriever, and fill
 is how full the module is. Before scoring, the relevance gate removes modules
 whose top item is unlikely to be relevant (`gate`); the page then says so. A
-follow-up that only switches vertical ("show me videos instead") is not gated:
-the person asked for that vertical's nearest items.
+follow-up that only switches vertical ("show me videos instead") and a request
+with a picture are not gated: the person asked for that vertical's nearest items,
+or for what looks like the picture.
 
 For a request with a `user_id` (and personalisation configured) the over-fetched
 items are re-ranked by the user's profile, modules re-ordered, the shown order
@@ -105,7 +106,7 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     request = state.request
     page_id = uuid.uuid4().hex
     refinement = state.understood.refinement if state.understood else None
-    if refinement is not None and refinement.kind == "vertical":
+    if state.image_key or (refinement is not None and refinement.kind == "vertical"):
         shown, odds = state.modules, {}
     else:
         shown, odds = gate(state.modules, state.assessed)
