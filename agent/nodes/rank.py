@@ -106,8 +106,9 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     request = state.request
     page_id = uuid.uuid4().hex
     refinement = state.understood.refinement if state.understood else None
+    odds: dict[str, float] = {}
     if state.image_key or (refinement is not None and refinement.kind == "vertical"):
-        shown, odds = state.modules, {}
+        shown = state.modules
     else:
         shown, odds = gate(state.modules, state.assessed)
     ranked = rank(shown, state.assessed, request.k)
