@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from agent.models import Module, ResultItem
 from agent.planning.rules import EmptyPlan, rule_plan
+from agent.quality.relevance import load_gate, query_terms, relevance
 from agent.understand.reader import understand
 from tools.facets import FacetVocabulary
 
@@ -77,3 +78,45 @@ def returns_results(index: CatalogIndex, vocab: FacetVocabulary, text: str) -> b
         index.search(sq.vertical, sq.text, sq.filters, k=1, mode="lexical" if sq.text else "hybrid")
         for sq in plan.subqueries
     )
+
+
+_PHRASES = {"ideas": "{} ideas", "shopping": "shop {}", "video": "{} movies"}
+
+
+def answerable(index: CatalogIndex, vocab: FacetVocabulary, text: str) -> bool:
+    """True when the rule plan for `text` yields a module that passes the relevance gate."""
+    try:
+        plan = rule_plan(understand(text, vocab))
+    except EmptyPlan:
+        return False
+    gate = load_gate()
+    for sq in plan.subqueries:
+        hits = index.search(sq.vertical, sq.text, sq.filters, k=5)
+        if hits and relevance(sq.text, hits, gate) >= gate.threshold:
+            return True
+    return False
+
+
+def catalog_suggestions(
+    index: CatalogIndex, vocab: FacetVocabulary, query: str, limit: int = 4
+) -> list[str]:
+    """Searches that do return results, for a page that had no good matches: the
+    request's own words in the verticals that answer them, then the catalog's
+    biggest recipe categories, film genres and product categories."""
+    words = sorted(query_terms(query), key=len, reverse=True)[:3]
+    candidates = [_PHRASES[v].format(w) for w in words for v in ("ideas", "shopping", "video")]
+    popular = (
+        (vocab.idea_categories, "{} recipes"),
+        (vocab.genres, "{} movies"),
+        (vocab.categories, "shop {}"),
+    )
+    for table, phrase in popular:
+        top = sorted(table, key=lambda v: -table[v])[:2]
+        candidates += [phrase.format(v.lower()) for v in top]
+    out: list[str] = []
+    for text in candidates:
+        if len(out) >= limit:
+            break
+        if text.lower() != query.lower() and answerable(index, vocab, text):
+            out.append(text)
+    return out

@@ -22,8 +22,9 @@ from typing import Any
 from rich.console import Console
 
 from agent.settings import Settings
+from evals.suites import SUITE_MODULES
 
-SUITES = ("retrieval", "planning", "constraints", "page", "personalisation", "images")
+SUITES = tuple(SUITE_MODULES)
 
 
 def register(subparsers: Any) -> None:

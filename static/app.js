@@ -265,7 +265,9 @@ function showPage(view, page) {
   if (page.trace.errors && page.trace.errors.length) {
     view.answer.append(el("p", { class: "notice" }, page.trace.errors.join("; ")));
   }
-  if (!page.modules.length) view.answer.append(el("p", { class: "empty" }, "No results: try other words."));
+  const abstained = (page.trace.notes || []).filter((note) => note.startsWith("no good matches"));
+  for (const note of abstained) view.answer.append(el("p", { class: "abstain", role: "status" }, note[0].toUpperCase() + note.slice(1) + "."));
+  if (!page.modules.length && !abstained.length) view.answer.append(el("p", { class: "empty" }, "No results: try other words."));
   for (const mod of page.modules) view.answer.append(moduleSection(mod, page.page_id));
   const nav = suggestionNav(page.suggestions || []);
   if (nav) view.answer.append(nav);

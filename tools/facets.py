@@ -21,6 +21,9 @@ class FacetVocabulary(BaseModel):
     genres: dict[str, int] = Field(default_factory=dict, description="Video genres.")
     diets: dict[str, int] = Field(default_factory=dict, description="Idea diets.")
     price_range: tuple[float, float] | None = None
+    year_range: tuple[int, int] | None = Field(
+        default=None, description="Oldest and newest video year: what 'recent' is relative to."
+    )
     counts: dict[str, int] = Field(default_factory=dict, description="Items per vertical.")
 
     def has(self, facet: str, value: str) -> bool:

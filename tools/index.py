@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from tools.catalog import ITEM_TYPES, VERTICALS, CatalogItem, Vertical
 from tools.contract import Hit
 from tools.embeddings import Embedder
+from tools.facet_weight import item_weight
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
 from tools.fusion import FusionMethod, fuse
@@ -219,7 +220,8 @@ class CatalogIndex:
         where_sql = sql_where(vertical, filters)
         text = text.strip()
         if not text:
-            ids = browse(self._store, vertical, where_sql, k)
+            primary = filters.category if filters is not None else None
+            ids = browse(self._store, vertical, where_sql, k, primary)
             return [Hit(item=item, score=0.0) for item in self.get(vertical, ids)]
         limit = max(candidates, k)
         if ranker is not None:
@@ -248,9 +250,14 @@ class CatalogIndex:
                         dense_rank=f.dense_rank,
                     )
                 )
-                if len(hits) == k:
+                if len(hits) == k and not (filters is not None and filters.category):
                     break
-        return hits
+        if filters is not None and filters.category:
+            weighted = [
+                h.model_copy(update={"score": h.score * item_weight(h.item, filters)}) for h in hits
+            ]
+            hits = sorted(weighted, key=lambda h: -h.score)
+        return hits[:k]
 
     def candidates(
         self,

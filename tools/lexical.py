@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 
+from tools.facet_weight import position_sql
 from tools.pushdown import SqlPredicate
 from tools.store import ItemStore
 
@@ -138,11 +139,25 @@ class LexicalSearcher:
         return int(self.store.read(sql, (match_expression([term]), cap))[0][0])
 
 
-def browse(store: ItemStore, vertical: str, where: SqlPredicate, limit: int) -> list[str]:
-    """Ids of filtered items in a stable default order: rating, then title, then id."""
+def browse(
+    store: ItemStore,
+    vertical: str,
+    where: SqlPredicate,
+    limit: int,
+    primary: str | None = None,
+) -> list[str]:
+    """Ids of filtered items in a stable default order: rating, then title, then id.
+
+    With `primary` (a category value), items listing it earlier on the vertical's
+    positioned facet come first (`tools.facet_weight`).
+    """
+    position = position_sql(vertical) if primary else None
+    order = f"{position}, " if position else ""
     sql = (
         "SELECT i.id FROM items i "
         f"WHERE i.vertical = ? AND ({where.sql}) "
-        "ORDER BY i.rating IS NULL, i.rating DESC, i.title COLLATE NOCASE, i.id LIMIT ?"
+        f"ORDER BY {order}i.rating IS NULL, i.rating DESC, i.title COLLATE NOCASE, i.id LIMIT ?"
     )
-    return [str(r[0]) for r in store.read(sql, (vertical, *where.params, limit))]
+    wanted = [primary.strip().lower()] if position and primary else []
+    params = (vertical, *where.params, *wanted, limit)
+    return [str(r[0]) for r in store.read(sql, params)]

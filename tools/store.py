@@ -216,8 +216,12 @@ class ItemStore:
             for v, n in self.read("SELECT vertical, count(*) FROM items GROUP BY vertical")
         }
         price_range = (float(low), float(high)) if low is not None else None
+        first, last = self.read("SELECT min(year), max(year) FROM items WHERE vertical = 'video'")[
+            0
+        ]
+        year_range = (int(first), int(last)) if first is not None else None
         return FacetVocabulary.model_validate(
-            {**data, "price_range": price_range, "counts": counts}
+            {**data, "price_range": price_range, "year_range": year_range, "counts": counts}
         )
 
     def close(self) -> None:

@@ -49,7 +49,10 @@ def module_panel(module: Module) -> Panel:
 
 def print_page(page: Page, console: Console) -> None:
     """Modules in page order, related searches, and a one-line trace summary."""
-    if not page.modules:
+    abstained = [n for n in page.trace.notes if n.startswith("no good matches")]
+    for note in abstained:
+        console.print(f"[bold yellow]{note[0].upper() + note[1:]}.[/]")
+    if not page.modules and not abstained:
         console.print("[yellow]No results.[/] " + "; ".join(page.trace.errors))
     for module in page.modules:
         console.print(module_panel(module))
@@ -62,4 +65,5 @@ def print_page(page: Page, console: Console) -> None:
     for error in page.trace.errors:
         console.print(f"[red]![/] {error}")
     for note in page.trace.notes:
-        console.print(f"[yellow]·[/] {note}")
+        if note not in abstained:
+            console.print(f"[yellow]·[/] {note}")

@@ -20,6 +20,7 @@ from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
+from agent.quality.relevance import load_gate, relevance
 from agent.state import State
 from agent.trace import TraceStep
 from agent.understand.model import Refinement
@@ -86,10 +87,16 @@ def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filte
 
 
 def is_weak(result: ToolResult) -> bool:
-    """Nothing found, or nothing that matches the sub-query's words."""
+    """Nothing found, nothing that matches the sub-query's words, or a top item the
+    relevance gate finds unlikely to be relevant."""
     if not result.hits:
         return True
-    return bool(result.subquery.text.strip()) and all(h.lexical_rank is None for h in result.hits)
+    if not result.subquery.text.strip():
+        return False
+    if all(h.lexical_rank is None for h in result.hits):
+        return True
+    gate = load_gate()
+    return relevance(result.subquery.text, result.hits, gate) < gate.threshold
 
 
 async def repair(

@@ -8,22 +8,13 @@ from typing import Any
 from agent.models import Module, ResultItem, ToolResult
 from agent.state import State
 from agent.trace import TraceStep
+from agent.understand.titles import title_for
 from tools.contract import Hit, SubQuery
-
-_NOUN = {"ideas": "ideas", "shopping": "to shop", "video": "to watch"}
 
 
 def template_title(sq: SubQuery) -> str:
-    """A short title from the sub-query: 'Rattan headboard to shop · under $200'."""
-    topic = sq.text.strip()
-    described = sq.filters.describe()
-    if sq.vertical == "shopping":
-        head = f"Shop {topic}" if topic else "Products"
-    elif sq.vertical == "video":
-        head = f"{topic.capitalize()} videos" if topic else "Videos"
-    else:
-        head = f"{topic.capitalize()} ideas" if topic else "Ideas"
-    return f"{head} · {described}" if described else head
+    """A short title from the sub-query: 'Shop rattan headboard · under $200'."""
+    return title_for(sq)
 
 
 def reason_for(sq: SubQuery) -> str:

@@ -19,7 +19,7 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.models import Page
 from agent.state import State, Turn
-from agent.suggest import MAX_SUGGESTIONS, related_searches
+from agent.suggest import MAX_SUGGESTIONS, catalog_suggestions, related_searches
 from agent.trace import Trace, TraceStep
 
 logger = logging.getLogger("tessera.suggest")
@@ -60,13 +60,34 @@ async def suggest_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     started = time.perf_counter()
     text = state.request.text
     graph, note = await recommended(runtime.context, text, state.request.user_id)
-    suggestions = merge(graph, related_searches(state.modules, text), text)
+    related = related_searches(state.modules, text)
+    if abstentions(state):
+        deps = runtime.context
+        related += await asyncio.to_thread(
+            catalog_suggestions, deps.index, deps.index.facets(), text
+        )
+    suggestions = merge(graph, related, text)
     step = TraceStep(
         name="suggested",
         detail=f"{len(suggestions)} suggestion(s)" + (f"; {note}" if note else ""),
         elapsed_ms=(time.perf_counter() - started) * 1000,
     )
     return {"suggestions": suggestions, "steps": [step]}
+
+
+def abstentions(state: State) -> list[str]:
+    """One line per intent the page could not answer: "no good matches for '...' in this
+    catalog", naming the clause of the request it came from."""
+    shown = {m.id for m in state.modules}
+    missing = [r for r in state.assessed if r.error is None and r.subquery.id not in shown]
+    if not missing:
+        return []
+    segments = state.understood.segments if state.understood else []
+    clause = {s.topic: s.text for s in segments}
+    phrases = [
+        clause.get(r.subquery.text) or r.subquery.text or state.request.text for r in missing
+    ]
+    return [f"no good matches for '{p}' in this catalog" for p in dict.fromkeys(phrases)]
 
 
 async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -78,13 +99,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         errors.append("nothing to search for: type a few words about what you want")
     if state.image_info is not None and state.image_info.error:
         errors.append(state.image_info.error)
-    shown = {m.id for m in state.modules}
-    notes = [
-        f"no good matches for \u201c{r.subquery.text or r.subquery.note}\u201d in "
-        f"{r.subquery.vertical}"
-        for r in state.assessed
-        if r.error is None and r.subquery.id not in shown
-    ]
+    notes = abstentions(state)
     timings: dict[str, float] = {}
     for step in state.steps:
         timings[step.name] = round(timings.get(step.name, 0.0) + step.elapsed_ms, 3)

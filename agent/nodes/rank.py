@@ -4,7 +4,11 @@ score = 0.5 * intent + 0.35 * quality + 0.15 * fill - 0.05 * relaxations, where
 intent is how sure the planner is the vertical is wanted, quality is how much
 the top hits are backed by both the lexical and the dense retriever (or, when
 the learned ranker ordered them, their mean probability of relevance), and fill
-is how full the module is.
+is how full the module is. Before scoring, the relevance gate removes modules
+whose top item is unlikely to be relevant (`gate`); the page then says so. A
+follow-up that only switches vertical ("show me videos instead") and a request
+with a picture are not gated: the person asked for that vertical's nearest items,
+or for what looks like the picture.
 
 For a request with a `user_id` (and personalisation configured) the over-fetched
 items are re-ranked by the user's profile, modules re-ordered, the shown order
@@ -23,6 +27,7 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.models import Module, ToolResult
 from agent.personal.page import personalise_page, trim
+from agent.quality.relevance import GateModel, load_gate, relevance
 from agent.state import State
 from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
@@ -60,6 +65,30 @@ def module_score(module: Module, result: ToolResult, k: int) -> float:
     return round(max(score, 0.0), 4)
 
 
+def gate(
+    modules: list[Module], results: list[ToolResult], model: GateModel | None = None
+) -> tuple[list[Module], dict[str, float]]:
+    """The modules whose top item is likely relevant, and every module's probability.
+
+    A module stays when the calibrated probability that its top item is relevant
+    to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`).
+    """
+    model = model or load_gate()
+    by_id = {r.subquery.id: r for r in results}
+    kept: list[Module] = []
+    odds: dict[str, float] = {}
+    for module in modules:
+        result = by_id.get(module.id)
+        if result is None:
+            kept.append(module)
+            continue
+        p = relevance(result.subquery.text, result.hits, model)
+        odds[module.id] = round(p, 3)
+        if p >= model.threshold:
+            kept.append(module)
+    return kept, odds
+
+
 def rank(modules: list[Module], results: list[ToolResult], k: int) -> list[Module]:
     """Score and sort modules; ties keep plan order."""
     by_id = {r.subquery.id: r for r in results}
@@ -82,7 +111,13 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     personal = runtime.context.personal
     request = state.request
     page_id = uuid.uuid4().hex
-    ranked = rank(state.modules, state.assessed, request.k)
+    refinement = state.understood.refinement if state.understood else None
+    odds: dict[str, float] = {}
+    if state.image_key or (refinement is not None and refinement.kind == "vertical"):
+        shown = state.modules
+    else:
+        shown, odds = gate(state.modules, state.assessed)
+    ranked = rank(shown, state.assessed, request.k)
     modules, note, ok = trim(ranked, request.k), "", True
     personalisation: PersonalisationTrace | None = None
     if personal is not None and request.user_id:
@@ -102,6 +137,9 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             applied=False, reason="anonymous request (no user_id)"
         )
     order = " > ".join(f"{m.id}({m.score:.2f})" for m in modules)
+    held = [f"{i} p={p:.2f}" for i, p in odds.items() if i not in {m.id for m in shown}]
+    if held:
+        note += f"; not shown (p(relevant) < {load_gate().threshold}): " + ", ".join(held)
     step = TraceStep(
         name="ranked",
         detail=(order or "no modules") + note,

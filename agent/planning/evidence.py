@@ -11,38 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.understand.lexicon import (
-    FOOD_WORDS,
-)
+from agent.understand.lexicon import FOOD_WORDS
+from agent.understand.quantities import read_quantities
 from tools.catalog import Vertical
 from tools.facets import FacetVocabulary
 from tools.filters import Filters, filters_for
 
-_NUM = r"(\d+(?:[.,]\d+)?)\s*(k\b)?"
-_UPPER = (
-    r"under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|no more than|"
-    r"budget(?: of)?"
-)
-_LOWER = r"over|above|more than|at least|min(?:imum)?|starting at"
-_AMOUNT = re.compile(
-    rf"(?:\b(?P<dir>{_UPPER}|{_LOWER}|between|from|around|about|"
-    r"priced?(?: at)?|costs?|for)\s+)?(?P<cur>\$|usd\s*|€|£)?\s*(?P<num>\d+(?:[.,]\d+)?)\s*"
-    r"(?P<k>k\b)?\s*(?P<unit>\$|usd\b|dollars?\b|bucks\b|€|£|eur\b|euros?\b)?",
-    re.I,
-)
-_RANGE = re.compile(rf"(?:\$|usd)\s*{_NUM}\s*(?:-|–|to|and)\s*\$?\s*{_NUM}", re.I)
-_NOT_MONEY_UNIT = re.compile(
-    r"\s*(?:minutes?|mins?|m\b|hours?|hrs?|h\b|seconds?|secs?|s\b|years?|yrs?|people|"
-    r"servings?|pages?|inch|inches|cm|mm|%|ml|oz|lbs?|kg|g\b)",
-    re.I,
-)
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(minutes?|mins?|min\b|m\b|hours?|hrs?|hr\b|h\b)", re.I)
-_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
-_DECADE = re.compile(r"(?<![\d])'?((?:19|20)?\d0)'?s\b", re.I)
-_DECADE_WORDS = {
-    "fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980,
-    "nineties": 1990, "noughties": 2000, "twenties": 2020,
-}  # fmt: skip
 WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 _SPELLINGS = {"grey": "gray"}
 _FOOD = FOOD_WORDS | {
@@ -70,7 +44,8 @@ def respell(text: str) -> str:
 
 @dataclass
 class Evidence:
-    """What a request text states: amounts of money, lengths of time, years, words."""
+    """What a request text states, as the quantity reader reads it: amounts of money,
+    lengths of time (minutes), years, and the words themselves."""
 
     text: str
     prices: set[tuple[float, str]] = field(default_factory=set)
@@ -82,41 +57,18 @@ class Evidence:
     def read(cls, text: str) -> Evidence:
         lowered = text.lower()
         ev = cls(text=lowered, words=[respell(w) for w in WORD.findall(lowered)])
-        for m in _AMOUNT.finditer(lowered):
-            direction = (m.group("dir") or "").lower()
-            money = m.group("cur") or m.group("unit")
-            if not money and (not direction or _NOT_MONEY_UNIT.match(lowered, m.end("num"))):
-                continue
-            bound = "any"
-            if re.fullmatch(_UPPER, direction):
-                bound = "max"
-            elif re.fullmatch(_LOWER, direction):
-                bound = "min"
-            ev.prices.add((_amount(m.group("num"), m.group("k")), bound))
-        for m in _RANGE.finditer(lowered):
-            ev.prices.add((_amount(m.group(1), m.group(2)), "min"))
-            ev.prices.add((_amount(m.group(3), m.group(4)), "max"))
-        for m in _DURATION.finditer(lowered):
-            scale = 60 if m.group(2).startswith("h") else 1
-            ev.minutes.add(round(float(m.group(1)) * scale))
-        if re.search(r"\b(?:an|one) hour\b", lowered):
-            ev.minutes.add(60)
-        if re.search(r"\bhalf an hour\b", lowered):
-            ev.minutes.add(30)
-        if re.search(r"\bhour and a half\b", lowered):
-            ev.minutes.add(90)
-        ev.years = {int(y) for y in _YEAR.findall(lowered)}
-        for m in _DECADE.finditer(lowered):
-            raw = m.group(1)
-            start = (
-                int(raw)
-                if len(raw) == 4
-                else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
-            )
-            ev.years |= {start, start + 9}
-        for word, start in _DECADE_WORDS.items():
-            if word in ev.words:
-                ev.years |= {start, start + 9}
+        for q in read_quantities(lowered):
+            values = [v for v in (q.low, q.high) if v is not None]
+            if q.kind in ("money", "number"):
+                if q.bound == "range":
+                    ev.prices |= {(values[0], "min"), (values[1], "max")}
+                else:
+                    bound = {"max": "max", "min": "min"}.get(q.bound, "any")
+                    ev.prices |= {(v, bound) for v in values}
+            if q.kind in ("duration", "number"):
+                ev.minutes |= {round(v) for v in values}
+            if q.kind == "year":
+                ev.years |= {int(v) for v in values}
         return ev
 
     def has_price(self, value: float, bound: str) -> bool:
@@ -137,11 +89,6 @@ class Evidence:
                     continue
                 return True
         return False
-
-
-def _amount(number: str, k: str | None) -> float:
-    value = float(number.replace(",", ""))
-    return value * 1000 if k else value
 
 
 def _vocab_value(table: dict[str, int], value: str) -> str | None:

@@ -9,7 +9,6 @@ added back. A plan with nothing left raises `PlannerError`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from agent.understand.lexicon import (
     VERTICAL_CUES,
 )
 from agent.understand.model import Segment, Understanding
+from agent.understand.quantities import split_clauses, strip_quantities
 from tools.catalog import Vertical
 from tools.contract import TOOL_VERTICAL, VERTICAL_TOOL, SubQuery
 from tools.facets import FacetVocabulary
@@ -31,19 +31,7 @@ from tools.filters import Filters, filters_for
 
 MAX_SUBQUERIES = 4
 
-_CLAUSE = re.compile(r"\s*(?:,|;|&|\band\b|\bplus\b|\bor\b|\balso\b)\s*", re.I)
-_BETWEEN = re.compile(r"\b(between\s+\$?\s*\d[\d.,]*k?)\s+and\s+", re.I)
-_STRIP_MONEY = re.compile(
-    r"\b(?:under|below|over|above|less than|more than|up to|at most|cheaper than)\s*"
-    r"(?:\$|usd)?\s*\d+(?:[.,]\d+)?\s*(?:k\b)?\s*(?:dollars?|usd|bucks)?|\$\s*\d+(?:[.,]\d+)?",
-    re.I,
-)
-_STRIP_TIME = re.compile(
-    r"\b(?:(?:from|in|of) (?:the )?)?'?(?:19|20)?\d0'?s\b|\b(?:from|in|since|after|before) "
-    r"(?:19|20)\d\d\b|\b(?:ready |done )?(?:in |under |less than |within )*\d+(?:\.\d+)? ?"
-    r"(?:minutes?|mins?|hours?|hrs?)\b",
-    re.I,
-)
+_CLAUSE_WORDS = (",", ";", "&", "and", "plus", "or", "also")
 _FILLER = frozenset(STOPWORDS | GENERIC_WORDS)
 _MODIFIERS = frozenset(
     "cheaper pricier expensive shorter longer newer older new old minute hour min hr "
@@ -141,8 +129,7 @@ def _clean_query(query: str, segment: Segment | None, fallback: str, vertical: V
     same = segment is not None and segment.vertical == vertical
     if segment and same and text.lower() == segment.text.lower() and segment.topic:
         return segment.topic
-    text = _STRIP_MONEY.sub(" ", _STRIP_TIME.sub(" ", text))
-    text = " ".join(text.split()).strip(" ,.;-")
+    text = strip_quantities(text).strip(" ,.;-")
     if text:
         return text
     if segment:
@@ -239,7 +226,7 @@ def ground_plan(
 
 
 def _clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE.split(_BETWEEN.sub(r"\1 to ", text)) if c.strip()]
+    return split_clauses(text, _CLAUSE_WORDS)
 
 
 def _add_missed(drafts: list[_Draft], understood: Understanding, vocab: FacetVocabulary) -> None:

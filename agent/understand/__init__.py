@@ -1,1 +1,1 @@
-"""Understanding: the reader, taggers, lexicon, follow-up refinement, the Understanding model."""
+"""Understanding: the reader, quantity reader, taggers, lexicon, refinement, titles, the model."""

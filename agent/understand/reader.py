@@ -18,26 +18,13 @@ from agent.understand.lexicon import (
     VERTICAL_CUES,
 )
 from agent.understand.model import Segment, Understanding
-from agent.understand.taggers import (
-    Tags,
-    tag_facets,
-    tag_price,
-    tag_quick,
-    tag_recipe_time,
-    tag_time,
-    tag_years,
-)
+from agent.understand.quantities import read_quantities
+from agent.understand.quantities import split_clauses as split_at_conjunctions
+from agent.understand.taggers import Tags, tag_facets, tag_quantities, tag_quick
 from tools.catalog import VERTICALS, Vertical
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
 
-_SPLIT = re.compile(
-    r"\s*(?:"
-    + "|".join(re.escape(w) if not w.isalpha() else rf"\b{w}\b" for w in SPLIT_WORDS)
-    + r")\s*",
-    re.I,
-)
-_BETWEEN = re.compile(r"\b(between\s+\$?\s*\d[\d.,]*k?)\s+and\s+", re.I)
 _TOKEN = re.compile(r"[\w$'\-]+", re.UNICODE)
 
 
@@ -74,20 +61,18 @@ def _vertical_cues(text: str) -> Tags:
 
 def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     cues = _vertical_cues(clause)
+    probe = Tags()
+    tag_facets(clause, probe, vocab, None)
+    _add_cues(cues, probe)
+    newest = vocab.year_range[1] if vocab.year_range else 2025
+    quantities = read_quantities(clause, _pick_vertical(cues), newest_year=newest)
     tags = Tags()
-    tag_price(clause, tags)
-    tag_years(clause, tags)
-    for cued, words in tags.cues.items():
-        cues.cues.setdefault(cued, []).extend(words)
+    tag_quantities(quantities, clause, tags, _pick_vertical(cues))
+    _add_cues(cues, tags)
     guess = _pick_vertical(cues)
-    tag_time(clause, tags, guess)
-    tag_recipe_time(clause, tags, guess)
     tag_facets(clause, tags, vocab, guess)
     tag_quick(clause, tags, guess)
-    for cued, words in tags.cues.items():
-        cues.cues.setdefault(cued, []).extend(words)
-    if tags.values.found("year_min", "year_max", "duration_max_s", "duration_min_s"):
-        cues.cue("video", "when")
+    _add_cues(cues, tags)
     vertical = _pick_vertical(cues)
     topic = _strip_spans(clause, tags.spans)
     filters = _grounded_filters(tags, vertical)
@@ -99,6 +84,13 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
         filters=filters,
         cues=words,
     )
+
+
+def _add_cues(into: Tags, source: Tags) -> None:
+    for cued, words in source.cues.items():
+        for word in words:
+            if word not in into.cues.get(cued, []):
+                into.cue(cued, word)
 
 
 def _pick_vertical(tags: Tags) -> Vertical | None:
@@ -132,20 +124,19 @@ def _grounded_filters(tags: Tags, vertical: Vertical | None) -> Filters:
         return Filters()
 
 
-def split_clauses(text: str) -> list[str]:
+def split_clauses(text: str, vocab: FacetVocabulary | None = None) -> list[str]:
     """Split on conjunctions only where both sides stand alone as intents.
 
     A weak piece ('salt' in 'salt and pepper recipes') binds to the next piece,
     or to the previous one when it is last.
     """
-    text = _BETWEEN.sub(r"\1 to ", text)
-    parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+    parts = split_at_conjunctions(text, SPLIT_WORDS)
     merged: list[str] = []
     pending = ""
     for part in parts:
         piece = f"{pending} and {part}" if pending else part
         pending = ""
-        if _weight(piece) < 2:
+        if _weight(piece, vocab) < 2:
             pending = piece
             continue
         merged.append(piece)
@@ -157,16 +148,25 @@ def split_clauses(text: str) -> list[str]:
     return merged or [text]
 
 
-def _weight(clause: str) -> int:
+def _plain(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _weight(clause: str, vocab: FacetVocabulary | None = None) -> int:
     cues = _vertical_cues(clause).cues
-    priced = bool(re.search(r"\$|\bunder\b|\bover\b", clause, re.I))
+    if vocab is not None and not cues:
+        kinds = {_plain(k) for k in (*vocab.categories, *vocab.idea_categories, *vocab.genres)}
+        if any(_plain(t) in kinds for t in content_tokens(clause)):
+            cues = {"shopping": ["kind"]}
+    priced = bool(read_quantities(clause))
     return len(content_tokens(clause)) + 2 * bool(cues) + 2 * priced
 
 
 def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> Understanding:
     """Read a request into segments with vertical cues and grounded filters."""
     clean, truncated = normalise(text, max_chars)
-    segments = [_tag_clause(clause, vocab) for clause in split_clauses(clean)][:4]
+    segments = [_tag_clause(clause, vocab) for clause in split_clauses(clean, vocab)][:4]
     segments = [s for s in segments if s.topic or not s.filters.is_empty() or s.vertical]
     union = Filters()
     for seg in segments:

@@ -1,6 +1,7 @@
 """Follow-up turns: 'cheaper', 'show me videos instead', 'only in blue'.
 
 A short turn that changes the previous request rather than starting a new one
+(its amounts read by the quantity reader: 'under $1,500 instead', 'less than an hour')
 is rewritten into segments built from the previous plan, so planning and
 retrieval work exactly as for a fresh request.
 """
@@ -11,6 +12,7 @@ import re
 
 from agent.models import Plan
 from agent.understand.model import Refinement, Segment, Understanding
+from agent.understand.quantities import strip_quantities
 from agent.understand.reader import content_tokens
 from tools.catalog import Vertical
 from tools.filters import Filters, filters_for
@@ -52,7 +54,7 @@ def refine(
 ) -> Understanding | None:
     """Rewrite a follow-up into a full understanding, or None when it is a new request."""
     text = understood.text
-    tokens = [t for t in content_tokens(text) if t not in _FOLLOW_WORDS]
+    tokens = [t for t in content_tokens(strip_quantities(text)) if t not in _FOLLOW_WORDS]
     new_filters = understood.filters
     switch = next((v for v, p in _SWITCH.items() if p.search(text)), None)
     kind: str | None = None

@@ -13,33 +13,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.understand.lexicon import FOOD_WORDS
+from agent.understand.quantities import Quantity
 from tools.catalog import Vertical
 from tools.facets import FacetVocabulary
 
-_NUM = r"(\d+(?:[.,]\d+)?)\s*(k)?"
-_MONEY = rf"(?:\$|usd\s*|€|£)?\s*{_NUM}\s*(?:\$|usd|dollars?|bucks|€|£|eur|euros?)?"
-_PRICE_RANGE = re.compile(
-    rf"\b(?:between|from)?\s*\$\s*{_NUM}\s*(?:-|–|to|and)\s*\$?\s*{_NUM}\b", re.I
-)
-_PRICE_MAX = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within)\s+{_MONEY}",
-    re.I,
-)
-_PRICE_MIN = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?)\s+{_MONEY}", re.I)
-_MONEY_MARK = re.compile(r"\$|usd|dollars?|bucks|€|£|euros?", re.I)
-_MINUTES = re.compile(
-    r"\b(?:under|below|less than|shorter than|at most|within|in under|in less than|max)\s+"
-    r"(\d+(?:\.\d+)?)\s*(minutes?|mins?|m|hours?|hrs?|h)\b",
-    re.I,
-)
-_MINUTES_MIN = re.compile(
-    r"\b(?:over|longer than|more than|at least)\s+(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?)\b",
-    re.I,
-)
-_DECADE = re.compile(r"\b(?:from\s+the\s+|in\s+the\s+|the\s+)?((?:19|20)\d0|'?\d0)s\b", re.I)
-_YEAR_AFTER = re.compile(r"\b(?:after|since|newer than)\s+((?:19|20)\d\d)\b", re.I)
-_YEAR_BEFORE = re.compile(r"\b(?:before|older than|pre)\s+((?:19|20)\d\d)\b", re.I)
-_YEAR_IN = re.compile(r"\b(?:from|in|of)\s+((?:19|20)\d\d)\b", re.I)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*", re.I)
 
 
@@ -77,77 +54,68 @@ class Tags:
         self.cues.setdefault(vertical, []).append(word)
 
 
-def _amount(number: str, k: str | None) -> float:
-    value = float(number.replace(",", "."))
-    return value * 1000 if k else value
-
-
-def tag_price(text: str, tags: Tags) -> None:
-    """Price ranges and limits: 'under $200', '$20-$50', 'over 100 dollars'."""
-    if m := _PRICE_RANGE.search(text):
-        low, high = _amount(m.group(1), m.group(2)), _amount(m.group(3), m.group(4))
-        tags.values.price_min, tags.values.price_max = min(low, high), max(low, high)
-        tags.spans.append(m.span())
-        tags.cue("shopping", "price")
-        return
-    for pattern, key in ((_PRICE_MAX, "price_max"), (_PRICE_MIN, "price_min")):
-        for m in pattern.finditer(text):
-            tail = text[m.end() : m.end() + 12].lower()
-            if re.match(r"\s*(minutes?|mins?|hours?|hrs?|h\b|m\b|years?|pages?|people)", tail):
-                continue
-            if not _MONEY_MARK.search(m.group(0)) and "price" not in text.lower():
-                continue
-            setattr(tags.values, key, _amount(m.group(1), m.group(2)))
-            tags.spans.append(m.span())
-            tags.cue("shopping", "price")
-            break
-
-
-_RECIPE_TIME = re.compile(
-    r"\b(?:ready in|takes?|done in|in)\s+(?:about\s+)?(\d+)\s*(minutes?|mins?|hours?|hrs?)\b"
-    r"|\b(\d+)[- ]?(?:minute|min)\s+(?:meals?|recipes?|dinners?|lunch(?:es)?|dishes?|ideas?)\b"
-    r"|\b(?:in\s+)?under an hour\b",
-    re.I,
+_RECIPE_LEAD = re.compile(
+    r"\b(?:ready|cook|cooks|cooked|make|prep|takes?|taking|done|bake)\w*", re.I
 )
 
 
-def tag_recipe_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
-    """'ready in 30 minutes', '30-minute meals', 'under an hour' for ideas."""
-    if tags.values.found("total_time_max_min") or vertical not in (None, "ideas"):
-        return
-    m = _RECIPE_TIME.search(text)
-    if m is None:
-        return
-    if m.group(1):
-        minutes = int(m.group(1)) * (60 if m.group(2).lower().startswith("h") else 1)
-    elif m.group(3):
-        minutes = int(m.group(3))
-    else:
-        minutes = 60
-    if vertical is None and not m.group(3) and not re.search(r"ready|done|takes", m.group(0)):
-        return
-    tags.values.total_time_max_min = minutes
-    tags.cue("ideas", "ready in")
-    tags.spans.append(m.span())
+def tag_quantities(
+    quantities: list[Quantity], text: str, tags: Tags, vertical: Vertical | None
+) -> None:
+    """Money, lengths of time and years read by the quantity reader, as filter values.
 
-
-def tag_time(text: str, tags: Tags, vertical: Vertical | None) -> None:
-    """'under 100 minutes' is a video length, 'ready in under 30 minutes' a recipe time."""
-    for pattern, bound in ((_MINUTES, "max"), (_MINUTES_MIN, "min")):
-        m = pattern.search(text)
-        if not m:
-            continue
-        minutes = float(m.group(1)) * (60 if m.group(2).lower().startswith("h") else 1)
-        before = text[: m.start()].lower()
-        is_recipe = vertical == "ideas" or re.search(r"\b(ready|cook|make|prep)\w*\s*$", before)
-        if is_recipe and bound == "max":
-            tags.values.total_time_max_min = int(minutes)
-            tags.cue("ideas", "ready in")
-        elif not is_recipe:
-            setattr(tags.values, f"duration_{bound}_s", int(minutes * 60))
+    Money is a price; a duration is a recipe's total time in ideas (or when the clause
+    says 'ready in', 'takes') and a video's length otherwise; a year bounds videos.
+    A bare number with no vertical is a price when the clause speaks of price, else
+    it bounds whatever each vertical measures (price, video length, recipe time).
+    """
+    values = tags.values
+    for q in quantities:
+        kind = q.kind
+        if kind == "number" and re.search(r"\bpriced?\b|\bcosts?\b|\bbudget\b", text, re.I):
+            kind = "money"
+        if kind == "number":
+            if q.high is not None:
+                values.price_max, values.duration_max_s = q.high, int(q.high * 60)
+                values.total_time_max_min = int(q.high)
+            if q.low is not None and q.bound != "max":
+                values.price_min, values.duration_min_s = q.low, int(q.low * 60)
+        elif kind == "money":
+            if q.bound == "min":
+                values.price_min = q.low
+            else:
+                values.price_max = q.high
+                if q.bound == "range":
+                    values.price_min = q.low
+            tags.cue("shopping", "price")
+        elif kind == "duration":
+            food = any(w.lower() in FOOD_WORDS for w in _WORD.findall(text))
+            recipe = vertical == "ideas" or (
+                vertical is None and (_RECIPE_LEAD.search(q.text) is not None or food)
+            )
+            low, high = q.minutes_bounds()
+            if recipe:
+                if q.bound == "min" or high is None:
+                    continue
+                values.total_time_max_min = int(high)
+                tags.cue("ideas", "ready in")
+            else:
+                edge = 1 if q.strict else 0
+                low, high = q.low, q.high
+                if q.bound == "eq" and q.low is not None:
+                    low, high = q.low - 15, q.low + 15
+                if low is not None and q.bound != "max":
+                    values.duration_min_s = int(max(low, 0) * 60) + edge
+                if high is not None:
+                    values.duration_max_s = int(high * 60) - edge
+                tags.cue("video", "when")
         else:
-            continue
-        tags.spans.append(m.span())
+            tags.cue("video", "when")
+            if q.low is not None:
+                values.year_min = int(q.low)
+            if q.high is not None:
+                values.year_max = int(q.high)
+        tags.spans.append((q.start, q.end))
 
 
 _QUICK = re.compile(r"\b(quick|fast|speedy|in a hurry|weeknight)\b", re.I)
@@ -158,28 +126,6 @@ def tag_quick(text: str, tags: Tags, vertical: Vertical | None) -> None:
     if vertical == "ideas" and not tags.values.found("total_time_max_min"):
         if m := _QUICK.search(text):
             tags.values.total_time_max_min = 30
-            tags.spans.append(m.span())
-
-
-def tag_years(text: str, tags: Tags) -> None:
-    """Decades ('the 1990s', "90s") and years ('after 2010', 'from 1995')."""
-    if m := _DECADE.search(text):
-        raw = m.group(1).lstrip("'")
-        start = (
-            int(raw) if len(raw) == 4 else (1900 + int(raw) if int(raw) >= 30 else 2000 + int(raw))
-        )
-        tags.values.year_min, tags.values.year_max = start, start + 9
-        tags.spans.append(m.span())
-        return
-    if m := _YEAR_AFTER.search(text):
-        tags.values.year_min = int(m.group(1))
-        tags.spans.append(m.span())
-    if m := _YEAR_BEFORE.search(text):
-        tags.values.year_max = int(m.group(1))
-        tags.spans.append(m.span())
-    if not tags.values.found("year_min") and not tags.values.found("year_max"):
-        if m := _YEAR_IN.search(text):
-            tags.values.year_min = tags.values.year_max = int(m.group(1))
             tags.spans.append(m.span())
 
 
@@ -197,6 +143,7 @@ def _words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+GENRE_SYNONYMS = {"animated": "animation", "cartoon": "animation", "scifi": "sci-fi"}
 COLOR_SYNONYMS = {"grey": "gray", "space grey": "space gray", "golden": "gold"}
 _FRUIT_COLORS = frozenset({"orange", "lime", "lemon", "olive", "chocolate", "wine"})
 
@@ -245,6 +192,7 @@ def _tag_ngram_facets(
     words: list[tuple[str, int, int]], tags: Tags, vocab: FacetVocabulary, vertical: Vertical | None
 ) -> None:
     genres = {_singular(g): g for g in vocab.genres}
+    genres |= {w: genres[g] for w, g in GENRE_SYNONYMS.items() if g in genres}
     categories = {_singular(c) for c in vocab.categories}
     for n in (3, 2, 1):
         for i in range(len(words) - n + 1):

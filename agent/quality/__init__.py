@@ -1,0 +1,1 @@
+"""Result quality: the calibrated relevance gate that decides whether a module is shown."""
