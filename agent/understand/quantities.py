@@ -111,15 +111,11 @@ _AFTER_MAX = re.compile(
 )
 _AFTER_MIN = re.compile(
     r"^\s*(?:or\s+(?:more|longer|over|above|higher|later|newer)|and\s+(?:up|over|above|more|"
-    r"later|newer)|plus\b|at\s+least|minimum\b|min\b)\b(?:\s+long\b)?",
+    r"later|newer)|plus\b(?=\s*(?:$|[,;.!?)]|long\b|in\s+length\b))|at\s+least|minimum\b|min\b)\b"
+    r"(?:\s+long\b)?",
     re.I,
 )
 _AFTER_LONG = re.compile(r"\s*(?:long|in\s+length|or\s+so)\b", re.I)
-_STRICT = re.compile(
-    r"\b(?:under|below|beneath|less\s+than|fewer\s+than|shorter\s+than|over|above|more\s+than|"
-    r"longer\s+than|greater\s+than)\b",
-    re.I,
-)
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|through|and)\s*$", re.I)
 _RANGE_OPEN = re.compile(rf"\b{_LEAD}(?:between|from)\s*$", re.I)
 
@@ -129,7 +125,10 @@ class Quantity(BaseModel):
 
     Values are canonical: money in its currency's units, durations in minutes,
     years as years. `low`/`high` are inclusive; a `max` has only `high`, a `min`
-    only `low`, a `range` or `eq` both. `implied` marks a bare number whose unit
+    only `low`, a `range` or `eq` both. An amount's bound includes the amount stated,
+    as a catalog filter does: "under an hour" is at most 60 minutes, "under $150" at
+    most $150 (and "Chicken ideas · under 1 hour" titles it). A point in time is
+    exclusive: "before 1980" is 1979 at the latest. `implied` marks a bare number whose unit
     came from the vertical ("tea kettle under 100" is dollars in shopping).
     """
 
@@ -144,16 +143,6 @@ class Quantity(BaseModel):
     text: str
     currency: str | None = None
     implied: bool = False
-    strict: bool = False
-
-    def minutes_bounds(self) -> tuple[float | None, float | None]:
-        """(low, high) in whole minutes with a strict bound made inclusive: 'under an hour'
-        is at most 59 minutes, 'over 3 hours' at least 181."""
-        if not self.strict:
-            return self.low, self.high
-        low = self.low + 1 if self.low is not None else None
-        high = self.high - 1 if self.high is not None else None
-        return low, high
 
 
 class _Atom(BaseModel):
@@ -241,7 +230,9 @@ def _year_atoms(text: str, taken: list[tuple[int, int]], newest: int) -> list[_A
         atoms.append(_Atom(kind="year", value=start, start=m.start(), end=m.end(), decade=True))
         taken.append(m.span())
     for m in _YEAR.finditer(text):
-        if _free(taken, *m.span()) and not _BEFORE_MAX.search(text[: m.start()]):
+        if not _free(taken, *m.span()) or _BEFORE_MAX.search(text[: m.start()]):
+            continue
+        if not _title_year(text, m.start(), m.end()):
             atoms.append(_Atom(kind="year", value=int(m.group("y")), start=m.start(), end=m.end()))
             taken.append(m.span())
     for m in _RECENT.finditer(text):
@@ -251,6 +242,29 @@ def _year_atoms(text: str, taken: list[tuple[int, int]], newest: int) -> list[_A
             )
             taken.append(m.span())
     return atoms
+
+
+_YEAR_LEAD = re.compile(
+    rf"\b(?:{_YEAR_MAX_WORDS}|{_YEAR_MIN_WORDS}|{_YEAR_SINCE_WORDS}|from|in|of|during|released|"
+    r"made)[\s-]*(?:the\s+)?$",
+    re.I,
+)
+_YEAR_TAIL = re.compile(
+    r"\s*(?:(?:films?|movies?|version|edition)\b\s*)?$|\s*(?:-|–|to|through|and)\s*(?:19|20)\d\d",
+    re.I,
+)
+
+
+def _title_year(text: str, start: int, end: int) -> bool:
+    """A year with no lead word is a release year only after the words it dates
+    ('heat 1995', 'best 1999 films'); elsewhere it belongs to a title ('2001 a space
+    odyssey', '1917')."""
+    before = text[:start]
+    if _YEAR_LEAD.search(before):
+        return False
+    return not (before.strip() and _YEAR_TAIL.match(text, end)) and not (
+        not before.strip() and re.match(r"\s*(?:films?|movies?)\b\s*$", text[end:], re.I)
+    )
 
 
 def _bare_atoms(text: str, taken: list[tuple[int, int]]) -> list[_Atom]:
@@ -365,10 +379,9 @@ def _single(text: str, atom: _Atom, vertical: Vertical | None) -> Quantity | Non
         start = m.start()
     low = atom.value if bound in ("min", "eq") else None
     high = atom.value if bound in ("max", "eq") else None
-    strict = bound in ("max", "min") and bool(_STRICT.search(text[start : atom.start]))
     return Quantity(
         kind=kind, bound=bound, low=low, high=high, start=start, end=end,
-        text=text[start:end], currency=atom.currency, implied=implied, strict=strict,
+        text=text[start:end], currency=atom.currency, implied=implied,
     )  # fmt: skip
 
 

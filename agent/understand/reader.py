@@ -61,13 +61,13 @@ def _vertical_cues(text: str) -> Tags:
 
 def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     cues = _vertical_cues(clause)
-    probe = Tags()
-    tag_facets(clause, probe, vocab, None)
-    _add_cues(cues, probe)
+    kinds = Tags()
+    tag_facets(clause, kinds, vocab, None)
+    unit = _pick_vertical(cues) or _pick_vertical(kinds)
     newest = vocab.year_range[1] if vocab.year_range else 2025
-    quantities = read_quantities(clause, _pick_vertical(cues), newest_year=newest)
+    quantities = read_quantities(clause, unit, newest_year=newest)
     tags = Tags()
-    tag_quantities(quantities, clause, tags, _pick_vertical(cues))
+    tag_quantities(quantities, clause, tags, unit)
     _add_cues(cues, tags)
     guess = _pick_vertical(cues)
     tag_facets(clause, tags, vocab, guess)

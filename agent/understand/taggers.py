@@ -93,21 +93,19 @@ def tag_quantities(
             recipe = vertical == "ideas" or (
                 vertical is None and (_RECIPE_LEAD.search(q.text) is not None or food)
             )
-            low, high = q.minutes_bounds()
+            low, high = q.low, q.high
             if recipe:
                 if q.bound == "min" or high is None:
                     continue
                 values.total_time_max_min = int(high)
                 tags.cue("ideas", "ready in")
             else:
-                edge = 1 if q.strict else 0
-                low, high = q.low, q.high
                 if q.bound == "eq" and q.low is not None:
                     low, high = q.low - 15, q.low + 15
                 if low is not None and q.bound != "max":
-                    values.duration_min_s = int(max(low, 0) * 60) + edge
+                    values.duration_min_s = int(max(low, 0) * 60)
                 if high is not None:
-                    values.duration_max_s = int(high * 60) - edge
+                    values.duration_max_s = int(high * 60)
                 tags.cue("video", "when")
         else:
             tags.cue("video", "when")

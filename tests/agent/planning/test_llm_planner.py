@@ -280,7 +280,7 @@ async def test_a_time_put_in_the_price_becomes_the_time_limit() -> None:
     )
     curry, western = (sq.filters for sq in plan.subqueries)
     assert curry == Filters(total_time_max_min=30)
-    assert western.duration_max_s == 7199 and western.price_max is None
+    assert western.duration_max_s == 7200 and western.price_max is None
 
 
 async def test_a_colour_cue_alone_does_not_overrule_the_model() -> None:

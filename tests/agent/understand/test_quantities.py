@@ -104,10 +104,10 @@ def test_durations_in_words_and_numbers(text: str, minutes: int) -> None:
 @pytest.mark.parametrize(
     ("text", "bound", "low", "high"),
     [
-        ("under two hours", "max", None, 119),
+        ("under two hours", "max", None, 120),
         ("3+ hours", "min", 180, None),
-        ("less than an hour", "max", None, 59),
-        ("over 3 hours", "min", 181, None),
+        ("less than an hour", "max", None, 60),
+        ("over 3 hours", "min", 180, None),
         ("90 minutes or less", "max", None, 90),
         ("at least 2 hours", "min", 120, None),
         ("1-2 hours", "range", 60, 120),
@@ -115,7 +115,7 @@ def test_durations_in_words_and_numbers(text: str, minutes: int) -> None:
 )
 def test_bounded_durations(text: str, bound: str, low: int | None, high: int | None) -> None:
     q = one(f"movies {text}")
-    assert (q.kind, q.bound, *q.minutes_bounds()) == ("duration", bound, low, high)
+    assert (q.kind, q.bound, q.low, q.high) == ("duration", bound, low, high)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +168,26 @@ def test_amounts_stay_with_their_own_clause() -> None:
     lamp, pasta = split_clauses(text)
     assert [q.kind for q in read_quantities(lamp)] == ["money"]
     assert [q.kind for q in read_quantities(pasta)] == ["duration"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("heat 1995", (1995.0, 1995.0)),
+        ("best 1999 films", (1999.0, 1999.0)),
+        ("comedies 1990 to 1999", (1990.0, 1999.0)),
+        ("2001 a space odyssey", None),
+        ("1917", None),
+    ],
+)
+def test_a_bare_year_dates_the_words_before_it(
+    text: str, expected: tuple[float, float] | None
+) -> None:
+    found = [(q.low, q.high) for q in read_quantities(text) if q.kind == "year"]
+    assert found == ([expected] if expected else [])
+
+
+def test_plus_before_more_words_joins_clauses() -> None:
+    text = "breakfast ideas ready in 20 minutes plus a white electric kettle"
+    assert split_clauses(text) == ["breakfast ideas ready in 20 minutes", "a white electric kettle"]
+    assert one("movies 3 hours plus").bound == "min"
