@@ -3,11 +3,10 @@
 Queries are made from the indexed catalog itself: each vertical's facet values
 (genres, recipe categories, product categories, brands) and two-word runs from
 item titles. Every query is searched in every vertical, so the same words are
-answerable in one vertical and usually not in the others. The top item of each
-search is judged relevant when the query's head word (the last word of its noun phrase)
-and its other words (two thirds of them when it has more than two) occur in its
-structured fields (title, tags, category or genre, brand, ingredients), never in
-its free description alone.
+answerable in one vertical and usually not in the others. A search is judged relevant
+when one of its first three items answers it (`evals.judge`: the query's head word and
+its other words, two thirds of them past two, in the item's structured fields, never in
+its free description alone).
 A logistic model over the gate's retrieval features is fitted on 70% of the
 queries (split by query) and its calibration measured on the other 30%.
 
@@ -29,30 +28,18 @@ from agent.deps import open_index
 from agent.quality.relevance import (
     FEATURES,
     GATE_FILE,
+    JUDGED,
     GateModel,
     features,
-    head_word,
     query_terms,
-    stem,
 )
 from agent.settings import Settings
-from tools.catalog import VERTICALS, CatalogItem
+from evals.judge import answers
+from tools.catalog import VERTICALS
 from tools.index import CatalogIndex
-from tools.rows import build_row
 
 THRESHOLD = 0.5
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def judged_relevant(query: str, item: CatalogItem) -> bool:
-    """The query's head word and its other words (two thirds of them past two) in the
-    item's structured fields (not its description)."""
-    row = build_row(item)
-    words = {stem(w) for w in _WORD.findall(f"{item.title} {row.fts_tags} {row.fts_extra}".lower())}
-    terms = query_terms(query)
-    head = head_word(query)
-    need = len(terms) if len(terms) <= 2 else 2 * len(terms) / 3
-    return bool(terms) and head in words and len(terms & words) >= need
 
 
 def catalog_queries(index: CatalogIndex, per_vertical: int, rng: random.Random) -> list[str]:
@@ -80,7 +67,7 @@ def catalog_queries(index: CatalogIndex, per_vertical: int, rng: random.Random) 
 def build_pairs(
     index: CatalogIndex, queries: list[str], settings: Settings
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features, labels and the query of every (query, vertical) search's top item."""
+    """Features, labels and the query of every (query, vertical) search's first items."""
     rows: list[list[float]] = []
     labels: list[float] = []
     owners: list[str] = []
@@ -93,7 +80,7 @@ def build_pairs(
             if values is None or not hits:
                 continue
             rows.append(values)
-            labels.append(float(judged_relevant(query, hits[0].item)))
+            labels.append(float(any(answers(query, h.item) for h in hits[:JUDGED])))
             owners.append(query)
     return np.array(rows), np.array(labels), owners
 
@@ -160,10 +147,11 @@ def main(argv: list[str] | None = None) -> None:
         "recall_shown": round(float(shown[y[held] == 1].mean()) if (y[held] == 1).any() else 0, 4),
     }
     model.meaning = (
-        f"a module is shown when the estimated probability that its top item is relevant "
-        "(its head word and its other words in the item's own fields) is at least "
+        f"a module is shown when the estimated probability that one of its first {JUDGED} "
+        "items is relevant (carries the sub-query's head word and its other content words "
+        "in its own fields) is at least "
         f"{THRESHOLD}; on held-out catalog queries "
-        f"{model.calibration['precision_shown']:.0%} of shown top items were "
+        f"{model.calibration['precision_shown']:.0%} of shown modules were "
         "relevant"
     )
     with open(args.out, "w", encoding="utf-8") as fh:

@@ -20,7 +20,7 @@ from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
-from agent.quality.relevance import load_gate, relevance
+from agent.quality.relevance import load_gate, query_terms, relevance
 from agent.state import State
 from agent.trace import TraceStep
 from agent.understand.model import Refinement
@@ -88,10 +88,11 @@ def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filte
 
 def is_weak(result: ToolResult) -> bool:
     """Nothing found, nothing that matches the sub-query's words, or a top item the
-    relevance gate finds unlikely to be relevant."""
+    relevance gate finds unlikely to be relevant. Words that only say who or when it
+    is for ('a war movie for the weekend') leave the filters to answer it."""
     if not result.hits:
         return True
-    if not result.subquery.text.strip():
+    if not query_terms(result.subquery.text):
         return False
     if all(h.lexical_rank is None for h in result.hits):
         return True

@@ -27,7 +27,7 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.models import Module, ToolResult
 from agent.personal.page import personalise_page, trim
-from agent.quality.relevance import GateModel, load_gate, relevance
+from agent.quality.relevance import GateModel, load_gate, query_terms, relevance
 from agent.state import State
 from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
@@ -38,11 +38,12 @@ TOP = 5
 def quality(hits: list[Hit], text: str) -> float:
     """Share of the top hits matched lexically, and by both retrievers, in [0, 1];
     the mean calibrated probability of relevance of the top hits when a learned
-    ranker gave one."""
+    ranker gave one. A sub-query whose words only say who or when it is for is
+    answered by its filters, as one with no words is."""
     top = hits[:TOP]
     if not top:
         return 0.0
-    if not text.strip():
+    if not query_terms(text):
         return 0.7
     relevance = [h.relevance for h in top if h.relevance is not None]
     if relevance:

@@ -1,11 +1,11 @@
-"""The relevance gate: how likely a module's top item is relevant to its sub-query.
+"""The relevance gate: how likely a module's first items hold one relevant to its sub-query.
 
 A module is shown only when that probability reaches the gate's threshold;
 otherwise the page abstains and says there are no good matches in this catalog.
 The probability comes from a logistic model over retrieval features (how much
 of the query the top items cover, in their titles and in their full text, and
 how many were matched lexically). It is fitted by `python -m evals.gate_fit` on
-(query, top item) pairs judged from the catalog's own fields, and the fitted
+(query, first three items) judged from the catalog's own fields (`evals.judge`), and the fitted
 weights, threshold and their held-out calibration live in
 `agent/quality/relevance_gate.json`. A sub-query with no words of its own (only
 filters: "comedies from the 1990s") is relevant by construction.
@@ -27,7 +27,12 @@ from tools.contract import Hit
 from tools.rows import build_row
 
 GATE_FILE = Path(__file__).resolve().parent / "relevance_gate.json"
-FEATURES = ("cover_top", "cover_title", "cover_mean", "lexical_share", "head_top", "head_title")
+FEATURES = (
+    "cover_top", "cover_title", "cover_mean", "lexical_share", "head_top", "head_title",
+    "cover_best", "head_best",
+)  # fmt: skip
+JUDGED = 3
+"""The gate judges whether any of a module's first `JUDGED` items is relevant."""
 TOP = 5
 _WORD = re.compile(r"[a-z0-9]+")
 _OCCASIONS = frozenset(
@@ -35,6 +40,13 @@ _OCCASIONS = frozenset(
     "party night something anything make making cook cooking bake baking homemade easy "
     "quick simple".split()
 )
+_AUDIENCES = frozenset(
+    "kid kids child children toddler toddlers teen teens boy boys girl girls man men woman "
+    "women adult adults school office work weekend holiday holidays halloween christmas "
+    "thanksgiving easter birthday wedding date summer winter gift gifts".split()
+)
+"""Who or when an item is for, not what it is: a catalog rarely names them, so a
+backpack answers 'kids backpack' and a cookie 'halloween cookie'."""
 _IRREGULAR = {
     "mice": "mouse", "men": "man", "women": "woman", "children": "child", "feet": "foot",
     "teeth": "tooth", "knives": "knife", "leaves": "leaf", "shelves": "shelf", "loaves": "loaf",
@@ -81,11 +93,15 @@ def stem(word: str) -> str:
 
 def query_words(text: str) -> list[str]:
     """The stemmed words of a sub-query that must be answered, in order (no stopwords,
-    no request words, no bare numbers)."""
+    no request words, no occasions or audiences, no bare numbers)."""
     words = [
         stem(w)
         for w in _WORD.findall(text.lower())
-        if w not in STOPWORDS and w not in GENERIC_WORDS and w not in _OCCASIONS and not w.isdigit()
+        if w not in STOPWORDS
+        and w not in GENERIC_WORDS
+        and w not in _OCCASIONS
+        and w not in _AUDIENCES
+        and not w.isdigit()
     ]
     return list(dict.fromkeys(words))
 
@@ -134,12 +150,13 @@ def features(text: str, hits: Sequence[Hit]) -> list[float] | None:
         heads.append(float(head in full))
         head_titles.append(float(head in title))
     lexical = sum(h.lexical_rank is not None for h in top) / len(top)
-    return [covers[0], max(titles[:3]), sum(covers) / len(covers), lexical, heads[0],
-            max(head_titles[:3])]  # fmt: skip
+    return [covers[0], max(titles[:JUDGED]), sum(covers) / len(covers), lexical, heads[0],
+            max(head_titles[:JUDGED]), max(covers[:JUDGED]), max(heads[:JUDGED])]  # fmt: skip
 
 
 def relevance(text: str, hits: Sequence[Hit], gate: GateModel | None = None) -> float:
-    """Estimated probability that the top item is relevant to `text` (1.0 for no words)."""
+    """Estimated probability that one of the first `JUDGED` items is relevant to `text`
+    (1.0 for no words)."""
     values = features(text, hits)
     if values is None:
         return 1.0 if hits else 0.0

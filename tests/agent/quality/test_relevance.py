@@ -51,3 +51,21 @@ async def test_a_request_the_catalog_cannot_answer_gets_no_modules(tiny_deps: De
     assert page.modules == []
     assert "no good matches for 'boho bedroom ideas' in this catalog" in page.trace.notes
     assert any("not shown (p(relevant)" in s.detail for s in page.trace.steps)
+
+
+def test_an_audience_or_occasion_word_is_not_what_the_request_asks_for() -> None:
+    backpacks = [hit("Backpack green small"), hit("Backpack black large")]
+    assert relevance("kids backpack", backpacks) > 0.9
+    assert relevance("halloween cookie", [hit("Cake Mix Cookies")]) > 0.9
+    assert features("weekend", backpacks) is None
+
+
+def test_a_relevant_item_just_below_the_top_keeps_the_module() -> None:
+    hits = [hit("Chickpea Flour Kadi"), hit("Beef Curry"), hit("Chicken Curry")]
+    assert relevance("chicken curry", hits) >= load_gate().threshold
+    assert relevance("chicken curry", [hit("Chickpea Flour Kadi"), hit("Beef Stew")]) < 0.5
+
+
+def test_a_module_missing_the_head_word_is_not_shown() -> None:
+    hoses = [hit("Garden Hose 25ft vinyl"), hit("Garden Hose 50ft latex")]
+    assert relevance("garden hose reel", hoses) < load_gate().threshold
