@@ -244,6 +244,7 @@ def from_pages(factory: PageFactory) -> ConstraintFactory:
 
 CONFIGS: dict[str, ConstraintFactory] = {
     "page": from_pages(PAGE_CONFIGS["rule"]),
+    "page-auto": from_pages(PAGE_CONFIGS["auto"]),
     "page-hybrid": from_pages(PAGE_CONFIGS["hybrid"]),
     "bm25": text_only("lexical"),
     "dense": text_only("dense"),
