@@ -43,3 +43,19 @@ def test_long_queries_give_short_titles_that_keep_the_constraint() -> None:
     assert len(made) <= MAX_TITLE
     assert made.endswith("black, under $200")
     assert not made.split(" · ")[0].endswith(("rattan headboard rattan", " "))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("chicken recipes that take less than an hour", "Chicken ideas · under 1 hour"),
+        ("documentaries under an hour and a half", "Documentary videos · under 1 h 30 min"),
+    ],
+)
+def test_titles_written_from_the_read_request(text: str, expected: str) -> None:
+    from agent.planning.rules import rule_plan
+    from agent.understand.reader import understand
+    from tests.fakes import VOCAB
+
+    [sq] = rule_plan(understand(text, VOCAB)).subqueries
+    assert title_for(sq) == expected
