@@ -50,7 +50,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> tuple[list[CatalogIte
     shown = "; ".join(f"line {s.line}: {s.reason}" for s in result.skipped[:3])
     table.add_row(
         str(args.source),
-        str(len(items) + len(result.skipped)),
+        str(result.rows_read),
         str(len(items)),
         str(len(result.skipped)),
         shown,
