@@ -178,17 +178,21 @@ def _csv_records(
         if cells is not None:
             return number, cells
         more = lines.next()
-        if more is not None and header is not None and _starts_record(more[1], header):
-            lines.put_back([*taken, more])
-            more, runs_into = None, f"; it would run into line {more[0]}"
-        else:
+        if more is None:
             runs_into = " before the end of the file"
-        if more is None or len(taken) >= MAX_RECORD_LINES:
+        elif header is not None and _starts_record(more[1], header):
+            runs_into = f"; it would run into line {more[0]}"
+        elif len(taken) >= MAX_RECORD_LINES:
+            runs_into = f" within {MAX_RECORD_LINES} lines"
+        else:
+            runs_into = ""
+        if runs_into:
             lines.put_back(taken + ([more] if more is not None else []))
             return number, ValueError(
                 f"malformed CSV: a quote opened on this line is never closed{runs_into}; "
                 'close it, or write a quote inside a cell as ""'
             )
+        assert more is not None
         taken.append(more)
         text += more[1]
 

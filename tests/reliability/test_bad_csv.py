@@ -61,3 +61,16 @@ def test_several_bad_quotes_and_bad_rows_still_add_up(tmp_path: Path) -> None:
     assert [i.id for i in result.items] == ["b", "d"]
     assert [s.line for s in result.skipped] == [2, 4, 6, 7]
     assert result.rows_read == 6 == len(result.items) + len(result.skipped)
+
+
+def test_a_spanning_cell_followed_by_an_unclosed_one(tmp_path: Path) -> None:
+    body = (
+        'shopping,a,"Desk\nwith\ndrawers",10,red\n'
+        'shopping,b,"Lamp that never\ncloses,5,blue\n'
+        "shopping,c,Chair,7,black\n"
+    )
+    result = read_catalog(write(tmp_path, body))
+    assert [i.id for i in result.items] == ["a", "c"]
+    assert [s.line for s in result.skipped] == [5, 6]
+    assert "never closed" in result.skipped[0].reason
+    assert result.rows_read == 4 == len(result.items) + len(result.skipped)
