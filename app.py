@@ -27,6 +27,7 @@ from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
 from agent.models import Page, SearchRequest
 from agent.settings import Settings
+from agent.turns import ThreadBusy
 from agent.web.bodies import (
     THREAD_ID_PATTERN,
     ChatBody,
@@ -130,6 +131,8 @@ async def search(
             return await engine.search(request)
         except UnknownThread:
             raise _unknown_thread(request.thread_id or "") from None
+        except ThreadBusy as exc:
+            raise ApiError(503, str(exc), headers={"Retry-After": "1"}) from None
 
 
 @api.post(

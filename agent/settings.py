@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     queue_wait_s: float = Field(
         default=2.0, ge=0, description="How long a web API request waits for a free slot."
     )
+    turn_wait_s: float = Field(
+        default=60.0, gt=0, description="How long a turn waits for its thread's previous turn."
+    )
 
     @property
     def root(self) -> Path:
@@ -98,3 +101,8 @@ class Settings(BaseSettings):
     @property
     def threads_db(self) -> Path:
         return self.root / "threads.sqlite"
+
+    @property
+    def locks_dir(self) -> Path:
+        """Per-thread turn locks (advisory lock files)."""
+        return self.root / "locks"
