@@ -16,10 +16,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import BaseModel
 
 from agent.deps import Deps
 from agent.graph import build_graph
+from agent.memory import forget_threads
 from agent.models import Page, SearchRequest
 from agent.state import State, Turn
 from agent.trace import TraceStep
@@ -86,6 +88,12 @@ class Engine:
             await self.history(request.thread_id)
         config = {"configurable": {"thread_id": request.thread_id}}
         return self._threaded, {"config": config, "durability": "exit"}
+
+    async def forget_threads(self, user_id: str) -> int:
+        """Delete every thread a request of `user_id` ran in; returns how many."""
+        if not isinstance(self._checkpointer, AsyncSqliteSaver):
+            return 0
+        return await forget_threads(self._checkpointer, user_id, self.locks)
 
     @asynccontextmanager
     async def _turn(self, request: SearchRequest) -> AsyncIterator[None]:
