@@ -33,6 +33,7 @@ from agent.web.bodies import (
     ChatBody,
     ErrorBody,
     Health,
+    PublicHealth,
     SearchBody,
     ThreadList,
     ThreadView,
@@ -43,6 +44,7 @@ from agent.web.health import check_health
 from agent.web.personal import router as personal_router
 from agent.web.services import (
     EngineDep,
+    KeyDep,
     LimiterDep,
     Services,
     ServicesDep,
@@ -208,13 +210,19 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
         headers = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"}
         return FileResponse(STATIC_DIR / "index.html", headers=headers)
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-    async def healthz(services: ServicesDep) -> JSONResponse:
-        """Index counts and version, planner and LLM reachability, thread store."""
+    @app.get(
+        "/healthz",
+        response_model=Health | PublicHealth,
+        responses={503: {"model": Health | PublicHealth}},
+    )
+    async def healthz(services: ServicesDep, allowed: KeyDep) -> JSONResponse:
+        """Index counts and version, damaged vectors, planner and LLM reachability, thread
+        store. With TESSERA_API_KEY set, a caller without the key gets the status alone."""
         engine = services.engine
         report = await check_health(services.settings, engine, _version(), services.unavailable)
         status = 503 if report.status == "unavailable" else 200
-        return JSONResponse(report.model_dump(mode="json"), status_code=status)
+        body: Health | PublicHealth = report if allowed else PublicHealth(status=report.status)
+        return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
     app.add_middleware(Guard, max_body=MAX_BODY_BYTES)
     if settings.cors_origins:

@@ -99,6 +99,15 @@ class VectorStore:
             out.update({str(i): matrix[n] for n, i in enumerate(got["ids"])})
         return out
 
+    def drop(self, vertical: Vertical) -> None:
+        """Delete the vertical's collection (its files too); the next use creates it empty."""
+        with self._lock:
+            self._collections.pop(vertical, None)
+            try:
+                self._client.delete_collection(COLLECTION_PREFIX + vertical)
+            except Exception:  # noqa: BLE001 - a collection that is already gone is fine
+                pass
+
     def ids(self, vertical: Vertical) -> set[str]:
         return set(self.collection(vertical).get(include=[])["ids"])
 
