@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from tools.catalog import Availability, Vertical
 
-
 MAX_LIST = 20
 """Values one list filter may hold: each becomes a clause in Chroma's and SQLite's queries."""
 
