@@ -18,7 +18,8 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -188,6 +189,31 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _mount_docs(app: FastAPI) -> None:
+    """`/docs` from Swagger UI's own files (`swagger-ui-bundle-v2`), so it works offline;
+    without that package it falls back to FastAPI's page, which loads them from a CDN."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        logger.warning("swagger-ui-bundle-v2 is not installed: /docs needs the network")
+        assets = None
+    else:
+        assets = "/docs-assets"
+        app.mount(assets, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        if assets is None:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="Tessera API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Tessera API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )
+
+
 def create_app(settings: Settings | None = None, deps: Deps | None = None) -> FastAPI:
     """The ASGI app. `deps` given here are used as they are and left open on shutdown."""
     settings = settings or Settings()
@@ -196,6 +222,8 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
         version=_version(),
         summary="Agentic search: one request in, a page of ranked modules out.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = Services(settings=settings, given_deps=deps)
     app.include_router(api)
@@ -204,6 +232,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
     app.add_exception_handler(RequestValidationError, cast(Any, validation_error))
     app.add_exception_handler(StarletteHTTPException, cast(Any, error_response))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _mount_docs(app)
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:

@@ -1,12 +1,12 @@
 """Is the dense side of the index whole? Counts against SQLite, and sampled self-lookups.
 
 Chroma answers `count()` from its own SQLite file even when a segment's vector
-files are truncated or gone (extra vectors, left by an interrupted upsert, are
-harmless: searches keep only ids the item store holds), and a damaged HNSW
-index returns neighbours that look plausible but are wrong. So a check compares counts with the item store
-and then samples stored items: each one's vector must be readable and the item
-must come back among the nearest neighbours of its own vector. `repair`
-re-embeds what is missing, or rebuilds a vertical whose vectors are damaged.
+files are truncated or gone, and a damaged HNSW index returns neighbours that
+look plausible but are wrong. So a check compares the item store's ids with the
+vectors', then samples stored items: each one's vector must be readable and the
+item must come back among the nearest neighbours of its own vector. Extra
+vectors (an interrupted upsert) are harmless: searches keep only stored ids.
+`repair` re-embeds what is missing, or rebuilds a vertical whose vectors are damaged.
 """
 
 from __future__ import annotations
