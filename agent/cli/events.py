@@ -109,7 +109,7 @@ def run_forget(args: argparse.Namespace, settings: Settings) -> int:
     threads = asyncio.run(forget_user_threads(settings, args.user))
     Console().print(
         f"forgot {report.user_id}: {report.events} event(s), {report.impressions} logged "
-        f"page(s), {threads} thread(s){', profile' if report.profile else ''}"
+        f"page(s){', profile' if report.profile else ''}; {threads} thread(s)"
     )
     return 0
 
