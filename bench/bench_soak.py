@@ -274,15 +274,18 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
+        last = "no answer"
         while True:
             try:
-                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                health = httpx.get(f"{base}/healthz", timeout=15)
+                if health.status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
+                last = f"{health.status_code} {health.text[:300]}"
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}"
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
+                raise SystemExit(f"the server did not start ({last})")
+            time.sleep(0.5)
         asyncio.run(soak(base, args.clients, args.seconds))
         print(f"LLM endpoint calls by reply: {dict(llm.calls)}")
     finally:
