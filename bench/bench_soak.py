@@ -255,6 +255,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--fail", type=float, default=0.4, help="share of LLM calls that fail")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--planner", default="llm", choices=["llm", "hybrid", "auto"],
+                        help="llm (default) asks the flaky endpoint on every request; auto "
+                        "asks it only when the router is unsure")  # fmt: skip
     parser.add_argument("--home", type=Path, default=None, help="TESSERA_HOME (a scratch copy)")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory(prefix="tessera-soak-")
@@ -263,7 +266,7 @@ def main() -> None:
         build_home(home)
     llm = FlakyLLM(args.fail)
     port = free_port()
-    env = dict(os.environ, TESSERA_HOME=str(home), TESSERA_PLANNER="auto",
+    env = dict(os.environ, TESSERA_HOME=str(home), TESSERA_PLANNER=args.planner,
                TESSERA_LLM_BASE_URL=llm.base_url, TESSERA_LLM_TIMEOUT_S="1",
                TESSERA_LLM_BUDGET_S="3", TESSERA_MAX_CONCURRENCY="16",
                TESSERA_QUEUE_WAIT_S="5")  # fmt: skip
