@@ -47,6 +47,13 @@ _AUDIENCES = frozenset(
 )
 """Who or when an item is for, not what it is: a catalog rarely names them, so a
 backpack answers 'kids backpack' and a cookie 'halloween cookie'."""
+_JUDGEMENTS = frozenset(
+    "cheap cheaper cheapest inexpensive affordable budget pricier pricey expensive "
+    "premium best better good great top popular favourite favorite nice new newer newest "
+    "latest recent old older shorter longer short long".split()
+)
+"""Words that rank or bound what is asked for (price, quality, age, length): filters
+and the ranking answer them, and no item's text carries them."""
 _IRREGULAR = {
     "mice": "mouse", "men": "man", "women": "woman", "children": "child", "feet": "foot",
     "teeth": "tooth", "knives": "knife", "leaves": "leaf", "shelves": "shelf", "loaves": "loaf",
@@ -101,6 +108,7 @@ def query_words(text: str) -> list[str]:
         and w not in GENERIC_WORDS
         and w not in _OCCASIONS
         and w not in _AUDIENCES
+        and w not in _JUDGEMENTS
         and not w.isdigit()
     ]
     return list(dict.fromkeys(words))
