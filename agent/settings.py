@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
+RequestKind = Literal["long", "constraint", "followup", "single"]
+REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single")
 RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "lexical", "dense"]
 VERTICAL_MODES: dict[str, SearchMode] = {
@@ -84,6 +86,19 @@ class Settings(BaseSettings):
         default=6.0, gt=0, description="Longest a plan waits for the LLM before the router plans."
     )
     llm_plan_max_tokens: int = Field(default=160, ge=16, description="Tokens a plan may generate.")
+    llm_plan_kinds: str = Field(
+        default="long",
+        description="Kinds of request auto mode asks the LLM about (comma-separated: long, "
+        "constraint, followup, single); the others the router plans alone.",
+    )
+    llm_plan_task: Literal["split", "plan"] = Field(
+        default="split",
+        description="For long requests: split (the LLM only cuts the text into clauses, the "
+        "router routes them) or plan (the LLM's full plan, grounded).",
+    )
+    llm_split_max_tokens: int = Field(
+        default=96, ge=16, description="Tokens a clause split may generate."
+    )
     llm_concurrency: int = Field(
         default=2, ge=1, description="LLM calls at once, apart from the web request limit."
     )
@@ -151,6 +166,21 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """An empty variable (`TESSERA_CHROMA_URL=`) means the embedded default."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("llm_plan_kinds", mode="after")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        """Normalise the kind list ('Long, followup' -> 'long,followup'); unknown names fail."""
+        names = [v.strip().lower() for v in value.split(",") if v.strip()]
+        unknown = sorted(set(names) - set(REQUEST_KINDS))
+        if unknown:
+            raise ValueError(f"unknown request kinds {unknown}; use {', '.join(REQUEST_KINDS)}")
+        return ",".join(k for k in REQUEST_KINDS if k in names)
+
+    @property
+    def plan_kinds(self) -> frozenset[RequestKind]:
+        """The kinds of request auto mode asks the LLM about."""
+        return frozenset(k for k in REQUEST_KINDS if k in self.llm_plan_kinds.split(","))
 
     @property
     def root(self) -> Path:

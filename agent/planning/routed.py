@@ -27,6 +27,7 @@ class RoutedPlan:
     plan: Plan
     needs_llm: bool
     reason: str
+    routing: Routing
 
 
 def _place(routing: Routing, cue: Vertical | None) -> list[Vertical]:
@@ -76,4 +77,4 @@ def routed_plan(understood: Understanding, router: Router) -> RoutedPlan:
         needs = False
     confidence = min(max(whole.scores.values()), 1.0)
     plan = Plan(subqueries=subqueries, planner="router", confidence=round(confidence, 3))
-    return RoutedPlan(plan=plan, needs_llm=needs, reason=reason)
+    return RoutedPlan(plan=plan, needs_llm=needs, reason=reason, routing=whole)
