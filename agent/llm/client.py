@@ -108,7 +108,9 @@ class CallRecord(BaseModel):
     name: str
     latency_ms: float
     prompt_tokens: int = 0
+    cached_tokens: int = 0
     completion_tokens: int = 0
+    max_tokens: int = 0
     outcome: Outcome
     detail: str = ""
 
@@ -324,6 +326,7 @@ class LLMClient:
             raise BudgetExhausted(f"{name}: {budget.describe()}")
         timeout = max(0.05, min(self._timeout, budget.remaining_s()))
         extra: dict[str, Any] = {"response_format": response_format} if response_format else {}
+        cap = max_tokens or self._max_tokens
         started = time.monotonic()
 
         def done(outcome: Outcome, detail: str, usage: Any = None) -> None:
@@ -332,7 +335,9 @@ class LLMClient:
                     name=name,
                     latency_ms=round((time.monotonic() - started) * 1000, 1),
                     prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                    cached_tokens=_cached(usage),
                     completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                    max_tokens=cap,
                     outcome=outcome,
                     detail=detail[:300],
                 )
@@ -342,7 +347,7 @@ class LLMClient:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=cast(Any, messages),
-                max_tokens=max_tokens or self._max_tokens,
+                max_tokens=cap,
                 temperature=0.0,
                 timeout=timeout,
                 **extra,
@@ -369,6 +374,12 @@ class LLMClient:
         finish = (choice.finish_reason if choice else None) or "no choice"
         done("ok" if content else "invalid", finish, response.usage)
         return content
+
+
+def _cached(usage: Any) -> int:
+    """Prompt tokens the server reused from its cache (`usage.prompt_tokens_details`)."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    return int(getattr(details, "cached_tokens", 0) or 0)
 
 
 class _OutOfBudget(stop_base):

@@ -25,7 +25,8 @@ VOCAB = FacetVocabulary(colors={"black": 3}, brands={}, categories={}, genres={}
 
 
 def split_reply(*parts: str) -> httpx.Response:
-    return completion(json.dumps({"parts": list(parts)}), prompt_tokens=300, completion_tokens=30)
+    body = json.dumps({"parts": list(parts)})
+    return completion(body, prompt_tokens=300, completion_tokens=30, cached_tokens=260)
 
 
 def test_clauses_cut_where_verified_parts_start_and_keep_every_word() -> None:
@@ -84,7 +85,9 @@ async def test_a_long_request_is_split_by_the_llm_and_routed_by_the_router(
     page = await Engine(_deps(tiny_deps, server)).search(SearchRequest(text=LONG))
     assert page.trace.planner.startswith("llm:") and "(clauses)" in page.trace.planner
     assert [c.name for c in page.trace.llm] == ["split"]
-    assert page.trace.llm[0].prompt_tokens == 300 and page.trace.llm[0].completion_tokens == 30
+    [call] = page.trace.llm
+    assert (call.prompt_tokens, call.cached_tokens, call.completion_tokens) == (300, 260, 30)
+    assert call.max_tokens == tiny_deps.settings.llm_split_max_tokens
     [planned] = [s.detail for s in page.trace.steps if s.name == "planned"]
     routes = planned.rsplit(": ", 1)[1]
     assert routes == "q1->search_products, q2->search_ideas, q3->search_videos", planned
