@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.llm.client import Budget, LLMClient, LLMError
 from agent.models import Plan
 from agent.planning.draft import PlannerError
+from agent.planning.grounding import facet_words, intent_words
 from agent.planning.routed import routed_plan
 from agent.planning.router import Router
 from agent.understand.model import Understanding
@@ -32,6 +33,13 @@ _JOINERS = r"and|also|then|plus|so|or|maybe|too|as well as|&"
 _LEAD = re.compile(rf"^(?:(?:{_JOINERS})(?![\w'])[\s,]*)+", re.I)
 _TRAIL = re.compile(rf"(?:[\s,]+(?:{_JOINERS}))+$", re.I)
 _WORD = re.compile(r"[\w$'&-]+")
+_HEAD = 3
+_SLACK = 2
+_NEARLY = 0.8
+_PREPOSITIONS = frozenset(
+    "under over below above than less more from in for at about with by of to within "
+    "between without on around".split()
+)
 
 
 class ClauseSplit(BaseModel):
@@ -48,8 +56,21 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def _in_order(needle: list[str], hay: list[str]) -> int:
+    """How many of `needle`'s words occur in `hay` in order (a greedy subsequence)."""
+    i = 0
+    for word in hay:
+        if i < len(needle) and word == needle[i]:
+            i += 1
+    return i
+
+
 def cut_points(text: str, parts: list[str]) -> list[int]:
-    """Word offsets in `text` where each verified part starts (parts not found are dropped)."""
+    """Word offsets in `text` where each verified part starts (parts not found are dropped).
+
+    A part is verified when it is a span of the request, or when its first words are
+    one and nearly all its words follow in order (a dropped 'also' or 'the').
+    """
     words = _words(text)
     starts: set[int] = set()
     for part in parts:
@@ -57,15 +78,21 @@ def cut_points(text: str, parts: list[str]) -> list[int]:
         n = len(target)
         if not n:
             continue
-        found = [i for i in range(len(words) - n + 1) if words[i : i + n] == target]
-        if found:
-            starts.add(found[0])
+        head = target[: min(n, _HEAD)]
+        for i in range(len(words) - len(head) + 1):
+            if words[i : i + len(head)] != head:
+                continue
+            window = words[i : i + n + _SLACK]
+            if words[i : i + n] == target or _in_order(target, window) >= _NEARLY * n:
+                starts.add(i)
+                break
     return sorted(starts)
 
 
 def clauses(text: str, parts: list[str]) -> list[str]:
     """`text` cut where the second and later verified parts start; words before the
-    first part join it, connectives at the cuts ('and also', 'then') are dropped."""
+    first part join it, connectives at the cuts ('and also', 'then') are dropped and a
+    preposition left at a cut's end ('chair under | $80') moves to the clause after it."""
     words = text.split()
     lowered = [_words(w) for w in words]
     flat_index: list[int] = []
@@ -73,13 +100,34 @@ def clauses(text: str, parts: list[str]) -> list[str]:
         flat_index.extend([i] * len(toks))
     starts = [flat_index[p] for p in cut_points(text, parts) if p < len(flat_index)]
     starts = sorted(set(starts))[1:]
-    bounds = [0, *starts, len(words)]
+    moved = []
+    for start in starts:
+        while start > 1 and words[start - 1].lower().strip(",;") in _PREPOSITIONS:
+            start -= 1
+        moved.append(start)
+    bounds = [0, *sorted(set(moved)), len(words)]
     out = []
     for a, b in zip(bounds, bounds[1:], strict=False):
         clause = " ".join(words[a:b]).strip(" ,;")
         clause = _TRAIL.sub("", _LEAD.sub("", clause)).strip(" ,;")
         if clause:
             out.append(clause)
+    return out
+
+
+def join_modifiers(pieces: list[str], facets: frozenset[str] = frozenset()) -> list[str]:
+    """Clauses that name no thing of their own ('under 200 dollars', 'in red') or that open
+    with a preposition ('for the new flat') joined to the clause before them (the first
+    one to the clause after it)."""
+    out: list[str] = []
+    for piece in pieces:
+        first = piece.split()[0].lower() if piece.split() else ""
+        if out and (not intent_words(piece, facets) or first in _PREPOSITIONS):
+            out[-1] = f"{out[-1]} {piece}"
+        elif len(out) == 1 and not intent_words(out[0], facets):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
     return out
 
 
@@ -158,7 +206,11 @@ class ClauseSplitter:
             )
         except LLMError as exc:
             raise PlannerError(f"LLM planner failed: {exc}") from exc
-        pieces = self._join_fillers(clauses(understood.text, split.parts), vocab, max_chars)
+        pieces = self._join_fillers(
+            join_modifiers(clauses(understood.text, split.parts), facet_words(vocab)),
+            vocab,
+            max_chars,
+        )
         if len(pieces) < 2:
             raise PlannerError("LLM planner found no second part in the request")
         try:

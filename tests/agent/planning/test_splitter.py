@@ -14,7 +14,7 @@ from agent.models import SearchRequest
 from agent.planning.kinds import request_kind
 from agent.planning.llm_planner import LLMPlanner
 from agent.planning.router import Router, Routing
-from agent.planning.splitter import clauses, cut_points
+from agent.planning.splitter import clauses, cut_points, join_modifiers
 from agent.settings import Settings
 from agent.understand.reader import understand
 from tests.fakes import FakeServer, completion, make_client
@@ -44,6 +44,18 @@ def test_parts_that_are_not_spans_of_the_request_are_dropped() -> None:
     assert clauses("salt and pepper shakers", ["salt and pepper shakers"]) == [
         "salt and pepper shakers"
     ]
+
+
+def test_a_nearly_verbatim_part_still_cuts_and_modifiers_stay_with_their_thing() -> None:
+    text = "logitech keyboards under $80 and some documentaries about space and also bread recipes"
+    parts = ["logitech keyboards", "$80", "some documentaries about space and bread recipes"]
+    assert join_modifiers(clauses(text, parts)) == [
+        "logitech keyboards under $80",
+        "some documentaries about space and also bread recipes",
+    ]
+    text = "a desk lamp and a bookcase for the new flat"
+    parts = ["a desk lamp", "a bookcase", "the new flat"]
+    assert join_modifiers(clauses(text, parts)) == ["a desk lamp", "a bookcase for the new flat"]
 
 
 def test_request_kind_reads_thread_length_and_constraint_words() -> None:
