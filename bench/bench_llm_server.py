@@ -145,6 +145,8 @@ async def main_async(args: argparse.Namespace) -> None:
         ("split (compact schema), prompt cache, max_tokens 96", splits, True, 96, 1),
         ("split (compact schema), prompt cache, max_tokens 96, 2 at once", splits, True, 96, 2),
     ]:
+        if args.only and args.only not in name:
+            continue
         await variant(args.base_url, batch[:1], cache=cache, max_tokens=max_tokens, parallel=1)
         r = await variant(
             args.base_url, batch, cache=cache, max_tokens=max_tokens, parallel=parallel
@@ -161,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--n", type=int, default=6)
+    parser.add_argument("--only", default="", help="run the variants whose name holds this")
     asyncio.run(main_async(parser.parse_args()))
 
 

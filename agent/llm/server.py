@@ -223,7 +223,7 @@ def serve(settings: Settings, size: Size, port: int) -> None:
     params.model.path = str(path)
     params.model_alias = {SPECS[size].alias}
     params.n_ctx = 8192
-    params.n_parallel = 2
+    params.n_parallel = settings.llm_concurrency
     params.cpuparams.n_threads = settings.llm_threads
     params.cpuparams_batch.n_threads = settings.llm_threads
     params.port = port
