@@ -199,6 +199,7 @@ def log_file(settings: Settings, port: int) -> Path:
 
 def _port_taken(port: int) -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
