@@ -2,9 +2,10 @@
 
 `routed_plan` keeps the rule planner's segments, topics and grounded filters,
 but replaces its fan-out (a segment without a cue word goes to every vertical)
-with the router's vertical for that segment. It also decides whether the LLM
-would add anything: a text the router reads as multi-intent that the reader
-did not split, or a segment the router cannot place with confidence.
+with the router's vertical for that segment. It also says where it is unsure
+(a text the router reads as multi-intent that the reader did not split, a
+segment it cannot place), which the trace shows; whether the LLM is asked is
+decided by the request's kind (`agent/planning/kinds.py`).
 """
 
 from __future__ import annotations
