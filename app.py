@@ -18,7 +18,8 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,11 +29,13 @@ from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
 from agent.models import Page, SearchRequest
 from agent.settings import Settings
+from agent.turns import ThreadBusy
 from agent.web.bodies import (
     THREAD_ID_PATTERN,
     ChatBody,
     ErrorBody,
     Health,
+    PublicHealth,
     SearchBody,
     ThreadList,
     ThreadView,
@@ -44,6 +47,7 @@ from agent.web.health import check_health
 from agent.web.personal import router as personal_router
 from agent.web.services import (
     EngineDep,
+    KeyDep,
     LimiterDep,
     Services,
     ServicesDep,
@@ -143,6 +147,8 @@ async def search(
             return await engine.search(request)
         except UnknownThread:
             raise _unknown_thread(request.thread_id or "") from None
+        except ThreadBusy as exc:
+            raise ApiError(503, str(exc), headers={"Retry-After": "1"}) from None
 
 
 @api.post(
@@ -196,6 +202,31 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _mount_docs(app: FastAPI) -> None:
+    """`/docs` from Swagger UI's own files (`swagger-ui-bundle-v2`), so it works offline;
+    without that package it falls back to FastAPI's page, which loads them from a CDN."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        logger.warning("swagger-ui-bundle-v2 is not installed: /docs needs the network")
+        assets = None
+    else:
+        assets = "/docs-assets"
+        app.mount(assets, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        if assets is None:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="Tessera API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Tessera API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )
+
+
 def create_app(settings: Settings | None = None, deps: Deps | None = None) -> FastAPI:
     """The ASGI app. `deps` given here are used as they are and left open on shutdown."""
     settings = settings or Settings()
@@ -204,6 +235,8 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
         version=_version(),
         summary="Agentic search: one request in, a page of ranked modules out.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = Services(settings=settings, given_deps=deps)
     app.include_router(api)
@@ -217,19 +250,26 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
 
         app.add_exception_handler(psycopg.OperationalError, cast(Any, backend_error))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _mount_docs(app)
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         headers = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"}
         return FileResponse(STATIC_DIR / "index.html", headers=headers)
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-    async def healthz(services: ServicesDep) -> JSONResponse:
-        """Index counts and version, planner and LLM reachability, thread store."""
+    @app.get(
+        "/healthz",
+        response_model=Health | PublicHealth,
+        responses={503: {"model": Health | PublicHealth}},
+    )
+    async def healthz(services: ServicesDep, allowed: KeyDep) -> JSONResponse:
+        """Index counts and version, damaged vectors, planner and LLM reachability, thread
+        store. With TESSERA_API_KEY set, a caller without the key gets the status alone."""
         engine = services.engine
         report = await check_health(services.settings, engine, _version(), services.unavailable)
         status = 503 if report.status == "unavailable" else 200
-        return JSONResponse(report.model_dump(mode="json"), status_code=status)
+        body: Health | PublicHealth = report if allowed else PublicHealth(status=report.status)
+        return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
     app.add_middleware(Guard, max_body=MAX_BODY_BYTES)
     if settings.cors_origins:

@@ -3,13 +3,16 @@
 Single requests run on a graph without memory; requests with a `thread_id`
 run on the checkpointed graph so follow-ups see earlier turns. A turn's state
 is written once, when the turn ends (`durability="exit"`): a turn cut short
-leaves the thread as it was before that turn.
+leaves the thread as it was before that turn. Turns of one thread run one at a
+time (`TurnLocks`, across workers and processes), so every answered turn is
+kept and each follow-up reads the turn before it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -17,9 +20,11 @@ from pydantic import BaseModel
 
 from agent.deps import Deps
 from agent.graph import build_graph
+from agent.memory import forget_threads
 from agent.models import Page, SearchRequest
 from agent.state import State, Turn
 from agent.trace import TraceStep
+from agent.turns import turn_locks
 from tools.errors import UserError
 
 
@@ -43,6 +48,7 @@ class Engine:
         self._graph = build_graph()
         self._checkpointer = checkpointer
         self._threaded = build_graph(checkpointer) if checkpointer is not None else None
+        self.locks = turn_locks(deps.settings)
 
     def new_thread(self) -> str:
         """A fresh thread id."""
@@ -82,10 +88,26 @@ class Engine:
         config = {"configurable": {"thread_id": request.thread_id}}
         return self._threaded, {"config": config, "durability": "exit"}
 
+    async def forget_threads(self, user_id: str) -> int:
+        """Delete every thread a request of `user_id` ran in; returns how many."""
+        if self._checkpointer is None:
+            return 0
+        return await forget_threads(self._checkpointer, user_id, self.locks)
+
+    @asynccontextmanager
+    async def _turn(self, request: SearchRequest) -> AsyncIterator[None]:
+        """Hold the request's thread (if any) for the whole turn."""
+        if request.thread_id is None or self._threaded is None:
+            yield
+            return
+        async with self.locks.hold(request.thread_id):
+            yield
+
     async def search(self, request: SearchRequest, *, new_thread: bool = False) -> Page:
         """Run one request to its page."""
-        graph, options = await self._target(request, new_thread)
-        out = await graph.ainvoke({"request": request}, context=self.deps, **options)
+        async with self._turn(request):
+            graph, options = await self._target(request, new_thread)
+            out = await graph.ainvoke({"request": request}, context=self.deps, **options)
         page = out["page"]
         return page if isinstance(page, Page) else Page.model_validate(page)
 
@@ -93,14 +115,15 @@ class Engine:
         self, request: SearchRequest, *, new_thread: bool = False
     ) -> AsyncIterator[StreamEvent]:
         """Yield each graph step as it finishes, then the page."""
-        graph, options = await self._target(request, new_thread)
-        async for update in graph.astream(
-            {"request": request}, context=self.deps, stream_mode="updates", **options
-        ):
-            for _node, values in update.items():
-                if not isinstance(values, dict):
-                    continue
-                for step in values.get("steps") or []:
-                    yield StreamEvent(kind="step", step=step)
-                if values.get("page") is not None:
-                    yield StreamEvent(kind="page", page=values["page"])
+        async with self._turn(request):
+            graph, options = await self._target(request, new_thread)
+            async for update in graph.astream(
+                {"request": request}, context=self.deps, stream_mode="updates", **options
+            ):
+                for _node, values in update.items():
+                    if not isinstance(values, dict):
+                        continue
+                    for step in values.get("steps") or []:
+                        yield StreamEvent(kind="step", step=step)
+                    if values.get("page") is not None:
+                        yield StreamEvent(kind="page", page=values["page"])

@@ -50,6 +50,7 @@ class ToolResult(BaseModel):
     subquery: SubQuery
     hits: list[Hit] = Field(default_factory=list)
     error: str | None = None
+    note: str | None = Field(default=None, description="How the search was degraded, if it was.")
     elapsed_ms: float = 0.0
 
 

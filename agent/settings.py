@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     queue_wait_s: float = Field(
         default=2.0, ge=0, description="How long a web API request waits for a free slot."
     )
+    turn_wait_s: float = Field(
+        default=60.0, gt=0, description="How long a turn waits for its thread's previous turn."
+    )
     chroma_url: str | None = Field(
         default=None,
         description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8010; unset means "
@@ -222,3 +225,8 @@ class Settings(BaseSettings):
     def snapshots(self) -> Path | None:
         """The snapshot directory, expanded; None in the embedded default."""
         return self.snapshot_dir.expanduser() if self.snapshot_dir else None
+
+    @property
+    def locks_dir(self) -> Path:
+        """Per-thread turn locks (advisory lock files)."""
+        return self.root / "locks"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from agent.llm.safety import unsafe
 from agent.models import Module, ResultItem
 from agent.planning.rules import EmptyPlan, rule_plan
 from agent.understand.reader import understand
@@ -22,7 +23,10 @@ MAX_SUGGESTIONS = 8
 
 
 def _top(values: list[str], exclude: set[str]) -> list[str]:
-    counts = Counter(v.lower() for v in values if v and v.lower() not in exclude)
+    """The two commonest facet values; values that read as links or instructions never."""
+    counts = Counter(
+        v.lower() for v in values if v and v.lower() not in exclude and unsafe(v) is None
+    )
     return [value for value, _ in counts.most_common(2)]
 
 

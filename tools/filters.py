@@ -8,23 +8,36 @@ fields are rejected (`extra="forbid"`), so a typo is an error, not a no-op.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from tools.catalog import Availability, Vertical
 
+MAX_LIST = 20
+"""Values one list filter may hold: each becomes a clause in Chroma's and SQLite's queries."""
+
+Value = Annotated[str, StringConstraints(max_length=100)]
+
 
 class Filters(BaseModel):
-    """Constraints on items. Each field applies only to verticals that have it."""
+    """Constraints on items. Each field applies only to verticals that have it.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Numbers must be finite (no NaN or Infinity) and list filters hold at most
+    `MAX_LIST` values, so a request can never build an unbounded query.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     price_min: float | None = Field(default=None, ge=0, description="Lowest price, inclusive.")
     price_max: float | None = Field(default=None, ge=0, description="Highest price, inclusive.")
-    colors: tuple[str, ...] = Field(default=(), description="Any of these colours.")
-    brands: tuple[str, ...] = Field(default=(), description="Any of these brands.")
-    category: str | None = Field(
+    colors: tuple[Value, ...] = Field(
+        default=(), max_length=MAX_LIST, description="Any of these colours."
+    )
+    brands: tuple[Value, ...] = Field(
+        default=(), max_length=MAX_LIST, description="Any of these brands."
+    )
+    category: Value | None = Field(
         default=None, description="Category (product path element, recipe category or genre)."
     )
     availability: Availability | None = Field(default=None, description="Stock state.")
@@ -35,7 +48,9 @@ class Filters(BaseModel):
     total_time_max_min: int | None = Field(
         default=None, ge=0, description="Longest total preparation time, minutes."
     )
-    diet: tuple[str, ...] = Field(default=(), description="All of these diets.")
+    diet: tuple[Value, ...] = Field(
+        default=(), max_length=MAX_LIST, description="All of these diets."
+    )
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Self:

@@ -4,6 +4,10 @@
 and crash-safe: vectors go to Chroma first, then the SQLite rows commit in one
 transaction per batch, so rerunning an interrupted upsert repairs it. Searches push
 filters into both backends before truncation and fuse the two ranked lists.
+
+An index opened for serving checks its vectors first (`tools.vector_check`); a
+vertical whose dense side is damaged, or fails during a search, is searched
+lexically only, and `dense_problem(vertical)` says why, for the trace and health.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ from tools.pushdown import chroma_where, sql_where
 from tools.rows import ItemRow, build_row, chroma_metadata
 from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
 from tools.vector import VectorStore
+from tools.vector_check import (
+    CHECK_SAMPLES,
+    OPEN_SAMPLES,
+    RepairReport,
+    VerticalCheck,
+    check_vertical,
+    repair_vertical,
+)
 
 __all__ = ["CatalogIndex", "IndexUnavailable", "UpsertReport"]
 
@@ -95,6 +107,11 @@ class CatalogIndex:
             if vectors is not None:
                 vectors.close()
             raise
+        self._dense_problems: dict[str, str] = {}
+        if not create:
+            for found in self.check(samples=OPEN_SAMPLES):
+                if found.problem:
+                    self._dense_problems[found.vertical] = found.problem
 
     def _check_embedder(self) -> None:
         expected = f"{self.embedder.name}:{self.embedder.dim}"
@@ -106,6 +123,27 @@ class CatalogIndex:
                 f"The index at {self.path} was built with the embedder {stored}, not "
                 f"{expected}; remove that directory and {REBUILD_HINT}."
             )
+
+    def check(self, samples: int = CHECK_SAMPLES) -> list[VerticalCheck]:
+        """Check each vertical's vectors against the item store (counts, self-lookups)."""
+        return [check_vertical(self._store, self._vectors, v, samples) for v in VERTICALS]
+
+    def repair(self, progress: Callable[[int], None] | None = None) -> list[RepairReport]:
+        """Re-embed missing vectors (rebuilding damaged verticals); clears dense problems."""
+        reports = [
+            repair_vertical(self._store, self._vectors, self.embedder, v, progress=progress)
+            for v in VERTICALS
+        ]
+        self._dense_problems.clear()
+        return reports
+
+    def dense_problem(self, vertical: str) -> str | None:
+        """Why the vertical is searched lexically only, or None when its vectors are whole."""
+        return self._dense_problems.get(vertical)
+
+    def dense_problems(self) -> dict[str, str]:
+        """Every vertical whose dense side is out of use, with the reason."""
+        return dict(self._dense_problems)
 
     @property
     def version(self) -> int:
@@ -227,8 +265,12 @@ class CatalogIndex:
         lexical = self._lexical.search(vertical, text, where_sql, limit) if mode != "dense" else []
         dense: list[tuple[str, float]] = []
         if mode != "lexical":
-            vector = self.embedder.embed_query(text)
-            dense = self._vectors.query(vertical, vector, chroma_where(vertical, filters), limit)
+            dense = self._dense(vertical, text, filters, limit, lexical_too=mode == "hybrid")
+            if mode == "dense" and vertical in self._dense_problems:
+                raise IndexUnavailable(
+                    f"the {vertical} vectors are damaged ({self._dense_problems[vertical]}); "
+                    "run `tessera index --repair`"
+                )
         fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k)
         stored = self._store.json_by_id(vertical, [f.id for f in fused])
         model = ITEM_TYPES[vertical]
@@ -275,12 +317,16 @@ class CatalogIndex:
             return []
         lexical = self._lexical.search_fields(vertical, text, sql_where(vertical, filters), depth)
         vector = self.embedder.embed_query(text)
-        dense = self._vectors.query(vertical, vector, chroma_where(vertical, filters), depth)
+        dense = self._dense(vertical, text, filters, depth, lexical_too=True, vector=vector)
         lex = {d: (rank, score, fields) for rank, (d, score, fields) in enumerate(lexical, 1)}
         cosine = {d: (rank, score) for rank, (d, score) in enumerate(dense, 1)}
         ids = list(dict.fromkeys([d for d, _, _ in lexical] + [d for d, _ in dense]))
         unseen = [d for d in ids if d not in cosine]
-        stored_vectors = self._vectors.vectors(vertical, unseen) if unseen else {}
+        stored_vectors = (
+            self._vectors.vectors(vertical, unseen)
+            if unseen and vertical not in self._dense_problems
+            else {}
+        )
         query = np.asarray(vector, dtype=np.float32)
         items = self.get(vertical, ids)
         pool = []
@@ -339,6 +385,31 @@ class CatalogIndex:
         _check_vertical(vertical)
         return [str(r[0]) for r in self._store.read(
             "SELECT title FROM items WHERE vertical = ?", (vertical,))]  # fmt: skip
+
+    def _dense(
+        self,
+        vertical: Vertical,
+        text: str,
+        filters: Filters | None,
+        limit: int,
+        lexical_too: bool,
+        vector: np.ndarray | None = None,
+    ) -> list[tuple[str, float]]:
+        """Dense candidates, or none when the vertical's vectors are out of use."""
+        if vertical in self._dense_problems:
+            return []
+        if vector is None:
+            vector = self.embedder.embed_query(text)
+        try:
+            return self._vectors.query(vertical, vector, chroma_where(vertical, filters), limit)
+        except Exception as exc:
+            found = check_vertical(self._store, self._vectors, vertical, OPEN_SAMPLES)
+            if not lexical_too or not found.problem:
+                raise
+            self._dense_problems[vertical] = (
+                f"dense search failed ({type(exc).__name__}: {str(exc)[:120]}); {found.problem}"
+            )
+            return []
 
     def get(self, vertical: Vertical, ids: Sequence[str]) -> list[CatalogItem]:
         """Items by id, in the order asked; unknown ids are skipped."""

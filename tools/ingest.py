@@ -8,11 +8,15 @@ reason, and the rest is read. Files are read line by line, not loaded whole.
 CSV specifics: the first line is the header; list fields (tags, colors,
 category_path, ingredients, steps, diet, genre) are "|"-separated; an empty
 cell means "no value", so the field takes its schema default (None or empty).
+A quoted cell may span lines; a quote that is never closed is reported on the
+line that opened it, and the rows after it are read as rows of their own, so
+the rows of a file always add up to the items kept plus the rows skipped.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import typing
@@ -114,21 +118,94 @@ def _csv_cells(header: list[str], cells: list[str]) -> dict[str, Any]:
     return row
 
 
+MAX_RECORD_LINES = 200
+"""A quoted cell may span lines, but a record longer than this is an unclosed quote."""
+
+
+class _Lines:
+    """Physical lines of a file, numbered from 1, with lines put back for re-reading."""
+
+    def __init__(self, handle: typing.TextIO) -> None:
+        self._handle = handle
+        self._number = 0
+        self._back: list[tuple[int, str]] = []
+
+    def next(self) -> tuple[int, str] | None:
+        if self._back:
+            return self._back.pop()
+        text = self._handle.readline()
+        if not text:
+            return None
+        self._number += 1
+        return self._number, text
+
+    def put_back(self, lines: list[tuple[int, str]]) -> None:
+        self._back.extend(reversed(lines))
+
+
+def _parse_record(text: str) -> list[str] | None:
+    """The cells of one CSV record, or None when `text` ends inside a quoted cell."""
+    try:
+        rows = list(csv.reader(io.StringIO(text), strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return None
+        rows = list(csv.reader(io.StringIO(text)))
+    return rows[0] if rows else []
+
+
+def _starts_record(text: str, header: list[str]) -> bool:
+    """Whether a line read alone is a whole record of its own (a neighbour, not a tail)."""
+    cells = _parse_record(text)
+    if cells is None or len(cells) != len(header):
+        return False
+    if "vertical" in header:
+        return cells[header.index("vertical")].strip() in ITEM_TYPES
+    return True
+
+
+def _csv_records(
+    lines: _Lines, header: list[str] | None
+) -> tuple[int, list[str] | ValueError] | None:
+    """The next record and its first line; an unclosed quote is an error on that line alone."""
+    first = lines.next()
+    if first is None:
+        return None
+    number, text = first
+    taken: list[tuple[int, str]] = []
+    while True:
+        cells = _parse_record(text)
+        if cells is not None:
+            return number, cells
+        more = lines.next()
+        if more is None:
+            runs_into = " before the end of the file"
+        elif header is not None and _starts_record(more[1], header):
+            runs_into = f"; it would run into line {more[0]}"
+        elif len(taken) >= MAX_RECORD_LINES:
+            runs_into = f" within {MAX_RECORD_LINES} lines"
+        else:
+            runs_into = ""
+        if runs_into:
+            lines.put_back(taken + ([more] if more is not None else []))
+            return number, ValueError(
+                f"malformed CSV: a quote opened on this line is never closed{runs_into}; "
+                'close it, or write a quote inside a cell as ""'
+            )
+        assert more is not None
+        taken.append(more)
+        text += more[1]
+
+
 def _csv_rows(path: Path) -> Iterator[tuple[int, Any]]:
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        reader = csv.reader(handle)
+        lines = _Lines(handle)
         header: list[str] | None = None
-        start = 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, ValueError(f"malformed CSV: {exc}")
-                start = reader.line_num + 1
+        while (record := _csv_records(lines, header)) is not None:
+            line, cells = record
+            if isinstance(cells, ValueError):
+                yield line, cells
                 continue
-            line, start = start, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
             if header is None:

@@ -167,6 +167,9 @@ class PgEventStore(EventStore):
     def ping(self) -> None:
         self._pg.ping()
 
+    def checkpoint(self) -> None:
+        """Nothing to fold here: PostgreSQL reclaims deleted rows when it vacuums."""
+
     def close(self) -> None:
         self._pg.release()
 
@@ -214,6 +217,9 @@ class PgImpressionLog(ImpressionLog):
         with self._pg.connection() as conn:
             cur = conn.execute("DELETE FROM tessera_impressions WHERE user_id = %s", (user_id,))
             return int(cur.rowcount)
+
+    def checkpoint(self) -> None:
+        """Nothing to fold here: PostgreSQL reclaims deleted rows when it vacuums."""
 
     def close(self) -> None:
         self._pg.release()

@@ -3,6 +3,8 @@
 `EventStore` and `ImpressionLog` share the file `events.sqlite`; each is a
 `SqliteLog` with its own schema. A connection is WAL-mode and usable from any
 thread; a lock serialises access, and writes run in one IMMEDIATE transaction.
+Deleted rows are zeroed on disk (`secure_delete`), so forgetting a user leaves no
+readable copy once the log is checkpointed.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA secure_delete=ON")
     except (OSError, sqlite3.Error) as exc:
         raise EventStoreError(
             f"cannot open the events database at {path} ({exc}); check that TESSERA_HOME "
@@ -88,6 +91,11 @@ class SqliteLog:
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(sql, tuple(args)).fetchall()
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file and truncate it (after deleting a user)."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:

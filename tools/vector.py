@@ -17,6 +17,7 @@ from tools.catalog import Vertical
 from tools.pushdown import Where
 from tools.rows import MetadataValue
 from tools.store import REBUILD_HINT, IndexUnavailable
+from tools.vector_files import files_problem, segment_dir
 
 COLLECTION_PREFIX = "tessera-"
 
@@ -31,6 +32,7 @@ class VectorStore:
         if not create and not (path / "chroma.sqlite3").is_file():
             raise IndexUnavailable(f"No vector store at {path}: {REBUILD_HINT}.")
         self.embedder_name = embedder_name
+        self.path: Path | None = path
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
         try:
@@ -98,6 +100,22 @@ class VectorStore:
             matrix = np.asarray(got["embeddings"], dtype=np.float32)
             out.update({str(i): matrix[n] for n, i in enumerate(got["ids"])})
         return out
+
+    def drop(self, vertical: Vertical) -> None:
+        """Delete the vertical's collection (its files too); the next use creates it empty."""
+        with self._lock:
+            self._collections.pop(vertical, None)
+            try:
+                self._client.delete_collection(COLLECTION_PREFIX + vertical)
+            except Exception:  # noqa: BLE001 - a collection that is already gone is fine
+                pass
+
+    def files_problem(self, vertical: Vertical) -> str | None:
+        """Damage visible in the vertical's segment files, found without loading them."""
+        if self.path is None:
+            return None
+        found = segment_dir(self.path, COLLECTION_PREFIX + vertical)
+        return files_problem(*found) if found else None
 
     def ids(self, vertical: Vertical) -> set[str]:
         return set(self.collection(vertical).get(include=[])["ids"])

@@ -38,6 +38,7 @@ class ServerVectorStore(VectorStore):
 
         host, port, ssl = parse_chroma_url(url)
         self.url = url
+        self.path = None
         self.embedder_name = embedder_name
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()

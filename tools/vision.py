@@ -6,7 +6,8 @@ The model is exported from its registry packages once at install time
 the 1000 ImageNet classes; the embedding is the 1280-d pooled feature vector,
 L2-normalised, which finds the same photo again after cropping or recolouring.
 Images are decoded with Pillow under limits: a file over 20 MB or 40 megapixels, or
-one that is not a readable image, is rejected with a reason a person can act on.
+one that is not a readable image, is rejected with a reason a person can act on; what
+is decoded is reduced at once to at most 1280 px on its longest side.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ MODEL_DIRNAME = "efficientnet-lite0"
 SETUP_HINT = "run `bash scripts/setup_vision.sh` to install the image model"
 MAX_IMAGE_BYTES = 20_000_000
 MAX_IMAGE_PIXELS = 40_000_000
+MAX_DECODED_SIDE = 1280
+"""Longest side of a decoded image: JPEGs decode at a reduced scale (`draft`), others are
+reduced right after decoding, before any colour conversion, so a large picture costs
+little memory or time; the models read 224 px and OCR about 1000 px."""
 Fit = Literal["squash", "crop"]
 ImageInput: TypeAlias = "Image | Path | str | bytes"
 """A decoded image, a path, a path or `file://`/`data:` URL as text, or encoded bytes."""
@@ -130,9 +135,12 @@ def load_image(
                     f"{what} is {img.width}x{img.height} ({pixels / 1e6:.1f} megapixels), "
                     f"over the {max_pixels / 1e6:g} megapixel limit"
                 )
+            if img.format == "JPEG":
+                img.draft("RGB", (MAX_DECODED_SIDE, MAX_DECODED_SIDE))
             img.load()
-            upright = ImageOps.exif_transpose(img)
-            return _to_rgb(upright if upright is not None else img)
+            small = _reduce(img)
+            upright = ImageOps.exif_transpose(small)
+            return _to_rgb(upright if upright is not None else small)
     except ImageRejected:
         raise
     except PILImage.DecompressionBombError as exc:
@@ -143,6 +151,21 @@ def load_image(
         raise ImageRejected(f"{what} cannot be read ({exc.strerror})") from exc
     except Exception as exc:
         raise ImageRejected(f"{what} could not be decoded (truncated or corrupt: {exc})") from exc
+
+
+def _reduce(img: Image) -> Image:
+    """`img` with its longest side at most `MAX_DECODED_SIDE`, reduced in its own mode."""
+    from PIL import Image as PILImage
+
+    factor = -(-max(img.size) // MAX_DECODED_SIDE)
+    if factor < 2:
+        return img
+    if img.mode == "1":
+        img = img.convert("L")
+    if img.mode in ("L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "I", "F", "YCbCr"):
+        return img.reduce(factor)
+    size = (max(1, img.width // factor), max(1, img.height // factor))
+    return img.resize(size, PILImage.Resampling.NEAREST)
 
 
 def _to_rgb(img: Image) -> Image:

@@ -5,7 +5,8 @@
     tessera forget alice
     tessera ips --candidate by-score --candidate vertical-prior
 
-Events and logged pages live in `TESSERA_HOME/events.sqlite`.
+Events and logged pages live in `TESSERA_HOME/events.sqlite`, threads in `threads.sqlite`;
+`forget` removes a user from both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from agent.backends import open_event_logs
 from agent.deps import open_deps
+from agent.memory import forget_user_threads
 from agent.personal.ips import CANDIDATES, evaluate
 from agent.personal.setup import Personal, forget_user
 from agent.personal.views import ProfileSummary
@@ -43,7 +45,9 @@ def register(subparsers: Any) -> None:
     event.add_argument("--page", default=None, help="the page_id the item was shown on")
     event.add_argument("--module", default=None, help="the module id it was shown in")
     event.set_defaults(handler=run_event)
-    forget = subparsers.add_parser("forget", help="delete a user's events, pages and profile")
+    forget = subparsers.add_parser(
+        "forget", help="delete a user's events, pages, profile and threads"
+    )
     forget.add_argument("user", metavar="USER")
     forget.set_defaults(handler=run_forget)
     profile = subparsers.add_parser("profile", help="show a user's interests")
@@ -101,9 +105,10 @@ def run_forget(args: argparse.Namespace, settings: Settings) -> int:
             report = forget_user(events, impressions, args.user)
         except EventStoreError as exc:
             return _fail(str(exc))
+    threads = asyncio.run(forget_user_threads(settings, args.user))
     Console().print(
         f"forgot {report.user_id}: {report.events} event(s), {report.impressions} logged "
-        f"page(s){', profile' if report.profile else ''}"
+        f"page(s){', profile' if report.profile else ''}; {threads} thread(s)"
     )
     return 0
 

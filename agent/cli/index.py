@@ -1,4 +1,7 @@
-"""`tessera index`: build or update the index from the starter catalog or a file."""
+"""`tessera index`: build or update the index from the starter catalog or a file; check it
+(`--check`: counts against SQLite and sampled self-lookups per vertical, exit 1 when damaged)
+or repair it (`--repair`: re-embed missing vectors, rebuild a vertical whose vectors are damaged).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,10 @@ def add_index_parser(sub: Any) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--starter", action="store_true", help="the bundled starter catalog")
     source.add_argument("--source", type=Path, metavar="FILE", help="a .jsonl or .csv catalog")
+    source.add_argument(
+        "--check", action="store_true", help="check the vectors against the item store"
+    )
+    source.add_argument("--repair", action="store_true", help="re-embed missing or damaged vectors")
     parser.add_argument("--limit", type=int, default=None, help="rows per source (for trials)")
     parser.add_argument(
         "--prune", action="store_true", help="delete indexed rows absent from the source"
@@ -57,7 +64,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> tuple[list[CatalogIte
     shown = "; ".join(f"line {s.line}: {s.reason}" for s in result.skipped[:3])
     table.add_row(
         str(args.source),
-        str(len(items) + len(result.skipped)),
+        str(result.rows_read),
         str(len(items)),
         str(len(result.skipped)),
         shown,
@@ -71,8 +78,48 @@ def _track(items: Iterable[CatalogItem], progress: Progress, task: Any) -> Itera
         progress.advance(task)
 
 
+def run_check(settings: Settings, console: Console) -> int:
+    """Print one row per vertical; 1 when any vertical's vectors are missing or damaged."""
+    index = open_index(settings)
+    try:
+        checks = index.check()
+    finally:
+        index.close()
+    table = Table(title=f"index at {settings.index_dir}")
+    for col in ("vertical", "items", "vectors", "missing", "self-lookups", "state"):
+        table.add_column(col)
+    for c in checks:
+        state = f"[red]{c.problem}[/]" if c.problem else "[green]ok[/]"
+        lookups = f"{c.found_self}/{c.sampled}"
+        table.add_row(c.vertical, str(c.items), str(c.vectors), str(c.missing), lookups, state)
+    console.print(table)
+    if any(c.problem for c in checks):
+        console.print("vectors are damaged: run `tessera index --repair`")
+        return 1
+    return 0
+
+
+def run_repair(settings: Settings, console: Console) -> int:
+    """Re-embed what is missing; 0 when the index checks clean afterwards."""
+    index = open_index(settings)
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task("re-embedding", total=None)
+            reports = index.repair(progress=lambda n: progress.advance(task, n))
+    finally:
+        index.close()
+    for r in reports:
+        how = "rebuilt" if r.rebuilt else "patched"
+        console.print(f"{r.vertical}: {how}, {r.embedded} embedded, {r.removed} stale removed")
+    return run_check(settings, console)
+
+
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
+    if args.check:
+        return run_check(settings, console)
+    if args.repair:
+        return run_repair(settings, console)
     items, table = _load(args, settings)
     console.print(table)
     audit = audit_catalog(items)

@@ -6,6 +6,8 @@ Ollama). Structured output asks for a JSON-schema `response_format`
 server rejects it; an invalid reply gets one repair round. Retries (timeouts,
 connection errors, 429, 5xx; never other 4xx) honour Retry-After, use jitter
 and count against the request's `Budget`, which bounds calls and wall time.
+Whatever goes wrong, callers see only `LLMError` and its subclasses: a reply
+that is not a chat completion (broken JSON, an HTML page) is `LLMProtocolError`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class LLMConnectionError(LLMError):
 
 class LLMInvalidOutput(LLMError):
     """The reply did not validate against the expected schema, even after a repair round."""
+
+
+class LLMProtocolError(LLMError):
+    """The server answered, but not with an OpenAI chat completion (junk, HTML, bad JSON)."""
 
 
 class LLMStatusError(LLMError):
@@ -230,7 +236,7 @@ class LLMClient:
         """True when the server answers `GET /models` within `timeout_s`."""
         try:
             await self._client.with_options(timeout=timeout_s, max_retries=0).models.list()
-        except (openai.OpenAIError, httpx.HTTPError):
+        except Exception:  # noqa: BLE001 - any failure to answer means "not reachable"
             return False
         return True
 
@@ -369,17 +375,45 @@ class LLMClient:
                 status=exc.status_code,
                 retry_after=parse_retry_after(exc.response.headers),
             ) from exc
-        choice = response.choices[0] if response.choices else None
-        content = (choice.message.content if choice else None) or ""
-        finish = (choice.finish_reason if choice else None) or "no choice"
-        done("ok" if content else "invalid", finish, response.usage)
+        except (openai.OpenAIError, httpx.HTTPError) as exc:
+            done("error", f"{type(exc).__name__}: {exc}")
+            raise LLMConnectionError(f"{name}: {self.base_url} failed: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - a reply the SDK cannot even parse
+            done("invalid", f"unreadable reply: {type(exc).__name__}: {exc}")
+            raise LLMProtocolError(
+                f"{name}: {self.base_url} sent a reply that is not a chat completion "
+                f"({type(exc).__name__}: {str(exc)[:120]})"
+            ) from exc
+        try:
+            content, finish, usage = _read_completion(response)
+        except (AttributeError, IndexError, KeyError, TypeError) as exc:
+            done("invalid", f"not a chat completion: {type(response).__name__}")
+            raise LLMProtocolError(
+                f"{name}: {self.base_url} answered 200 with something that is not a chat "
+                f"completion ({type(response).__name__}: {str(response)[:120]!r})"
+            ) from exc
+        done("ok" if content else "invalid", finish, usage)
         return content
 
 
 def _cached(usage: Any) -> int:
     """Prompt tokens the server reused from its cache (`usage.prompt_tokens_details`)."""
     details = getattr(usage, "prompt_tokens_details", None)
-    return int(getattr(details, "cached_tokens", 0) or 0)
+    try:
+        return int(getattr(details, "cached_tokens", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _read_completion(response: Any) -> tuple[str, str, Any]:
+    """Content, finish reason and usage of a completion; raises on any other shape."""
+    choices = response.choices
+    choice = choices[0] if choices else None
+    content = (choice.message.content if choice is not None else None) or ""
+    if not isinstance(content, str):
+        raise TypeError(f"message content is {type(content).__name__}, not text")
+    finish = (choice.finish_reason if choice is not None else None) or "no choice"
+    return content, str(finish), getattr(response, "usage", None)
 
 
 class _OutOfBudget(stop_base):

@@ -1,7 +1,8 @@
 """Fan-out: one `Send` per sub-query; each tool runs under its own deadline.
 
 A tool that fails or times out yields a `ToolResult` with an error, so the
-other tools' modules still reach the page and the trace says what went wrong.
+other tools' modules still reach the page and the trace says what went wrong;
+a search that fell back to lexical only (damaged vectors) says so in its step.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ async def call_tool(deps: Deps, sq: SubQuery, k: int) -> ToolResult:
     except Exception as exc:  # noqa: BLE001 - a failing tool must not fail the page
         hits, error = [], f"{sq.tool} failed: {type(exc).__name__}: {exc}"
     elapsed = (time.perf_counter() - started) * 1000
-    return ToolResult(subquery=sq, hits=hits, error=error, elapsed_ms=elapsed)
+    problem = deps.index.dense_problem(sq.vertical)
+    note = f"lexical only: {sq.vertical} vectors out of use ({problem})" if problem else None
+    return ToolResult(subquery=sq, hits=hits, error=error, note=note, elapsed_ms=elapsed)
 
 
 async def run_tool_node(task: ToolTask, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -63,6 +66,8 @@ async def run_tool_node(task: ToolTask, runtime: Runtime[Deps]) -> dict[str, Any
     detail = result.error or f"{len(result.hits)} hits for '{task.subquery.text}'"
     if task.subquery.tool == "search_products" and runtime.context.settings.ranker == "ltr":
         detail += f"; {runtime.context.ranker_note}"
+    if result.note:
+        detail += f"; {result.note}"
     step = TraceStep(
         name=f"tool:{task.subquery.id}",
         detail=f"{task.subquery.tool}: {detail}",

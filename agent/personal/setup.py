@@ -40,11 +40,15 @@ def forget_user(
     user_id: str,
     profiles: ProfileService | None = None,
 ) -> ForgetReport:
-    """Delete every event, logged page and profile of `user_id`."""
+    """Delete every event, logged page and profile of `user_id`, leaving no copy on disk.
+
+    Threads live in the conversation store: `Engine.forget_threads` removes those.
+    """
     deleted = events.delete_user(user_id)
     pages = impressions.delete_user(user_id)
     if profiles is not None:
         profiles.forget(user_id)
+    events.checkpoint()
     return ForgetReport(
         user_id=user_id, events=deleted.events, impressions=pages, profile=deleted.profile
     )

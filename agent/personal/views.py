@@ -35,6 +35,7 @@ class ForgetReport(BaseModel):
     events: int = Field(description="Engagement events deleted.")
     impressions: int = Field(description="Logged pages of this user deleted.")
     profile: bool = Field(description="Whether a stored profile was deleted.")
+    threads: int = Field(default=0, description="Conversation threads of this user deleted.")
 
 
 class ItemRef(BaseModel):

@@ -14,9 +14,11 @@ from typing import get_args
 from pydantic import ValidationError
 
 from agent.llm.client import Budget, LLMClient, LLMError
+from agent.llm.safety import quote_all
 from agent.models import Plan
 from agent.planning.draft import DraftFilters, DraftPlan, DraftSubQuery, PlannerError
 from agent.planning.grounding import ground_plan
+from agent.planning.support import supported_only
 from agent.understand.model import Understanding
 from prompts.loader import render
 from tools.contract import ToolName
@@ -29,7 +31,7 @@ _VOCAB_SHOWN = 30
 
 def _top(table: dict[str, int]) -> str:
     values = sorted(table, key=lambda k: (-table[k], k))[:_VOCAB_SHOWN]
-    return ", ".join(values) if values else "(none)"
+    return quote_all(values) if values else "(none)"
 
 
 def _hints(understood: Understanding) -> str:
@@ -92,8 +94,9 @@ class LLMPlanner:
         except LLMError as exc:
             raise PlannerError(f"LLM planner failed: {exc}") from exc
         try:
-            return ground_plan(
+            grounded = ground_plan(
                 draft, understood, vocab, understood.text, history=history[-3:], planner=self.name
             )
+            return supported_only(grounded, understood, history[-3:])
         except ValidationError as exc:
             raise PlannerError(f"LLM plan could not be grounded: {exc}") from exc

@@ -68,6 +68,8 @@ def refine(
         kind = "filter"
     if kind is None or len(tokens) > 3 and kind != "filter":
         return None
+    if kind in ("cheaper", "pricier", "shorter") and _new_topic(tokens, previous):
+        return None
     segments = [
         _refined_segment(
             sq.text, sq.vertical, sq.filters, kind, switch, new_filters, max_price_seen
@@ -84,6 +86,17 @@ def refine(
             "confident": True,
         }
     )
+
+
+def _stem(word: str) -> str:
+    return word.lower().removesuffix("s")
+
+
+def _new_topic(tokens: list[str], previous: Plan) -> bool:
+    """Whether the follow-up names something the previous turn did not ("cheaper office
+    chair" after a film search is a new request, "cheaper chairs" after chairs is not)."""
+    known = {_stem(w) for sq in previous.subqueries for w in sq.text.split()}
+    return any(_stem(t) not in known for t in tokens)
 
 
 def _topic_words(understood: Understanding) -> list[str]:

@@ -157,6 +157,11 @@ class IndexHealth(BaseModel):
     path: str
     version: int | None = None
     counts: dict[Vertical, int] = Field(default_factory=dict)
+    vectors: dict[Vertical, str] = Field(
+        default_factory=dict,
+        description="Verticals whose vectors are damaged, searched lexically only, and why "
+        "(`tessera index --repair` fixes them).",
+    )
     detail: str = ""
 
 
@@ -177,8 +182,15 @@ class ThreadStoreHealth(BaseModel):
     detail: str = ""
 
 
+class PublicHealth(BaseModel):
+    """`GET /healthz` without the API key (when one is set): the status alone."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+
+
 class Health(BaseModel):
-    """`GET /healthz`: ok, degraded (no LLM or no thread store) or unavailable (no index)."""
+    """`GET /healthz`: ok, degraded (no LLM, no thread store or damaged vectors) or
+    unavailable (no index). With TESSERA_API_KEY set, only callers with the key see this."""
 
     status: Literal["ok", "degraded", "unavailable"]
     version: str

@@ -3,20 +3,21 @@
 The index (open? how many items per vertical? which version?), the planner (rules or
 an LLM, and whether the LLM answers), the thread store and each backend (vectors,
 items, database: embedded or shared, and whether it answers). No index or a shared
-backend down means "unavailable"; no LLM when one was asked for, or no thread store,
-means "degraded".
+backend down means "unavailable"; no LLM when one was asked for, no thread store, or
+a vertical whose vectors are damaged (searched lexically only) means "degraded".
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from agent.backends import probe_backends
 from agent.deps import Deps
 from agent.engine import Engine
 from agent.settings import Settings
 from agent.web.bodies import Health, IndexHealth, LLMHealth, ThreadStoreHealth
-from tools.catalog import VERTICALS
+from tools.catalog import VERTICALS, Vertical
 
 PING_TIMEOUT_S = 1.5
 
@@ -27,7 +28,10 @@ def _index_health(settings: Settings, deps: Deps | None, unavailable: str) -> In
         return IndexHealth(ok=False, path=path, detail=unavailable)
     try:
         counts = {v: deps.index.count(v) for v in VERTICALS}
-        return IndexHealth(ok=True, path=path, version=deps.index.version, counts=counts)
+        vectors = cast(dict[Vertical, str], deps.index.dense_problems())
+        return IndexHealth(
+            ok=True, path=path, version=deps.index.version, counts=counts, vectors=vectors
+        )
     except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
         return IndexHealth(ok=False, path=path, detail=f"{type(exc).__name__}: {exc}")
 
@@ -70,7 +74,12 @@ async def check_health(
     wants_llm = settings.planner in ("llm", "hybrid")
     if not index.ok or not all(b.ok for b in backends):
         status = "unavailable"
-    elif not threads.ok or llm.reachable is False or (wants_llm and llm.planner == "rule"):
+    elif (
+        not threads.ok
+        or index.vectors
+        or llm.reachable is False
+        or (wants_llm and llm.planner == "rule")
+    ):
         status = "degraded"
     else:
         status = "ok"

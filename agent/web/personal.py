@@ -4,7 +4,7 @@
   `page_id` and `module_id` it was shown on when known); 201 with the stored id, 422
   naming the bad field.
 - `GET /v1/users/{user_id}/profile`: the user's interests, readable.
-- `DELETE /v1/users/{user_id}`: every event, logged page and profile of the user.
+- `DELETE /v1/users/{user_id}`: every event, logged page, profile and thread of the user.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Depends, Path
 from agent.personal.views import EventReceipt, ForgetReport, ProfileSummary
 from agent.web.bodies import ErrorBody
 from agent.web.guard import ApiError
-from agent.web.services import PersonalDep, require_key
+from agent.web.services import EngineDep, PersonalDep, require_key
 from tools.events import Event, EventError, EventStoreError
 
 UserId = Annotated[str, Path(min_length=1, max_length=200, description="The user's id.")]
@@ -60,9 +60,11 @@ async def get_profile(user_id: UserId, personal: PersonalDep) -> ProfileSummary:
 
 
 @router.delete("/users/{user_id}", response_model=ForgetReport)
-async def delete_user(user_id: UserId, personal: PersonalDep) -> ForgetReport:
-    """Delete every event, logged page and profile of the user; their pages stop adapting."""
+async def delete_user(user_id: UserId, personal: PersonalDep, engine: EngineDep) -> ForgetReport:
+    """Delete every event, logged page, profile and conversation thread of the user."""
     try:
-        return await asyncio.to_thread(personal.forget, user_id)
+        report = await asyncio.to_thread(personal.forget, user_id)
     except EventStoreError as exc:
         raise _unavailable(exc) from None
+    threads = await engine.forget_threads(user_id)
+    return report.model_copy(update={"threads": threads})

@@ -78,17 +78,25 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <TESS
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="TESSERA_API_KEY")
 
 
-def require_key(
+def has_key(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     key: Annotated[str | None, Security(_key_header)],
-) -> None:
-    """When TESSERA_API_KEY is set, /v1/* needs it as a bearer token or X-API-Key."""
+) -> bool:
+    """True when no API key is configured or the request carries the right one."""
     expected = settings.api_key
     if not expected:
-        return
+        return True
     given = bearer.credentials if bearer else key
-    if given is None or not secrets.compare_digest(given.encode(), expected.encode()):
+    return given is not None and secrets.compare_digest(given.encode(), expected.encode())
+
+
+KeyDep = Annotated[bool, Depends(has_key)]
+
+
+def require_key(allowed: KeyDep) -> None:
+    """When TESSERA_API_KEY is set, /v1/* needs it as a bearer token or X-API-Key."""
+    if not allowed:
         raise ApiError(
             401,
             "missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",

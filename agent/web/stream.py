@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from agent.engine import Engine
 from agent.models import SearchRequest
+from agent.turns import ThreadBusy
 from agent.web.bodies import DoneEvent, ErrorBody, ThreadEvent
 
 logger = logging.getLogger("tessera.web")
@@ -56,6 +57,9 @@ async def chat_events(
                 yield sse("step", event.step)
             elif event.page is not None:
                 yield sse("page", event.page)
+    except ThreadBusy as exc:
+        yield sse("error", ErrorBody(detail=str(exc), request_id=rid))
+        return
     except Exception:
         logger.exception("chat stream failed (request %s)", rid)
         detail = "the search failed before its page was ready; try again"

@@ -290,3 +290,35 @@ def test_a_database_outage_is_a_503_naming_it_with_nothing_written(cluster: Clus
         threading.Event().wait(0.2)
     else:
         raise AssertionError("the worker did not recover after the database came back")
+
+
+def test_concurrent_follow_ups_on_three_workers_keep_every_turn(cluster: Cluster) -> None:
+    urls = [w.url for w in cluster.workers]
+    thread_id, _ = _chat(urls[0], "office chair")
+    follow_ups = ["in black", "cheaper", "under 200", "with arms", "in grey", "mesh"]
+
+    def one(n: int) -> int:
+        body = {"query": follow_ups[n], "thread_id": thread_id}
+        resp = httpx.post(f"{urls[n % 3]}/v1/search", json=body, timeout=120)
+        return resp.status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(one, range(6)))
+    assert codes == [200] * 6
+    view = httpx.get(f"{urls[1]}/v1/threads/{thread_id}", timeout=30).json()
+    texts = [t["text"] for t in view["turns"]]
+    assert texts[0] == "office chair" and sorted(texts[1:]) == sorted(follow_ups)
+
+
+def test_forgetting_a_user_on_one_worker_removes_their_threads_everywhere(
+    cluster: Cluster,
+) -> None:
+    a, b, c = cluster.workers
+    body = {"query": "white lamp", "user_id": "quill-4410"}
+    with httpx.stream("POST", f"{a.url}/v1/chat", json=body, timeout=120) as resp:
+        text = resp.read().decode()
+    thread_id = text.split('"thread_id":"', 1)[1].split('"', 1)[0]
+    assert httpx.get(f"{b.url}/v1/threads/{thread_id}", timeout=30).status_code == 200
+    gone = httpx.delete(f"{b.url}/v1/users/quill-4410", timeout=60)
+    assert gone.status_code == 200 and gone.json()["threads"] == 1
+    assert httpx.get(f"{c.url}/v1/threads/{thread_id}", timeout=30).status_code == 404

@@ -417,7 +417,13 @@ async def test_events_shape_pages_and_deleting_a_user_undoes_it(
 
     deleted = await personal_client.delete("/v1/users/ann")
     assert deleted.status_code == 200
-    assert deleted.json() == {"user_id": "ann", "events": 3, "impressions": 2, "profile": True}
+    assert deleted.json() == {
+        "user_id": "ann",
+        "events": 3,
+        "impressions": 2,
+        "profile": True,
+        "threads": 0,
+    }
     gone = await personal_client.get("/v1/users/ann/profile")
     assert gone.status_code == 404 and "no events recorded" in gone.json()["detail"]
     after, again = await soups("ann")
