@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
+RequestKind = Literal["long", "constraint", "followup", "single"]
+REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single")
 RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "lexical", "dense"]
 VERTICAL_MODES: dict[str, SearchMode] = {
@@ -84,8 +87,24 @@ class Settings(BaseSettings):
         default=6.0, gt=0, description="Longest a plan waits for the LLM before the router plans."
     )
     llm_plan_max_tokens: int = Field(default=160, ge=16, description="Tokens a plan may generate.")
+    llm_plan_kinds: str = Field(
+        default="long",
+        description="Kinds of request auto mode asks the LLM about (comma-separated: long, "
+        "constraint, followup, single); the others the router plans alone.",
+    )
+    llm_plan_task: Literal["split", "plan"] = Field(
+        default="split",
+        description="For long requests: split (the LLM only cuts the text into clauses, the "
+        "router routes them) or plan (the LLM's full plan, grounded).",
+    )
+    llm_split_max_tokens: int = Field(
+        default=96, ge=16, description="Tokens a clause split may generate."
+    )
     llm_concurrency: int = Field(
-        default=2, ge=1, description="LLM calls at once, apart from the web request limit."
+        default=1,
+        ge=1,
+        description="LLM calls at once, apart from the web request limit; also the local "
+        "server's parallel slots (on 2 shared cores two at once were slower, not faster).",
     )
     llm_queue_wait_s: float = Field(
         default=0.2, ge=0, description="How long a request waits for an LLM slot before skipping."
@@ -104,9 +123,11 @@ class Settings(BaseSettings):
     llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
     llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
     llm_threads: int = Field(
-        default=2,
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
         ge=1,
-        description="llama.cpp threads; on 2 cores 2 generate ~40 tok/s, 1 only ~13.",
+        description="llama.cpp threads (default: one fewer than the cores). On 2 shared cores "
+        "2 threads generate ~40 tok/s when idle but 1-2 tok/s once other work runs; 1 thread "
+        "kept ~8 tok/s under the same load.",
     )
     personalisation_weight: float = Field(
         default=0.3, ge=0, le=1, description="How much a user's profile moves items and modules."
@@ -154,6 +175,21 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """An empty variable (`TESSERA_CHROMA_URL=`) means the embedded default."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("llm_plan_kinds", mode="after")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        """Normalise the kind list ('Long, followup' -> 'long,followup'); unknown names fail."""
+        names = [v.strip().lower() for v in value.split(",") if v.strip()]
+        unknown = sorted(set(names) - set(REQUEST_KINDS))
+        if unknown:
+            raise ValueError(f"unknown request kinds {unknown}; use {', '.join(REQUEST_KINDS)}")
+        return ",".join(k for k in REQUEST_KINDS if k in names)
+
+    @property
+    def plan_kinds(self) -> frozenset[RequestKind]:
+        """The kinds of request auto mode asks the LLM about."""
+        return frozenset(k for k in REQUEST_KINDS if k in self.llm_plan_kinds.split(","))
 
     @property
     def root(self) -> Path:

@@ -82,7 +82,11 @@ class LLMUsage(BaseModel):
     name: str
     latency_ms: float = 0.0
     prompt_tokens: int = 0
+    cached_tokens: int = Field(
+        default=0, description="Prompt tokens the server reused from its KV cache (not evaluated)."
+    )
     completion_tokens: int = 0
+    max_tokens: int = Field(default=0, description="The generation cap the call was sent with.")
     outcome: str = "ok"
 
 

@@ -38,7 +38,7 @@ VOCAB = FacetVocabulary(
 
 
 def completion(
-    content: str, *, prompt_tokens: int = 12, completion_tokens: int = 7
+    content: str, *, prompt_tokens: int = 12, completion_tokens: int = 7, cached_tokens: int = 0
 ) -> httpx.Response:
     """A chat-completion response as an OpenAI-compatible server sends it."""
     body = {
@@ -57,6 +57,7 @@ def completion(
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cached_tokens},
         },
     }
     return httpx.Response(200, json=body)

@@ -27,6 +27,8 @@ def usage(budget: Budget) -> list[LLMUsage]:
             name=r.name,
             latency_ms=round(r.latency_ms, 1),
             prompt_tokens=r.prompt_tokens,
+            cached_tokens=r.cached_tokens,
+            max_tokens=r.max_tokens,
             completion_tokens=r.completion_tokens,
             outcome=r.outcome,
         )

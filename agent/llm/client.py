@@ -114,7 +114,9 @@ class CallRecord(BaseModel):
     name: str
     latency_ms: float
     prompt_tokens: int = 0
+    cached_tokens: int = 0
     completion_tokens: int = 0
+    max_tokens: int = 0
     outcome: Outcome
     detail: str = ""
 
@@ -330,6 +332,7 @@ class LLMClient:
             raise BudgetExhausted(f"{name}: {budget.describe()}")
         timeout = max(0.05, min(self._timeout, budget.remaining_s()))
         extra: dict[str, Any] = {"response_format": response_format} if response_format else {}
+        cap = max_tokens or self._max_tokens
         started = time.monotonic()
 
         def done(outcome: Outcome, detail: str, usage: Any = None) -> None:
@@ -338,7 +341,9 @@ class LLMClient:
                     name=name,
                     latency_ms=round((time.monotonic() - started) * 1000, 1),
                     prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                    cached_tokens=_cached(usage),
                     completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                    max_tokens=cap,
                     outcome=outcome,
                     detail=detail[:300],
                 )
@@ -348,7 +353,7 @@ class LLMClient:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=cast(Any, messages),
-                max_tokens=max_tokens or self._max_tokens,
+                max_tokens=cap,
                 temperature=0.0,
                 timeout=timeout,
                 **extra,
@@ -389,6 +394,15 @@ class LLMClient:
             ) from exc
         done("ok" if content else "invalid", finish, usage)
         return content
+
+
+def _cached(usage: Any) -> int:
+    """Prompt tokens the server reused from its cache (`usage.prompt_tokens_details`)."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    try:
+        return int(getattr(details, "cached_tokens", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _read_completion(response: Any) -> tuple[str, str, Any]:

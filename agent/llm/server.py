@@ -199,6 +199,7 @@ def log_file(settings: Settings, port: int) -> Path:
 
 def _port_taken(port: int) -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -223,7 +224,7 @@ def serve(settings: Settings, size: Size, port: int) -> None:
     params.model.path = str(path)
     params.model_alias = {SPECS[size].alias}
     params.n_ctx = 8192
-    params.n_parallel = 2
+    params.n_parallel = settings.llm_concurrency
     params.cpuparams.n_threads = settings.llm_threads
     params.cpuparams_batch.n_threads = settings.llm_threads
     params.port = port

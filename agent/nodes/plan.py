@@ -1,9 +1,13 @@
-"""Node `plan`: the router decides, and calls the LLM planner only where it adds something.
+"""Node `plan`: the router decides, and calls the LLM only for the kinds of request it helps.
 
 The rule plan is always made first. In `auto` (and `hybrid`) mode the
-distilled router then places every clause the reader found; that plan stands
-unless the router says the LLM is needed (several intents the reader did not
-split, or a clause it cannot place). `llm` mode asks the LLM for every
+distilled router then places every clause the reader found, and the request's
+kind is read (`agent/planning/kinds.py`: long run-on multi-intent, constraint
+phrasing, follow-up, single). The router's plan stands unless the kind is one
+`TESSERA_LLM_PLAN_KINDS` names, where the LLM measurably beats it. For a long
+request the LLM only cuts the text into clauses (spans of the request,
+verified) and the router routes each (`TESSERA_LLM_PLAN_TASK=split`), or
+plans it outright (`plan`). `llm` mode asks the LLM's full plan for every
 request but a follow-up. The LLM call is one blocking attempt with tight
 limits, behind the process's gate (breaker and concurrency limit); when it is
 skipped, busy, fails, times out or returns junk, the router's (or the rule)
@@ -25,27 +29,39 @@ from agent.llm.budget import usage as budget_usage
 from agent.llm.client import Budget
 from agent.llm.gate import LLMBusy
 from agent.models import Plan
+from agent.planning.kinds import request_kind
 from agent.planning.routed import routed_plan
 from agent.planning.rules import EmptyPlan, rule_plan
+from agent.planning.splitter import ClauseSplitter
 from agent.state import State
 from agent.trace import LLMUsage, TraceStep
 from agent.understand.model import Understanding
 
 
-def _first_plan(deps: Deps, understood: Understanding) -> tuple[Plan, str, bool]:
-    """The plan made without the LLM, why, and whether the LLM is worth a call."""
+def _first_plan(deps: Deps, understood: Understanding, follow_up: bool) -> tuple[Plan, str, str]:
+    """The plan made without the LLM, why, and the LLM task worth a call ('' for none)."""
     plan = rule_plan(understood)
-    mode = deps.settings.planner
+    settings = deps.settings
+    mode = settings.planner
+    routed = mode in ("auto", "hybrid") and deps.router is not None
     if understood.refinement is not None:
-        return plan, "rule (follow-up read against the last turn: LLM skipped)", False
+        note = "rule (follow-up read against the last turn: LLM skipped)"
+        if routed and "followup" in settings.plan_kinds:
+            return plan, "rule (follow-up read against the last turn; followup: LLM asked)", "plan"
+        return plan, note, ""
+    if routed:
+        assert deps.router is not None
+        routing = routed_plan(understood, deps.router)
+        kind = request_kind(understood, routing.routing, follow_up=follow_up)
+        if kind not in settings.plan_kinds:
+            return routing.plan, f"router: {routing.reason}; {kind}: LLM not asked", ""
+        task = settings.llm_plan_task if kind == "long" else "plan"
+        return routing.plan, f"router: {routing.reason}; {kind}: LLM asked", task
     if mode == "llm":
-        return plan, "rule", True
-    if deps.router is not None and mode in ("auto", "hybrid"):
-        routed = routed_plan(understood, deps.router)
-        return routed.plan, f"router: {routed.reason}", routed.needs_llm
+        return plan, "rule", "plan"
     if understood.confident:
-        return plan, "rule (confident single intent: LLM skipped)", False
-    return plan, "rule", True
+        return plan, "rule (confident single intent: LLM skipped)", ""
+    return plan, "rule", "plan"
 
 
 def _with(note: str, why: str) -> str:
@@ -67,13 +83,13 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     understood = state.understood
     assert understood is not None
     try:
-        plan, note, wants_llm = _first_plan(deps, understood)
+        plan, note, task = _first_plan(deps, understood, follow_up=bool(state.history))
     except EmptyPlan:
         step = TraceStep(name="planned", detail="empty request", ok=False)
         return {"plan": None, "planner_note": "nothing to search for", "steps": [step]}
     usage: list[LLMUsage] = []
     skip = deps.gate.skip_reason() if deps.gate else None
-    if not wants_llm:
+    if not task:
         pass
     elif deps.planner is None:
         note = deps.planner_note if note == "rule" else f"{note}; {deps.planner_note}"
@@ -81,13 +97,13 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         note = _with(note, skip)
     else:
         history = [turn.text for turn in state.history[-3:]]
-        key = (understood.text.lower(), tuple(history))
+        key = (understood.text.lower(), tuple(history), task)
         cached = deps.caches.plans.get(key) if deps.caches else None
         if cached is not None:
             plan, note = cached, f"{cached.planner} (plan cache)"
         else:
             budget = _plan_budget(deps, state)
-            llm_plan, why = await _ask_llm(deps, understood, history, budget)
+            llm_plan, why = await _ask_llm(deps, understood, history, budget, task)
             usage = budget_usage(budget)
             if llm_plan is not None:
                 plan, note = llm_plan, _with(llm_plan.planner, note if note != "rule" else why)
@@ -105,8 +121,23 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     }
 
 
+async def _llm_plan(
+    deps: Deps, understood: Understanding, history: list[str], budget: Budget, task: str
+) -> Plan:
+    assert deps.planner is not None
+    vocab = deps.index.facets()
+    if task == "split" and deps.llm is not None and deps.router is not None:
+        splitter = ClauseSplitter(
+            deps.llm, deps.router, max_tokens=deps.settings.llm_split_max_tokens
+        )
+        return await splitter.plan(
+            understood, vocab, budget=budget, max_chars=deps.settings.max_query_chars
+        )
+    return await deps.planner.plan(understood, vocab, history=history, budget=budget)
+
+
 async def _ask_llm(
-    deps: Deps, understood: Understanding, history: list[str], budget: Budget
+    deps: Deps, understood: Understanding, history: list[str], budget: Budget, task: str
 ) -> tuple[Plan | None, str]:
     """The LLM's grounded plan, or None and why not; the gate hears how the call went."""
     assert deps.planner is not None and deps.gate is not None
@@ -114,9 +145,7 @@ async def _ask_llm(
     try:
         async with gate.slot():
             async with asyncio.timeout(budget.remaining_s() + 0.5):
-                plan = await deps.planner.plan(
-                    understood, deps.index.facets(), history=history, budget=budget
-                )
+                plan = await _llm_plan(deps, understood, history, budget, task)
     except LLMBusy as exc:
         return None, f"LLM skipped: {exc}"
     except TimeoutError:

@@ -84,7 +84,7 @@ def local_texts(
     return out
 
 
-def _facet_words(vocab: FacetVocabulary) -> frozenset[str]:
+def facet_words(vocab: FacetVocabulary) -> frozenset[str]:
     keys = (*vocab.colors, *vocab.brands, *vocab.diets)
     return frozenset(singular(w) for key in keys for w in WORD.findall(key.lower()))
 
@@ -167,8 +167,8 @@ def ground_plan(
     segments = understood.segments
     steps = [s for s in raw.subqueries if s.tool in TOOL_VERTICAL]
     earlier = "\n".join(history)
-    facet_words = _facet_words(vocab)
-    locals_ = local_texts([s.query for s in steps], text, facet_words)
+    facets = facet_words(vocab)
+    locals_ = local_texts([s.query for s in steps], text, facets)
     drafts: list[_Draft] = []
     claims = bad = len(raw.subqueries) - len(steps)
     for step, local in zip(steps, locals_, strict=True):
@@ -237,12 +237,12 @@ def _add_missed(drafts: list[_Draft], understood: Understanding, vocab: FacetVoc
     office chair under $150 and a bookcase'), with the rule filters it states.
     """
     refined = understood.refinement.filters if understood.refinement else Filters()
-    facet_words = _facet_words(vocab)
+    facets = facet_words(vocab)
     for index, segment in enumerate(understood.segments):
         clauses = _clauses(segment.text)
         rule = _merge(segment.filters, refined).model_dump(exclude_defaults=True)
         for clause in clauses:
-            words = intent_words(clause, facet_words)
+            words = intent_words(clause, facets)
             if not words or any(words & _tokens(d.text) for d in drafts):
                 continue
             before = [d.vertical for d in drafts if d.segment is not None and d.segment <= index]

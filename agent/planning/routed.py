@@ -2,9 +2,10 @@
 
 `routed_plan` keeps the rule planner's segments, topics and grounded filters,
 but replaces its fan-out (a segment without a cue word goes to every vertical)
-with the router's vertical for that segment. It also decides whether the LLM
-would add anything: a text the router reads as multi-intent that the reader
-did not split, or a segment the router cannot place with confidence.
+with the router's vertical for that segment. It also says where it is unsure
+(a text the router reads as multi-intent that the reader did not split, a
+segment it cannot place), which the trace shows; whether the LLM is asked is
+decided by the request's kind (`agent/planning/kinds.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class RoutedPlan:
     plan: Plan
     needs_llm: bool
     reason: str
+    routing: Routing
 
 
 def _place(routing: Routing, cue: Vertical | None) -> list[Vertical]:
@@ -76,4 +78,4 @@ def routed_plan(understood: Understanding, router: Router) -> RoutedPlan:
         needs = False
     confidence = min(max(whole.scores.values()), 1.0)
     plan = Plan(subqueries=subqueries, planner="router", confidence=round(confidence, 3))
-    return RoutedPlan(plan=plan, needs_llm=needs, reason=reason)
+    return RoutedPlan(plan=plan, needs_llm=needs, reason=reason, routing=whole)

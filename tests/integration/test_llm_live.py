@@ -110,3 +110,32 @@ async def test_multi_intent_page_is_planned_by_the_llm_in_one_blocking_call(
     assert page.trace.llm[0].prompt_tokens > 0 and page.trace.llm[0].completion_tokens > 0
     assert len({m.vertical for m in page.modules}) >= 2
     assert page.modules and all(0 < len(m.title) <= 60 for m in page.modules)
+
+
+async def test_long_request_in_auto_mode_is_split_by_the_llm_in_one_blocking_call(
+    live_settings: Settings, tiny_home: Path
+) -> None:
+    from agent.deps import open_deps
+    from agent.engine import Engine
+    from agent.models import SearchRequest
+
+    settings = live_settings.model_copy(
+        update={
+            "home": tiny_home,
+            "planner": "auto",
+            "llm_plan_budget_s": 240,
+            "llm_base_url": f"http://127.0.0.1:{live_settings.llm_port}/v1",
+        }
+    )
+    text = "i want some easy vegetarian soup recipes and also a black desk lamp and a comedy film"
+    async with open_deps(settings) as deps:
+        assert deps.planner is not None, deps.planner_note
+        page = await Engine(deps).search(SearchRequest(text=text))
+    assert page.trace.planner.startswith("llm:") and "(clauses)" in page.trace.planner, (
+        page.trace.planner
+    )
+    assert page.trace.llm_calls == 1 and [c.name for c in page.trace.llm] == ["split"]
+    call = page.trace.llm[0]
+    assert call.prompt_tokens > 0 and 0 < call.completion_tokens <= call.max_tokens
+    assert len({m.vertical for m in page.modules}) >= 2
+    assert page.modules and all(0 < len(m.title) <= 60 for m in page.modules)
