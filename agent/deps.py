@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from agent.cache import Caches
 from agent.llm.gate import LLMGate
 from agent.models import Plan
+from agent.personal.module_ranker import ModuleWeights
 from agent.settings import Settings
 from agent.understand.model import Understanding
 from tools.embeddings import load_embedder
@@ -63,6 +64,7 @@ class Deps:
     gate: LLMGate | None = None
     ranker: Reranker | None = None
     ranker_note: str = "fusion ranking"
+    module_weights: ModuleWeights = field(default_factory=ModuleWeights)
 
     def __post_init__(self) -> None:
         if self.gate is None:
@@ -146,6 +148,7 @@ async def open_deps(
         stack.callback(index.close)
         deps = Deps(settings=settings, index=index, caches=Caches())
         deps.ranker, deps.ranker_note = load_ranker(settings)
+        deps.module_weights = ModuleWeights.load(settings.module_weights_path)
         if require_personal:
             deps.personal = open_personal(settings, index, build_graphs=serving)
         else:

@@ -171,6 +171,11 @@ class Settings(BaseSettings):
         return self.root / "ranker"
 
     @property
+    def module_weights_path(self) -> Path:
+        """Where `tessera rank train-modules` saves the module ranker's weights."""
+        return self.root / "module_ranker.json"
+
+    @property
     def data_dir(self) -> Path:
         return self.root / "data"
 
