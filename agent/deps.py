@@ -94,7 +94,11 @@ def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
     """The learned ranker when `TESSERA_RANKER=ltr` and one is saved, with a note saying
     which ranking shopping searches use (and why, when there is no model)."""
     mode = settings.vertical_modes.get("shopping", "hybrid")
-    fallback = {"hybrid": f"{settings.fusion} fusion", "lexical": "BM25"}.get(mode, mode)
+    fallback = {
+        "hybrid": f"{settings.fusion} fusion",
+        "hybrid-norm": "normalized fusion",
+        "lexical": "BM25",
+    }.get(mode, mode)
     if settings.ranker != "ltr":
         return None, f"{fallback} ranking"
     from tools.ltr import ModelUnavailable, RankerModel

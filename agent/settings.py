@@ -11,7 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
 RankerMode = Literal["fusion", "ltr"]
-SearchMode = Literal["hybrid", "lexical", "dense"]
+SearchMode = Literal["hybrid", "hybrid-norm", "lexical", "dense"]
+"""`hybrid` fuses with `TESSERA_FUSION`; `hybrid-norm` always with normalised scores."""
 VERTICAL_MODES: dict[str, SearchMode] = {
     "ideas": "hybrid",
     "shopping": "hybrid",
