@@ -166,7 +166,7 @@ def units(text: str) -> frozenset[tuple[str, str]]:
 
 def _trigrams(words: Sequence[str]) -> frozenset[str]:
     squeezed = " " + " ".join(words) + " "
-    return frozenset(squeezed[i : i + 3] for i in range(len(squeezed) - 2))
+    return frozenset({squeezed[i : i + 3] for i in range(len(squeezed) - 2)})
 
 
 class _Profile(NamedTuple):
