@@ -84,7 +84,7 @@ def _replay(weights: ModuleWeights) -> Ranker:
 
     def order(impression: Impression) -> list[str]:
         if all(m.signals for m in impression.modules):
-            return replay(impression)
+            return list(replay(impression))
         return list(impression.ranked)
 
     return order
