@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from agent.settings import Settings
+from tools.ltr.training import DEFAULT_ROUNDS
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +34,8 @@ def register(subparsers: Any) -> None:
     train.add_argument("--depth", type=int, default=100, metavar="K",
                        help="candidates per retriever (default 100)")  # fmt: skip
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    train.add_argument("--rounds", type=int, default=150, help="boosting rounds (default 150)")
+    train.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                       help=f"boosting rounds (default {DEFAULT_ROUNDS})")  # fmt: skip
     train.add_argument("--limit", type=int, default=None, metavar="N",
                        help="train on a seeded sample of N queries")  # fmt: skip
     train.add_argument("--calibration", choices=("isotonic", "platt"), default="isotonic")
