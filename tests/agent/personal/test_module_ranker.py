@@ -120,3 +120,33 @@ def test_ips_lists_the_learned_and_current_weights() -> None:
     assert rows["learned"].value == pytest.approx(1.0)
     assert rows["current"].value == pytest.approx(1.0)
     assert rows["current"].matched_share == pytest.approx(0.5)
+
+
+def test_cli_train_modules_saves_weights_that_ips_then_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.backends import open_event_logs
+    from agent.cli.main import main
+    from agent.settings import Settings
+    from tools.events import Event
+
+    monkeypatch.setenv("TESSERA_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    settings = Settings()
+    events, impressions = open_event_logs(settings)
+    try:
+        for logged in simulated_logs(300, seed=9):
+            impressions.log(logged.impression)
+            for module in logged.clicked:
+                events.add(Event(user_id="u", item_id="x", vertical="ideas", kind="click",
+                                 page_id=logged.impression.page_id, module_id=module))  # fmt: skip
+    finally:
+        events.close()
+        impressions.close()
+    assert main(["rank", "train-modules", "--trials", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "held out SNIPS learned" in out and "held out IPS   current" in out
+    saved = ModuleWeights.load(settings.module_weights_path)
+    assert saved.source.startswith("snips on ")
+    assert main(["ips", "--json", "--candidate", "learned"]) == 0
+    assert '"name": "learned"' in capsys.readouterr().out
