@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from agent.cache import Caches
 from agent.llm.gate import LLMGate
 from agent.models import Plan
+from agent.personal.module_ranker import ModuleWeights
 from agent.settings import Settings
 from agent.understand.model import Understanding
 from tools.embeddings import load_embedder
@@ -63,6 +64,7 @@ class Deps:
     gate: LLMGate | None = None
     ranker: Reranker | None = None
     ranker_note: str = "fusion ranking"
+    module_weights: ModuleWeights = field(default_factory=ModuleWeights)
 
     def __post_init__(self) -> None:
         if self.gate is None:
@@ -92,7 +94,11 @@ def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
     """The learned ranker when `TESSERA_RANKER=ltr` and one is saved, with a note saying
     which ranking shopping searches use (and why, when there is no model)."""
     mode = settings.vertical_modes.get("shopping", "hybrid")
-    fallback = {"hybrid": f"{settings.fusion} fusion", "lexical": "BM25"}.get(mode, mode)
+    fallback = {
+        "hybrid": f"{settings.fusion} fusion",
+        "hybrid-norm": "normalized fusion",
+        "lexical": "BM25",
+    }.get(mode, mode)
     if settings.ranker != "ltr":
         return None, f"{fallback} ranking"
     from tools.ltr import ModelUnavailable, RankerModel
@@ -146,6 +152,7 @@ async def open_deps(
         stack.callback(index.close)
         deps = Deps(settings=settings, index=index, caches=Caches())
         deps.ranker, deps.ranker_note = load_ranker(settings)
+        deps.module_weights = ModuleWeights.load(settings.module_weights_path)
         if require_personal:
             deps.personal = open_personal(settings, index, build_graphs=serving)
         else:

@@ -128,6 +128,9 @@ class Module(BaseModel):
     subquery: str = ""
     relaxed: list[str] = Field(default_factory=list)
     items: list[ResultItem] = Field(default_factory=list)
+    signals: dict[str, float] = Field(
+        default_factory=dict, description="The module ranker's inputs behind `score`."
+    )
 
 
 class Page(BaseModel):

@@ -14,7 +14,8 @@ PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
 RequestKind = Literal["long", "constraint", "followup", "single"]
 REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single")
 RankerMode = Literal["fusion", "ltr"]
-SearchMode = Literal["hybrid", "lexical", "dense"]
+SearchMode = Literal["hybrid", "hybrid-norm", "lexical", "dense"]
+"""`hybrid` fuses with `TESSERA_FUSION`; `hybrid-norm` always with normalised scores."""
 VERTICAL_MODES: dict[str, SearchMode] = {
     "ideas": "hybrid",
     "shopping": "hybrid",
@@ -208,6 +209,11 @@ class Settings(BaseSettings):
     def ranker_dir(self) -> Path:
         """Where `tessera rank train` saves the learned ranker."""
         return self.root / "ranker"
+
+    @property
+    def module_weights_path(self) -> Path:
+        """Where `tessera rank train-modules` saves the module ranker's weights."""
+        return self.root / "module_ranker.json"
 
     @property
     def data_dir(self) -> Path:

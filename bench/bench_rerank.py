@@ -3,7 +3,11 @@
 Run: .venv/bin/python bench/bench_rerank.py [--model DIR] [--dataset NAME] [--queries 200]
 
   rerank   `RankerModel.rank(query, 100 candidates)`: feature extraction, LightGBM
-           predict (one thread) and calibration; what the ranker adds per sub-query
+           predict (one thread) and calibration; what the ranker adds per sub-query.
+           Timed twice per sub-query: with the per-item text cache cleared (a catalog
+           the process has not seen) and cached (a warm server), plus extraction and
+           predict alone, wall clock and the thread's CPU time (which a loaded machine
+           inflates far less); the machine's load average is printed beside them
   pool     `CatalogIndex.candidates(depth=100)` on the dataset's eval index (both
            retrievers, per-field BM25, stored vectors for the lexical-only items),
            beside `CatalogIndex.search` hybrid with the same depth
@@ -17,6 +21,7 @@ from the dataset's eval index when it exists, else from synthetic product titles
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -28,7 +33,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.settings import Settings  # noqa: E402
-from tools.ltr import FEATURES, Calibrator, Candidate, ModelUnavailable, RankerModel, TrainingReport  # noqa: E402  # noqa: E402
+from tools.ltr import (  # noqa: E402
+    FEATURES,
+    Calibrator,
+    Candidate,
+    ModelUnavailable,
+    RankerModel,
+    TrainingReport,
+    features,  # noqa: E402
+)
 from tools.ltr.training import DEFAULT_ROUNDS, TrainingSet, fit_booster  # noqa: E402
 
 WORDS = "steel angle bracket white vinyl flooring led light bulb 60 watt cordless drill 18v "
@@ -117,14 +130,38 @@ def main() -> None:
             index.close()
     if not pools:
         pools = [("angle bracket white", synthetic_pool(rng)) for _ in range(args.queries)]
+    print(f"load average before timing: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for text, pool in pools[:5]:
         model.rank(text, pool)
-    rerank_ms = []
+    cold_ms, warm_ms, extract_ms, predict_ms = [], [], [], []
+    cold_cpu, warm_cpu = [], []
     for text, pool in pools:
-        t = time.perf_counter()
+        features._profile.cache_clear()
+        t, c = time.perf_counter(), time.thread_time()
         model.rank(text, pool)
-        rerank_ms.append((time.perf_counter() - t) * 1000)
-    print(f"rerank 100 candidates ({len(pools)} sub-queries): {percentiles(rerank_ms)}")
+        cold_ms.append((time.perf_counter() - t) * 1000)
+        cold_cpu.append((time.thread_time() - c) * 1000)
+        t = time.perf_counter()
+        rows = features.extract(text, pool)
+        extract_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        model.score(rows)
+        predict_ms.append((time.perf_counter() - t) * 1000)
+        t, c = time.perf_counter(), time.thread_time()
+        model.rank(text, pool)
+        warm_ms.append((time.perf_counter() - t) * 1000)
+        warm_cpu.append((time.thread_time() - c) * 1000)
+    n = len(pools)
+    print(f"rerank 100 candidates, item texts not cached ({n} sub-queries): {percentiles(cold_ms)}")
+    print(f"rerank 100 candidates, item texts cached ({n} sub-queries):     {percentiles(warm_ms)}")
+    print(f"  of which feature extraction (cached):  {percentiles(extract_ms)}")
+    print(
+        f"  of which predict ({model.booster.num_trees()} trees, 1 thread): "
+        f"{percentiles(predict_ms)}"
+    )
+    print(f"CPU time of the rerank, not cached: {percentiles(cold_cpu)}")
+    print(f"CPU time of the rerank, cached:     {percentiles(warm_cpu)}")
+    print(f"load average after timing: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

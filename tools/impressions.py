@@ -47,6 +47,9 @@ class ModuleImpression(BaseModel):
     score: float = Field(description="The logging ranker's score (Plackett-Luce uses it).")
     propensity: float = Field(gt=0, le=1, description="P(this module at this position).")
     items: list[str] = Field(default_factory=list, description="Item ids shown, in order.")
+    signals: dict[str, float] = Field(
+        default_factory=dict, description="What the module's score was computed from."
+    )
 
 
 class Impression(BaseModel):

@@ -30,7 +30,8 @@ class ToolContext:
     ranker: Reranker | None = None
     ranker_depth: int = 100
     modes: Mapping[str, str] = field(default_factory=dict)
-    """Retrieval mode per vertical (hybrid, lexical or dense); hybrid when absent."""
+    """Retrieval mode per vertical (hybrid, hybrid-norm, lexical or dense); hybrid when
+    absent. hybrid fuses with `fusion`, hybrid-norm with normalised scores."""
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
@@ -45,14 +46,16 @@ async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) ->
             min_similarity=ctx.min_similarity,
             ranker=ctx.ranker,
         )
+    name = ctx.modes.get(vertical, "hybrid")
+    normalised = name == "hybrid-norm" or ctx.fusion == "normalized"
     return await asyncio.to_thread(
         ctx.index.search,
         vertical,
         sq.text,
         sq.filters,
         k=k,
-        mode=_mode(ctx.modes.get(vertical, "hybrid")),
-        fusion="normalized" if ctx.fusion == "normalized" else "rrf",
+        mode=_mode(name),
+        fusion="normalized" if normalised else "rrf",
         candidates=ctx.candidates,
         rrf_k=ctx.rrf_k,
         min_similarity=ctx.min_similarity,

@@ -163,7 +163,13 @@ def run_ips(args: argparse.Namespace, settings: Settings) -> int:
             return _fail(str(exc))
     if not logs:
         return _fail("no logged pages yet: search with a user id (e.g. `tessera search --user`)")
-    rows = evaluate(logs, args.candidate, estimator=args.estimator, target=args.target, clip=clip)
+    from agent.personal.module_ranker import ModuleWeights
+
+    learned = ModuleWeights.load(settings.module_weights_path)
+    rows = evaluate(
+        logs, args.candidate, estimator=args.estimator, target=args.target, clip=clip,
+        learned=learned,
+    )  # fmt: skip
     if args.json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return 0
@@ -172,13 +178,16 @@ def run_ips(args: argparse.Namespace, settings: Settings) -> int:
         title=f"{args.estimator.upper()} ({args.target}) over {len(logs)} logged page(s), "
         f"{engaged} with engagement; clip {clip:g}"
     )
-    for column in ("candidate", "estimate", "std err", "matched", "clipped"):
+    for column in ("candidate", "estimate", "std err", "95% CI", "matched", "clipped"):
         table.add_column(column, justify="left" if column == "candidate" else "right")
     for row in rows:
         est = row.estimate
         table.add_row(
             row.name, f"{est.value:.4f}", f"{est.stderr:.4f}",
+            f"{est.value - 1.96 * est.stderr:.4f} to {est.value + 1.96 * est.stderr:.4f}",
             f"{est.matched_share:.0%}", f"{est.clipped_share:.1%}",
         )  # fmt: skip
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(f"learned = module weights: {learned.source}")
     return 0

@@ -1,7 +1,14 @@
-"""`tessera rank train`: fit the learned ranker on BEIR judgments and save it.
+"""`tessera rank train | train-modules`: fit the learned rankers and save them.
 
-The model lands in `TESSERA_HOME/ranker` (or `--out`), where `TESSERA_RANKER=ltr`
-finds it. The dataset is indexed once into the eval index, like the retrieval suite.
+`train` fits the item ranker on BEIR judgments; the model lands in
+`TESSERA_HOME/ranker` (or `--out`), where `TESSERA_RANKER=ltr` finds it. The dataset
+is indexed once into the eval index, like the retrieval suite.
+
+`train-modules` fits the page's module weights on the logged pages (impressions
+with their exploration propensities, joined with clicks and saves) by maximising
+an off-policy estimate of engaged modules per page, and saves them to
+`TESSERA_HOME/module_ranker.json`, which the rank node then uses. It prints the
+learned and the current weights' IPS and SNIPS estimates on held-out pages.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from agent.settings import Settings
+from tools.ltr.training import DEFAULT_ROUNDS
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +34,8 @@ def register(subparsers: Any) -> None:
     train.add_argument("--depth", type=int, default=100, metavar="K",
                        help="candidates per retriever (default 100)")  # fmt: skip
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    train.add_argument("--rounds", type=int, default=150, help="boosting rounds (default 150)")
+    train.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                       help=f"boosting rounds (default {DEFAULT_ROUNDS})")  # fmt: skip
     train.add_argument("--limit", type=int, default=None, metavar="N",
                        help="train on a seeded sample of N queries")  # fmt: skip
     train.add_argument("--calibration", choices=("isotonic", "platt"), default="isotonic")
@@ -35,6 +44,17 @@ def register(subparsers: Any) -> None:
     train.add_argument("--out", type=Path, default=None, metavar="DIR",
                        help="where to save (default TESSERA_HOME/ranker)")  # fmt: skip
     train.set_defaults(handler=run_train)
+    modules = sub.add_parser(
+        "train-modules", help="fit the module ranker's weights on logged pages (IPS/SNIPS)"
+    )
+    modules.add_argument("--estimator", choices=("snips", "ips"), default="snips",
+                         help="the objective maximised (default snips)")  # fmt: skip
+    modules.add_argument("--held-out", type=float, default=0.5, metavar="SHARE",
+                         help="share of pages kept out of fitting (default 0.5)")  # fmt: skip
+    modules.add_argument("--trials", type=int, default=200, help="random-search trials")
+    modules.add_argument("--clip", type=float, default=None, help="weight clip (TESSERA_IPS_CLIP)")
+    modules.add_argument("--dry-run", action="store_true", help="estimate only, save nothing")
+    modules.set_defaults(handler=run_train_modules)
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,4 +86,56 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     console.print(f"calibration: {report.calibration}, ECE {report.ece:.4f} "
                   f"(raw {report.ece_raw:.4f})")  # fmt: skip
     console.print(f"saved: {path}")
+    return 0
+
+
+def run_train_modules(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit module weights on logged pages, print held-out estimates, save them."""
+    from agent.backends import open_event_logs
+    from agent.personal.module_ranker import ModuleWeights, train_and_compare
+    from tools.sqlite_log import EventStoreError
+
+    err = Console(stderr=True)
+    clip = settings.ips_clip if args.clip is None else args.clip
+    if clip <= 1 or not 0 < args.held_out < 1 or args.trials < 1:
+        err.print("[red]error:[/] --clip must exceed 1, --held-out lie in (0, 1), --trials >= 1")
+        return 2
+    try:
+        events, impressions = open_event_logs(settings)
+        try:
+            logs = impressions.logged_pages(events)
+        finally:
+            events.close()
+            impressions.close()
+    except EventStoreError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 1
+    try:
+        result = train_and_compare(
+            logs, ModuleWeights(), estimator=args.estimator, clip=clip,
+            held_out=args.held_out, trials=args.trials,
+        )  # fmt: skip
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}; search with a user id to log pages")
+        return 1
+    console = Console()
+    console.print(
+        f"{result.fit_pages} pages fitted, {result.held_out_pages} held out "
+        f"(of {len(logs)} logged); objective {args.estimator}, clip {clip:g}"
+    )
+    for name, weights in (("current", result.current), ("learned", result.learned)):
+        shown = ", ".join(f"{k} {v:+.3f}" for k, v in weights.model_dump().items() if k != "source")
+        console.print(f"{name:8} weights: {shown}")
+    console.print(
+        f"fitted pages: learned {result.fit_learned:.4f}, current {result.fit_current:.4f}"
+    )
+    for estimator, pair in result.held_out.items():
+        for name, est in pair.items():
+            low, high = est.value - 1.96 * est.stderr, est.value + 1.96 * est.stderr
+            console.print(
+                f"held out {estimator.upper():5} {name:8} {est.value:.4f} "
+                f"(95% CI {low:.4f} to {high:.4f}, matched {est.matched_share:.0%})"
+            )
+    if not args.dry_run:
+        console.print(f"saved: {result.learned.save(settings.module_weights_path)}")
     return 0

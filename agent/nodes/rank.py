@@ -1,14 +1,17 @@
 """Node `rank`: order modules by intent match and result quality, then personalise.
 
-score = 0.5 * intent + 0.35 * quality + 0.15 * fill - 0.05 * relaxations, where
-intent is how sure the planner is the vertical is wanted, quality is how much
+score = w_intent * intent + w_quality * quality + w_fill * fill + w_relax * relaxations,
+where intent is how sure the planner is the vertical is wanted, quality is how much
 the top hits are backed by both the lexical and the dense retriever (or, when
-the learned ranker ordered them, their mean probability of relevance), and fill
-is how full the module is. Before scoring, the relevance gate removes modules
-whose top item is unlikely to be relevant (`gate`); the page then says so. A
-follow-up that only switches vertical ("show me videos instead") and a request
-with a picture are not gated: the person asked for that vertical's nearest items,
-or for what looks like the picture.
+the learned ranker ordered them, their mean probability of relevance), fill is how
+full the module is and relaxations counts relaxed constraints. The weights are
+hand-set (0.5, 0.35, 0.15, -0.05) unless `tessera rank train-modules` saved learned
+ones (`Deps.module_weights`); each module keeps its signals so logged pages can be
+replayed under other weights.
+Before scoring, the relevance gate removes modules whose top item is unlikely to be
+relevant (`gate`); the page then says so. A follow-up that only switches vertical
+("show me videos instead") and a request with a picture are not gated: the person
+asked for that vertical's nearest items, or for what looks like the picture.
 
 For a request with a `user_id` (and personalisation configured) the over-fetched
 items are re-ranked by the user's profile, modules re-ordered, the shown order
@@ -26,6 +29,7 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.models import Module, ToolResult
+from agent.personal.module_ranker import ModuleWeights
 from agent.personal.page import personalise_page, trim
 from agent.quality.relevance import GateModel, load_gate, query_terms, relevance
 from agent.state import State
@@ -53,17 +57,15 @@ def quality(hits: list[Hit], text: str) -> float:
     return 0.5 * lexical + 0.5 * both
 
 
-def module_score(module: Module, result: ToolResult, k: int) -> float:
-    """The module's page score (see the module docstring)."""
+def module_signals(module: Module, result: ToolResult, k: int) -> dict[str, float]:
+    """The signals the module's page score weighs (see the module docstring)."""
     sq = result.subquery
-    fill = min(1.0, len(module.items) / max(k, 1))
-    score = (
-        0.5 * sq.weight
-        + 0.35 * quality(result.hits, sq.text)
-        + 0.15 * fill
-        - 0.05 * len(sq.relaxed)
-    )
-    return round(max(score, 0.0), 4)
+    return {
+        "intent": sq.weight,
+        "quality": round(quality(result.hits, sq.text), 4),
+        "fill": min(1.0, len(module.items) / max(k, 1)),
+        "relaxations": float(len(sq.relaxed)),
+    }
 
 
 def gate(
@@ -90,14 +92,29 @@ def gate(
     return kept, odds
 
 
-def rank(modules: list[Module], results: list[ToolResult], k: int) -> list[Module]:
+def module_score(
+    module: Module, result: ToolResult, k: int, weights: ModuleWeights | None = None
+) -> float:
+    """The module's page score (see the module docstring)."""
+    return round((weights or ModuleWeights()).base(module_signals(module, result, k)), 4)
+
+
+def rank(
+    modules: list[Module],
+    results: list[ToolResult],
+    k: int,
+    weights: ModuleWeights | None = None,
+) -> list[Module]:
     """Score and sort modules; ties keep plan order."""
+    weights = weights or ModuleWeights()
     by_id = {r.subquery.id: r for r in results}
-    scored = [
-        m.model_copy(update={"score": module_score(m, by_id[m.id], k)})
-        for m in modules
-        if m.id in by_id
-    ]
+    scored = []
+    for m in modules:
+        if m.id not in by_id:
+            continue
+        signals = module_signals(m, by_id[m.id], k)
+        score = round(weights.base(signals), 4)
+        scored.append(m.model_copy(update={"score": score, "signals": signals}))
     for m in modules:
         if m.vertical == "image":
             top = [i.score for i in m.items[:TOP]]
@@ -118,7 +135,7 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         shown = state.modules
     else:
         shown, odds = gate(state.modules, state.assessed)
-    ranked = rank(shown, state.assessed, request.k)
+    ranked = rank(shown, state.assessed, request.k, runtime.context.module_weights)
     modules, note, ok = trim(ranked, request.k), "", True
     personalisation: PersonalisationTrace | None = None
     if personal is not None and request.user_id:

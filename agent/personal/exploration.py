@@ -154,6 +154,7 @@ class Explorer:
                     score=by_id[mid].score,
                     propensity=margin[(mid, pos)],
                     items=[i.id for i in by_id[mid].items],
+                    signals=dict(by_id[mid].signals),
                 )
                 for pos, mid in enumerate(shown)
             ],

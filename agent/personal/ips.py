@@ -8,6 +8,10 @@ Candidates, each a function of a logged impression:
 - `vertical-prior`: modules by their vertical's engagement rate over the logs (ties by
   score). The rates are fitted on the same logs they are scored on, so read its
   estimate as optimistic.
+- `current`: the hand-set module weights replayed on each module's logged signals.
+- `learned`: the weights `tessera rank train-modules` saved, replayed the same way
+  (the hand-set ones when none are saved). Pages logged without signals count as
+  unmatched for both.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from agent.personal.exploration import (
     compare,
     logging_policy,
 )
+from agent.personal.module_ranker import ModuleWeights, ranker
 from tools.impressions import Impression, LoggedPage
 
 Candidate = Ranker | Policy
-CANDIDATES = ("logging", "by-score", "vertical-prior")
+CANDIDATES = ("logging", "by-score", "vertical-prior", "current", "learned")
 
 
 class CandidateEstimate(BaseModel):
@@ -72,12 +77,29 @@ def vertical_prior(logs: Sequence[LoggedPage]) -> Ranker:
     return ranker
 
 
-def candidates(logs: Sequence[LoggedPage]) -> dict[str, Candidate]:
+def _replay(weights: ModuleWeights) -> Ranker:
+    """`ranker(weights)`, keeping the logged order of pages logged without signals (so
+    they match only where the logging policy showed its own order)."""
+    replay = ranker(weights)
+
+    def order(impression: Impression) -> list[str]:
+        if all(m.signals for m in impression.modules):
+            return list(replay(impression))
+        return list(impression.ranked)
+
+    return order
+
+
+def candidates(
+    logs: Sequence[LoggedPage], learned: ModuleWeights | None = None
+) -> dict[str, Candidate]:
     """Every candidate by name."""
     factories: dict[str, Callable[[], Candidate]] = {
         "logging": lambda: logging_policy,
         "by-score": lambda: by_score,
         "vertical-prior": lambda: vertical_prior(logs),
+        "current": lambda: _replay(ModuleWeights()),
+        "learned": lambda: _replay(learned or ModuleWeights()),
     }
     return {name: factories[name]() for name in CANDIDATES}
 
@@ -89,11 +111,12 @@ def evaluate(
     estimator: Estimator = "snips",
     target: Target = "slots",
     clip: float | None = 50.0,
+    learned: ModuleWeights | None = None,
 ) -> list[CandidateEstimate]:
     """Estimates of the named candidates (all by default), best first."""
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
         raise ValueError(f"unknown candidate(s) {unknown}; choose from {', '.join(CANDIDATES)}")
-    chosen = {n: c for n, c in candidates(logs).items() if not names or n in names}
+    chosen = {n: c for n, c in candidates(logs, learned).items() if not names or n in names}
     scored = compare(chosen, logs, estimator=estimator, target=target, clip=clip)
     return [CandidateEstimate(name=name, estimate=est) for name, est in scored]

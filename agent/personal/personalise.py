@@ -224,7 +224,10 @@ def personalise(
         shown, before = items[:keep], module.items[:keep]
         top = float(aff[: config.module_top].mean()) if len(aff) else 0.0
         score = round((1.0 - lam) * module.score + lam * top, 4)
-        reranked.append(module.model_copy(update={"items": shown, "score": score}))
+        signals = module.signals | {"affinity": round(top, 4), "blend": round(lam, 4)}
+        reranked.append(
+            module.model_copy(update={"items": shown, "score": score, "signals": signals})
+        )
         old_ids = [i.id for i in before]
         shifts.append(
             ModuleShift(

@@ -159,7 +159,7 @@ CONFIGS: dict[str, RetrievalFactory] = {
     "ltr@200": ltr_mode(200, label="ltr@200"),
     "ltr+spell": ltr_mode(100, spelling=True, label="ltr+spell"),
     **{f"ltr-{group}": ltr_mode(100, label=f"ltr-{group}", drop=GROUPS[group])
-       for group in ("lexical", "dense", "matching", "numbers")},
+       for group in GROUPS},
 }  # fmt: skip
 DEFAULT_CONFIGS = ("bm25", "dense", "hybrid-rrf", "hybrid-norm", "ltr")
 

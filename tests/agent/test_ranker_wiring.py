@@ -78,3 +78,22 @@ def test_module_quality_uses_calibrated_relevance_when_given() -> None:
     judged = [Hit(item=TINY[4], score=0.2, lexical_rank=1, dense_rank=1, relevance=0.2),
               Hit(item=TINY[5], score=0.6, lexical_rank=2, relevance=0.6)]  # fmt: skip
     assert quality(judged, "office chair") == pytest.approx(0.4)
+
+
+async def test_hybrid_norm_mode_fuses_with_normalised_scores(tiny_home: Path) -> None:
+    from tools.contract import SubQuery
+    from tools.registry import ToolContext, search_ideas
+
+    index = open_index(Settings(home=tiny_home))
+    try:
+        sq = SubQuery(id="q1", tool="search_ideas", text="quick pasta dinner")
+        norm = await search_ideas(ToolContext(index=index, modes={"ideas": "hybrid-norm"}), sq, 5)
+        rrf = await search_ideas(ToolContext(index=index, modes={"ideas": "hybrid"}), sq, 5)
+        want = index.search("ideas", sq.text, None, k=5, fusion="normalized", candidates=50)
+    finally:
+        index.close()
+    assert [h.item.id for h in norm] == [h.item.id for h in want]
+    assert [h.score for h in norm] == [h.score for h in want]
+    assert [h.score for h in norm] != [h.score for h in rrf]
+    settings = Settings(home=tiny_home, vertical_modes={"shopping": "hybrid-norm"}, ranker="ltr")
+    assert load_ranker(settings)[1].startswith("ltr ranker unavailable, normalized fusion")

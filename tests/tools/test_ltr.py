@@ -148,3 +148,35 @@ def test_speller_corrects_against_catalog_words_only() -> None:
     assert speller.correct("toliet seat") == "toilet seat"
     assert speller.correct("vnyl floring") == "vinyl flooring"
     assert speller.correct("12 in. xyzzy") == "12 in xyzzy"
+
+
+def test_units_brand_head_compounds_and_pool_relative_features() -> None:
+    query = "ryobi 18v cordless drill"
+    rows = extract(
+        query,
+        [
+            Candidate(id="a", title="Ryobi 18-Volt ONE+ Cordless Drill", lexical_rank=1,
+                      lexical_score=9.0, dense_rank=2, dense_score=0.6),
+            Candidate(id="b", title="DEWALT 20-Volt Cordless Drill", lexical_rank=2,
+                      lexical_score=6.0, dense_rank=1, dense_score=0.7),
+            Candidate(id="c", title="BEHR DeckOver 1-gal. Coating", dense_score=0.2),
+        ],
+    )  # fmt: skip
+    a, b, c = rows
+    assert a[COL["units_matched"]] == 1.0 and b[COL["units_matched"]] == 0.0
+    assert a[COL["units_conflict"]] == 0.0 and b[COL["units_conflict"]] == 1.0
+    assert c[COL["units_conflict"]] == 0.0
+    assert a[COL["title_head_in_query"]] == 1.0 and b[COL["title_head_in_query"]] == 0.0
+    assert a[COL["coverage_rel"]] == 0.0 and c[COL["coverage_rel"]] < b[COL["coverage_rel"]] < 0
+    assert a[COL["jaccard_rank"]] == 1.0 and c[COL["jaccard_rank"]] == 3.0
+    assert [r[COL["cosine_rank"]] for r in rows] == [2.0, 1.0, 3.0]
+    assert all(r[COL["lex_top"]] == 9.0 for r in rows)
+    assert rows[0][COL["pool_all_terms"]] == pytest.approx(0.0)
+    deck = extract("deck over coating", [Candidate(id="c", title="BEHR DeckOver Coating")])[0]
+    assert deck[COL["compound_match"]] == 1.0
+    assert (
+        extract("deck coating", [Candidate(id="c", title="BEHR DeckOver")])[0][
+            COL["compound_match"]
+        ]
+        == 0.0
+    )

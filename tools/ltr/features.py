@@ -59,6 +59,18 @@ FEATURES: tuple[str, ...] = (
     "rating",
     "available",
     "log_price",
+    "units_matched",
+    "units_conflict",
+    "title_head_in_query",
+    "head_coverage",
+    "compound_match",
+    "coverage_rel",
+    "jaccard_rel",
+    "jaccard_rank",
+    "cosine_rank",
+    "lex_top",
+    "pool_all_terms",
+    "query_chars",
 )
 """Column names, in the order `extract` writes them."""
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -68,15 +80,20 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "matching": ("title_coverage", "title_fuzzy_coverage", "all_terms_in_title",
                  "text_coverage", "last_term_in_title", "first_term_in_title", "phrase_in_title",
                  "bigram_coverage", "title_trigram_jaccard", "first_match_position"),
-    "numbers": ("numbers_matched", "numbers_missing"),
+    "numbers": ("numbers_matched", "numbers_missing", "units_matched", "units_conflict"),
     "attributes": ("brand_in_query", "colour_in_query", "category_in_query", "rating",
                    "available", "log_price"),
+    "head": ("title_head_in_query", "head_coverage"),
+    "compound": ("compound_match",),
+    "relative": ("coverage_rel", "jaccard_rel", "jaccard_rank", "cosine_rank"),
+    "query": ("lex_top", "pool_all_terms", "query_chars"),
 }  # fmt: skip
 """Features by the evidence they come from, for ablations."""
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'/][a-z0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[./]\d+)?")
 RRF_K = 60
+COLUMNS: dict[str, int] = {name: k for k, name in enumerate(FEATURES)}
 
 
 class Candidate(BaseModel):
@@ -121,22 +138,35 @@ def _stem(word: str) -> str:
     return word
 
 
-def _fuzzy_hit(term: str, words: frozenset[str]) -> bool:
-    if term in words:
-        return True
-    if len(term) < 4:
-        return False
-    head = term[:4]
-    return any(
-        (w.startswith(head) and abs(len(w) - len(term)) <= 2)
-        or (term in w and len(w) - len(term) <= 4)
-        for w in words
-    )
+_UNIT = re.compile(
+    r"(\d+(?:[./]\d+)?)\s*-?\s*(inch(?:es)?|in\b|\"|''|feet|foot|ft\b|volts?|v\b|gallons?|gal\b"
+    r"|pounds?|lbs?\b|watts?|w\b|amps?|amp\b|ounces?|oz\b|mm\b|cm\b|btu\b|pieces?|pcs?\b"
+    r"|pack|pk\b|gauge|ga\b|quarts?|qt\b|sq\.?\s*ft|cu\.?\s*ft|psi\b|hp\b|lights?|light\b)"
+)
+_UNIT_NAMES = {
+    "inch": "in", "inches": "in", '"': "in", "''": "in", "feet": "ft", "foot": "ft",
+    "volt": "v", "volts": "v", "gallon": "gal", "gallons": "gal", "pound": "lb",
+    "pounds": "lb", "lbs": "lb", "watt": "w", "watts": "w", "amps": "amp", "ounce": "oz",
+    "ounces": "oz", "piece": "pc", "pieces": "pc", "pcs": "pc", "pk": "pack", "ga": "gauge",
+    "quart": "qt", "quarts": "qt", "lights": "light",
+}  # fmt: skip
+HEAD = 4
+"""Title words counted as its head (brand and product type lead Home Depot-style titles)."""
+
+
+def units(text: str) -> frozenset[tuple[str, str]]:
+    """(number, unit) pairs with the unit normalised: "18-Volt" and "18v" both give (18, v)."""
+    found = set()
+    for number, unit in _UNIT.findall(text.lower()):
+        unit = re.sub(r"[\s.]+", " ", unit).strip()
+        unit = {"sq ft": "sqft", "cu ft": "cuft"}.get(unit, unit)
+        found.add((number, _UNIT_NAMES.get(unit, unit)))
+    return frozenset(found)
 
 
 def _trigrams(words: Sequence[str]) -> frozenset[str]:
     squeezed = " " + " ".join(words) + " "
-    return frozenset(squeezed[i : i + 3] for i in range(len(squeezed) - 2))
+    return frozenset({squeezed[i : i + 3] for i in range(len(squeezed) - 2)})
 
 
 class _Profile(NamedTuple):
@@ -149,6 +179,12 @@ class _Profile(NamedTuple):
     adjacent: frozenset[tuple[str, str]]
     grams: frozenset[str]
     numbers: frozenset[str]
+    units: frozenset[tuple[str, str]]
+    unit_names: frozenset[str]
+    prefixes: dict[str, tuple[int, ...]]
+    head: frozenset[str]
+    joined: frozenset[str]
+    first: str
 
 
 @lru_cache(maxsize=100_000)
@@ -156,19 +192,52 @@ def _profile(title: str, text: str) -> _Profile:
     words = tokens(title)
     stems = tuple(_stem(w) for w in words)
     stem_set = frozenset(stems)
+    prefixes: dict[str, list[int]] = {}
+    for w in stem_set:
+        if len(w) >= 4:
+            prefixes.setdefault(w[:4], []).append(len(w))
+    found = units(title)
     return _Profile(
-        words=" ".join(words),
+        words=" ".join(stems),
         stems=stems,
         stem_set=stem_set,
-        text_set=stem_set | {_stem(w) for w in tokens(text)} if text else stem_set,
+        text_set=stem_set | {_stem(w) for w in tokens(text)} if text.strip() else stem_set,
         adjacent=frozenset(zip(stems, stems[1:], strict=False)),
         grams=_trigrams(words),
         numbers=frozenset(_NUMBER.findall(title.lower())),
+        units=found,
+        unit_names=frozenset(u for _, u in found),
+        prefixes={k: tuple(v) for k, v in prefixes.items()},
+        head=frozenset(stems[:HEAD]),
+        joined=frozenset(a + b for a, b in zip(words, words[1:], strict=False)),
+        first=stems[0] if stems else "",
     )
+
+
+def _fuzzy_hit(term: str, prof: _Profile) -> bool:
+    """The term, a word sharing its first four letters and about its length, or a word
+    containing it with at most four letters more."""
+    if term in prof.stem_set:
+        return True
+    if len(term) < 4:
+        return False
+    size = len(term)
+    if any(abs(n - size) <= 2 for n in prof.prefixes.get(term[:4], ())):
+        return True
+    return term in prof.words and any(term in w and len(w) - size <= 4 for w in prof.stem_set)
 
 
 def _column(values: Sequence[float | None]) -> np.ndarray:
     return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _rank_desc(values: np.ndarray) -> np.ndarray:
+    """1 for the largest value; NaN values rank last."""
+    filled = np.where(np.isnan(values), -np.inf, values)
+    order = np.argsort(-filled, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(1, len(values) + 1)
+    return ranks
 
 
 def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
@@ -180,22 +249,27 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     stems = [_stem(t) for t in terms]
     first, last = (stems[0], stems[-1]) if stems else ("", "")
     bigrams = list(zip(stems, stems[1:], strict=False))
+    query_words = tokens(query)
+    compounds = {a + b for a, b in zip(query_words, query_words[1:], strict=False)}
     numbers = frozenset(_NUMBER.findall(query.lower()))
-    phrase = " ".join(tokens(query))
-    query_grams = _trigrams(tokens(query))
-    query_text = f" {phrase} "
+    query_units = units(query)
+    phrase = " ".join(_stem(w) for w in query_words)
+    query_grams = _trigrams(query_words)
+    query_text = f" {' '.join(query_words)} "
+    query_stems = frozenset(_stem(w) for w in query_words)
     n = max(len(stems), 1)
 
     lex = _column([c.lexical_score for c in candidates])
     dense = _column([c.dense_score for c in candidates])
     lex_rank = _column([c.lexical_rank for c in candidates])
     dense_rank = _column([c.dense_rank for c in candidates])
-    col = {name: k for k, name in enumerate(FEATURES)}
+    col = COLUMNS
     out[:, col["lex_score"]] = lex
     out[:, col["lex_rank"]] = lex_rank
     lex_top = np.nanmax(lex) if np.isfinite(lex).any() else math.nan
     if lex_top > 0:
         out[:, col["lex_rel"]] = lex / lex_top
+    out[:, col["lex_top"]] = lex_top
     fields = [c.field_scores for c in candidates]
     for k, name in enumerate(FIELDS):
         out[:, col[f"bm25_{name}"]] = _column([f[k] if f else None for f in fields])
@@ -203,26 +277,32 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     out[:, col["dense_rank"]] = dense_rank
     if np.isfinite(dense).any():
         out[:, col["dense_rel"]] = dense - np.nanmax(dense)
+        out[:, col["cosine_rank"]] = _rank_desc(dense)
     rrf = np.nan_to_num(1.0 / (RRF_K + lex_rank)) + np.nan_to_num(1.0 / (RRF_K + dense_rank))
     out[:, col["rrf"]] = rrf
     out[:, col["in_both"]] = np.isfinite(lex_rank) & np.isfinite(dense_rank)
     out[:, col["query_terms"]] = len(terms)
+    out[:, col["query_chars"]] = len(query.strip())
     out[:, col["rating"]] = _column([c.rating for c in candidates])
     out[:, col["available"]] = _column(
         [None if c.available is None else float(c.available) for c in candidates]
     )
     out[:, col["log_price"]] = np.log1p(_column([c.price for c in candidates]))
 
-    start = col["title_coverage"]
+    start, stop = col["title_coverage"], col["title_tokens"] + 1
+    extra = col["units_matched"]
+    wanted_units: dict[str, list[str]] = {}
+    for number, unit in query_units:
+        wanted_units.setdefault(unit, []).append(number)
     for row, cand in enumerate(candidates):
         prof = _profile(cand.title, cand.description + " " + " ".join(cand.tags))
         title_set = prof.stem_set
         hits = [s in title_set for s in stems]
         matched = sum(hits)
         positions = [prof.stems.index(s) for s, h in zip(stems, hits, strict=True) if h]
-        out[row, start : start + 13] = (
+        out[row, start:stop] = (
             matched / n,
-            sum(_fuzzy_hit(s, title_set) for s in stems) / n,
+            sum(_fuzzy_hit(s, prof) for s in stems) / n,
             float(bool(stems) and matched == len(stems)),
             sum(s in prof.text_set for s in stems) / n,
             float(last in title_set),
@@ -235,11 +315,27 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
             min(positions) / max(len(prof.stems), 1) if positions else math.nan,
             float(len(prof.stems)),
         )
+        out[row, extra : extra + 5] = (
+            len(query_units & prof.units) / len(query_units) if query_units else math.nan,
+            float(sum(
+                u in prof.unit_names and not any((x, u) in prof.units for x in xs)
+                for u, xs in wanted_units.items()
+            )),
+            float(prof.first in query_stems) if prof.first else math.nan,
+            sum(s in prof.head for s in stems) / n,
+            float(bool(compounds & prof.stem_set) or any(w in prof.joined for w in query_words)),
+        )  # fmt: skip
         out[row, col["brand_in_query"]] = _mention(cand.brand, query_text)
         if cand.colors:
             out[row, col["colour_in_query"]] = max(_mention(c, query_text) for c in cand.colors)
         if cand.category:
             out[row, col["category_in_query"]] = max(_mention(c, query_text) for c in cand.category)
+    coverage = out[:, col["title_fuzzy_coverage"]]
+    out[:, col["coverage_rel"]] = coverage - coverage.max()
+    jaccard = out[:, col["title_trigram_jaccard"]].astype(np.float64)
+    out[:, col["jaccard_rel"]] = jaccard - jaccard.max()
+    out[:, col["jaccard_rank"]] = _rank_desc(jaccard)
+    out[:, col["pool_all_terms"]] = float(np.mean(out[:, col["all_terms_in_title"]]))
     return out
 
 

@@ -82,10 +82,12 @@ class RankerModel:
         """Candidates best first, each with its calibrated probability of relevance."""
         raw = self.score(extract(query, candidates))
         probs = self.calibrator(raw)
-        order = sorted(range(len(candidates)), key=lambda n: (-raw[n], n))
+        order = np.lexsort((np.arange(len(raw)), -raw))
         return [
-            Scored(id=candidates[n].id, score=float(raw[n]), probability=float(probs[n]))
-            for n in order
+            Scored.model_construct(
+                id=candidates[n].id, score=float(raw[n]), probability=float(probs[n])
+            )
+            for n in order.tolist()
         ]
 
     def save(self, path: Path) -> Path:

@@ -26,7 +26,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "metric": "ndcg",
     "eval_at": [10],
-    "learning_rate": 0.1,
+    "learning_rate": 0.05,
     "num_leaves": 31,
     "min_data_in_leaf": 100,
     "max_bin": 63,
@@ -40,7 +40,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 13,
 }
 """Linear label gain, as trec_eval's nDCG counts it."""
-DEFAULT_ROUNDS = 150
+DEFAULT_ROUNDS = 300
 
 Retrieve = Callable[[str], Sequence[Candidate]]
 

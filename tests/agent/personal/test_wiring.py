@@ -359,7 +359,8 @@ async def test_cli_ips_estimates_candidates_from_logged_pages(
     index.close()
     code, out, _ = run(capsys, "ips", "--json")
     rows = {r["name"]: r["estimate"] for r in json.loads(out)}
-    assert code == 0 and set(rows) == {"logging", "by-score", "vertical-prior"}
+    assert code == 0
+    assert set(rows) == {"logging", "by-score", "vertical-prior", "current", "learned"}
     assert all(r["n"] == 8 for r in rows.values())
     assert rows["logging"]["value"] == pytest.approx(sum(clicks.values()) / 8)
     unexplored = [p.impression.page_id for p in logs if not p.impression.explored]
@@ -368,6 +369,7 @@ async def test_cli_ips_estimates_candidates_from_logged_pages(
     assert rows["by-score"]["value"] == pytest.approx(
         sum(clicks[p] for p in unexplored) / len(unexplored)
     )
+    assert rows["current"]["value"] == pytest.approx(rows["by-score"]["value"])
     code, out, _ = run(capsys, "ips", "--candidate", "by-score", "--target", "page")
     assert code == 0 and "by-score" in out and "vertical-prior" not in out
 
