@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from agent.deps import open_index
+from agent.cache import Caches
+from agent.deps import Deps, open_index
 from agent.llm.client import LLMClient
 from agent.settings import Settings
 from tools.catalog import CatalogItem, Idea, Product, Video
@@ -438,3 +439,30 @@ def injection_catalog() -> list[CatalogItem]:
             duration_s=600,
         ),
     ]
+
+
+@asynccontextmanager
+async def serve_app(settings: Settings, deps: Deps | None) -> AsyncIterator[httpx.AsyncClient]:
+    """The web app over `deps` on an in-process transport, its lifespan running."""
+    from app import create_app
+
+    app = create_app(settings, deps)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tessera") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+
+@asynccontextmanager
+async def serve_home(settings: Settings, **deps: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """`serve_app` over the index under `settings.home`, opened and closed here; `deps`
+    adds further dependencies (a planner, an LLM client)."""
+    index = open_index(settings)
+    try:
+        async with serve_app(
+            settings, Deps(settings=settings, index=index, caches=Caches(), **deps)
+        ) as client:
+            yield client
+    finally:
+        index.close()

@@ -4,8 +4,6 @@ per request, the breaker, and a hung endpoint that never starves requests needin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -17,8 +15,7 @@ from agent.models import Page, SearchRequest
 from agent.planning.llm_planner import LLMPlanner
 from agent.planning.router import Router
 from agent.settings import Settings
-from app import create_app
-from tests.fakes import FakeServer, Sleeps, make_client, reply, step
+from tests.fakes import FakeServer, Sleeps, make_client, reply, serve_app, step
 
 QUERIES = [
     "office chair under $200",
@@ -97,15 +94,6 @@ class Hung:
         raise AssertionError("unreachable")
 
 
-@asynccontextmanager
-async def api(settings: Settings, deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, deps)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
 async def test_hung_llm_never_starves_a_request_that_needs_no_llm(tiny_deps: Deps) -> None:
     hung = Hung(expected=2)
     client = LLMClient(
@@ -123,7 +111,7 @@ async def test_hung_llm_never_starves_a_request_that_needs_no_llm(tiny_deps: Dep
     )
     settings = deps.settings.model_copy(update={"max_concurrency": 8, "queue_wait_s": 2.0})
     deps.settings = settings
-    async with api(settings, deps) as http:
+    async with serve_app(settings, deps) as http:
         waiting = [
             asyncio.create_task(
                 http.post("/v1/search", json={"query": f"something warm to eat and a seat {i}"})

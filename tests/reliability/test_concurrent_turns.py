@@ -11,11 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.cache import Caches
-from agent.deps import Deps, open_index
 from agent.settings import Settings
-from app import create_app
-from tests.fakes import build_home
+from tests.fakes import build_home, serve_home
 
 FOLLOW_UPS = ["cheaper", "in black", "in white", "under $30", "cheaper", "desk lamp"]
 
@@ -28,16 +25,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @asynccontextmanager
 async def worker(home: Path) -> AsyncIterator[httpx.AsyncClient]:
     """One API worker: its own index handle, engine and thread-store connection."""
-    settings = Settings(home=home, planner="rule")
-    index = open_index(settings)
-    app = create_app(settings, Deps(settings=settings, index=index, caches=Caches()))
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                yield client
-    finally:
-        index.close()
+    async with serve_home(Settings(home=home, planner="rule")) as client:
+        yield client
 
 
 async def start_thread(client: httpx.AsyncClient) -> str:

@@ -16,8 +16,7 @@ from agent.cli.events import run_forget
 from agent.deps import Deps, open_index
 from agent.personal.setup import open_personal
 from agent.settings import Settings
-from app import create_app
-from tests.fakes import build_home
+from tests.fakes import build_home, serve_app
 
 USER = "zelda-7731"
 CLI_USER = "yorick-5512"
@@ -31,12 +30,9 @@ async def personal_api(home: Path) -> AsyncIterator[httpx.AsyncClient]:
     index = open_index(settings)
     personal = open_personal(settings, index, build_graphs=False)
     deps = Deps(settings=settings, index=index, caches=Caches(), personal=personal)
-    app = create_app(settings, deps)
     try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                yield client
+        async with serve_app(settings, deps) as client:
+            yield client
     finally:
         personal.close()
         index.close()

@@ -9,15 +9,13 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agent.cache import Caches
 from agent.cli.index import run_index
 from agent.deps import Deps, open_index
 from agent.settings import Settings
-from app import create_app
-from tests.fakes import api_catalog
+from tests.fakes import api_catalog, serve_app
 from tools.catalog import CatalogItem, Video
 from tools.vector import VectorStore
 
@@ -108,12 +106,10 @@ async def test_damaged_vectors_fall_back_to_lexical_and_are_reported(
     index = open_index(settings)
     try:
         assert "video" in index.dense_problems() and "shopping" not in index.dense_problems()
-        app = create_app(settings, Deps(settings=settings, index=index, caches=Caches()))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                health = (await client.get("/healthz")).json()
-                page = (await client.post("/v1/search", json={"query": "oak space films"})).json()
+        deps = Deps(settings=settings, index=index, caches=Caches())
+        async with serve_app(settings, deps) as client:
+            health = (await client.get("/healthz")).json()
+            page = (await client.post("/v1/search", json={"query": "oak space films"})).json()
     finally:
         index.close()
     assert health["status"] == "degraded" and "video" in health["index"]["vectors"]

@@ -10,11 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.cache import Caches
-from agent.deps import Deps, open_index
 from agent.settings import Settings
-from app import create_app
-from tests.fakes import build_home
+from tests.fakes import build_home, serve_home
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +22,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @asynccontextmanager
 async def api(home: Path, **settings: object) -> AsyncIterator[httpx.AsyncClient]:
     config = Settings(home=home, planner="rule", **settings)  # type: ignore[arg-type]
-    index = open_index(config)
-    app = create_app(config, Deps(settings=config, index=index, caches=Caches()))
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                yield client
-    finally:
-        index.close()
+    async with serve_home(config) as client:
+        yield client
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,10 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from agent.cache import Caches
-from agent.deps import Deps, open_index
 from agent.llm.client import LLMClient, LLMError, LLMProtocolError
 from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
-from app import create_app
-from tests.fakes import LoopbackLLM, LoopbackReply, build_home, loopback_llm
+from tests.fakes import LoopbackLLM, LoopbackReply, build_home, loopback_llm, serve_home
 
 
 class _Reply(BaseModel):
@@ -49,18 +46,12 @@ def llm_settings(home: Path, server: LoopbackLLM) -> Settings:
 @asynccontextmanager
 async def api_with_llm(home: Path, server: LoopbackLLM) -> AsyncIterator[httpx.AsyncClient]:
     settings = llm_settings(home, server)
-    index = open_index(settings)
     llm = LLMClient(settings)
-    deps = Deps(settings=settings, index=index, caches=Caches(), planner=LLMPlanner(llm), llm=llm)
-    app = create_app(settings, deps)
     try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                yield client
+        async with serve_home(settings, planner=LLMPlanner(llm), llm=llm) as client:
+            yield client
     finally:
         await llm.aclose()
-        index.close()
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from agent.personal.setup import open_personal
 from agent.settings import Settings
 from agent.trace import TraceStep
 from agent.web.guard import Limiter
-from app import MAX_BODY_BYTES, create_app
-from tests.fakes import LAMPS, build_home
+from app import MAX_BODY_BYTES
+from tests.fakes import LAMPS, build_home, serve_app
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +34,9 @@ def deps(home: Path) -> Iterator[Deps]:
     index.close()
 
 
-@asynccontextmanager
-async def serve(settings: Settings, deps: Deps | None) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, deps)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tessera") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
-
-
 @pytest.fixture
 async def client(home: Path, deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(Settings(home=home, planner="rule"), deps) as c:
+    async with serve_app(Settings(home=home, planner="rule"), deps) as c:
         yield c
 
 
@@ -208,7 +197,7 @@ async def test_unknown_thread_is_404_with_advice(client: httpx.AsyncClient) -> N
 
 async def test_busy_server_answers_503_with_retry_after(home: Path, deps: Deps) -> None:
     settings = Settings(home=home, planner="rule", max_concurrency=1, queue_wait_s=0.05)
-    async with serve(settings, deps) as client:
+    async with serve_app(settings, deps) as client:
         limiter: Limiter = client.app.state.services.limiter  # type: ignore[attr-defined]
         release = await limiter.acquire()
         busy = await client.post("/v1/search", json={"query": "desk lamp"})
@@ -231,7 +220,7 @@ async def test_busy_server_answers_503_with_retry_after(home: Path, deps: Deps) 
 async def test_api_key_guards_v1_only(
     home: Path, deps: Deps, headers: dict[str, str], status: int
 ) -> None:
-    async with serve(Settings(home=home, planner="rule", api_key="s3cret"), deps) as client:
+    async with serve_app(Settings(home=home, planner="rule", api_key="s3cret"), deps) as client:
         response = await client.post("/v1/search", json={"query": "lamp"}, headers=headers)
         assert response.status_code == status
         if status == 401:
@@ -247,7 +236,7 @@ async def test_without_a_key_setting_auth_is_off(client: httpx.AsyncClient) -> N
 
 
 async def test_healthz_reports_index_planner_and_threads(home: Path) -> None:
-    async with serve(Settings(home=home, planner="rule"), None) as client:
+    async with serve_app(Settings(home=home, planner="rule"), None) as client:
         response = await client.get("/healthz")
     assert response.status_code == 200
     health = response.json()
@@ -259,7 +248,7 @@ async def test_healthz_reports_index_planner_and_threads(home: Path) -> None:
 
 
 async def test_without_an_index_the_api_is_unavailable_not_broken(tmp_path: Path) -> None:
-    async with serve(Settings(home=tmp_path, planner="rule"), None) as client:
+    async with serve_app(Settings(home=tmp_path, planner="rule"), None) as client:
         health = await client.get("/healthz")
         search = await client.post("/v1/search", json={"query": "lamp"})
     assert health.status_code == 503 and health.json()["status"] == "unavailable"
@@ -311,7 +300,7 @@ async def test_unknown_routes_and_methods_are_json(client: httpx.AsyncClient) ->
 
 async def test_cors_allows_configured_origins(home: Path, deps: Deps) -> None:
     settings = Settings(home=home, planner="rule", cors_origins=["http://shop.test"])
-    async with serve(settings, deps) as client:
+    async with serve_app(settings, deps) as client:
         preflight = await client.options(
             "/v1/search",
             headers={"Origin": "http://shop.test", "Access-Control-Request-Method": "POST"},
@@ -331,7 +320,7 @@ async def personal_client(deps: Deps, tmp_path: Path) -> AsyncIterator[httpx.Asy
     personal = open_personal(settings, deps.index)
     wired = Deps(settings=settings, index=deps.index, caches=Caches(), personal=personal)
     try:
-        async with serve(settings, wired) as c:
+        async with serve_app(settings, wired) as c:
             yield c
     finally:
         personal.close()
@@ -450,7 +439,7 @@ async def test_without_personalisation_events_are_unavailable(client: httpx.Asyn
 
 
 async def test_event_routes_are_documented_and_guarded(home: Path, deps: Deps) -> None:
-    async with serve(Settings(home=home, planner="rule", api_key="k"), deps) as c:
+    async with serve_app(Settings(home=home, planner="rule", api_key="k"), deps) as c:
         spec = (await c.get("/openapi.json")).json()
         assert (await c.post("/v1/events", json=VALID_EVENT)).status_code == 401
         assert (await c.get("/v1/users/ann/profile")).status_code == 401
