@@ -102,6 +102,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            if services.engine is not None:
+                await services.engine.aclose()
             services.engine = None
             services.limiter = None
 

@@ -50,6 +50,10 @@ class Engine:
         self._threaded = build_graph(checkpointer) if checkpointer is not None else None
         self.locks = turn_locks(deps.settings)
 
+    async def aclose(self) -> None:
+        """Release what the turn locks hold open (a PostgreSQL pool, if one was opened)."""
+        await self.locks.aclose()
+
     def new_thread(self) -> str:
         """A fresh thread id."""
         return uuid.uuid4().hex[:16]

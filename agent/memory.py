@@ -203,5 +203,9 @@ async def forget_user_threads(settings: Settings, user_id: str) -> int:
     """`forget_threads` on the thread store under TESSERA_HOME (for one-shot commands)."""
     if not settings.database_url and not settings.threads_db.is_file():
         return 0
-    async with open_checkpointer(settings) as saver:
-        return await forget_threads(saver, user_id, turn_locks(settings))
+    locks = turn_locks(settings)
+    try:
+        async with open_checkpointer(settings) as saver:
+            return await forget_threads(saver, user_id, locks)
+    finally:
+        await locks.aclose()

@@ -8,7 +8,8 @@ in one process as across processes on the host that holds the thread store. A
 turn that cannot get its thread within `wait_s` is refused (`ThreadBusy`), never
 run on a stale history. With TESSERA_DATABASE_URL set, threads live in PostgreSQL
 and workers may sit on several hosts, so `PgTurnLocks` takes a session-level
-advisory lock in that database instead.
+advisory lock in that database instead, on connections from a small pool opened
+on the first turn and closed with the engine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,9 +39,18 @@ class TurnLock(Protocol):
 
     def hold(self, thread_id: str) -> Any: ...
 
+    async def aclose(self) -> None: ...
 
-def _busy(thread_id: str) -> ThreadBusy:
-    return ThreadBusy(f"thread {thread_id!r} is busy with another turn; retry shortly")
+
+async def _wait_for(take: Callable[[], Awaitable[bool]], thread_id: str, wait_s: float) -> None:
+    """Call `take` with growing pauses until it returns True; `ThreadBusy` after `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    pause = POLL_S[0]
+    while not await take():
+        if time.monotonic() >= deadline:
+            raise ThreadBusy(f"thread {thread_id!r} is busy with another turn; retry shortly")
+        await asyncio.sleep(pause)
+        pause = min(POLL_S[1], pause * 2)
 
 
 class TurnLocks:
@@ -59,18 +69,16 @@ class TurnLocks:
         """The thread's lock for the body of the block; `ThreadBusy` after `wait_s`."""
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path(thread_id), os.O_RDWR | os.O_CREAT, 0o600)
+
+        async def take() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
         try:
-            deadline = time.monotonic() + self.wait_s
-            pause = POLL_S[0]
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise _busy(thread_id) from None
-                    await asyncio.sleep(pause)
-                    pause = min(POLL_S[1], pause * 2)
+            await _wait_for(take, thread_id, self.wait_s)
             try:
                 yield
             finally:
@@ -78,57 +86,78 @@ class TurnLocks:
         finally:
             os.close(fd)
 
+    async def aclose(self) -> None:
+        """Nothing to close: each turn opens and closes its own lock file."""
+
 
 class PgTurnLocks:
     """Per-thread advisory locks in PostgreSQL, shared by workers on every host.
 
-    Each held turn keeps one connection for its length; the lock is a session lock,
-    so a worker that dies mid-turn releases it when its connection drops.
+    Each held turn keeps one pooled connection for its length; the lock is a session
+    lock, so a worker that dies mid-turn releases it when its connection drops. The
+    pool is its own, apart from the checkpointer's, so turns holding locks never
+    starve the checkpoint writes they wait on.
     """
 
-    def __init__(self, url: str, wait_s: float) -> None:
+    def __init__(self, url: str, wait_s: float, max_size: int = 16) -> None:
         self.url = url
         self.wait_s = wait_s
+        self.max_size = max_size
+        self._pool: Any = None
+
+    async def _connections(self) -> Any:
+        from psycopg_pool import AsyncConnectionPool
+
+        from tools.backend_errors import BackendUnavailable
+
+        if self._pool is None:
+            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                self.url,
+                min_size=1,
+                max_size=self.max_size,
+                timeout=5.0,
+                kwargs={"autocommit": True, "connect_timeout": 3},
+                check=AsyncConnectionPool.check_connection,
+                open=False,
+            )
+            try:
+                await pool.open(wait=True, timeout=5.0)
+            except Exception as exc:
+                await pool.close()
+                raise BackendUnavailable("postgres", f"turn lock: cannot connect ({exc})") from exc
+            self._pool = pool
+        return self._pool
 
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
         """The thread's lock for the body of the block; `ThreadBusy` after `wait_s`."""
-        import psycopg
-
-        from tools.backend_errors import BackendUnavailable
-
-        try:
-            conn = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, connect_timeout=3
-            )
-        except psycopg.Error as exc:
-            raise BackendUnavailable("postgres", f"turn lock: cannot connect ({exc})") from exc
+        pool = await self._connections()
         key = "tessera-turn:" + thread_id
-        try:
-            deadline = time.monotonic() + self.wait_s
-            pause = POLL_S[0]
-            while True:
+        async with pool.connection() as conn:
+
+            async def take() -> bool:
                 cur = await conn.execute(
                     "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,)
                 )
                 row = await cur.fetchone()
-                if row and row[0]:
-                    break
-                if time.monotonic() >= deadline:
-                    raise _busy(thread_id)
-                await asyncio.sleep(pause)
-                pause = min(POLL_S[1], pause * 2)
+                return bool(row and row[0])
+
+            await _wait_for(take, thread_id, self.wait_s)
             try:
                 yield
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
-        finally:
-            await conn.close()
+
+    async def aclose(self) -> None:
+        """Close the pool, if a turn opened it."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 def turn_locks(settings: Settings) -> TurnLocks | PgTurnLocks:
     """The turn locks for where the settings keep threads."""
     url = settings.database_url
     if url and url.startswith(("postgresql:", "postgres:")):
-        return PgTurnLocks(url, settings.turn_wait_s)
+        return PgTurnLocks(url, settings.turn_wait_s, max_size=settings.max_concurrency + 1)
     return TurnLocks(settings.locks_dir, settings.turn_wait_s)

@@ -53,9 +53,9 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
                     stack.enter_async_context(open_deps(settings, vision=True, serving=True))
                 )
             saver = runner.run(stack.enter_async_context(open_checkpointer(settings)))
-            repl = ChatRepl(
-                Engine(deps, saver), console, input, as_json=args.json, k=settings.page_size
-            )
+            engine = Engine(deps, saver)
+            stack.push_async_callback(engine.aclose)
+            repl = ChatRepl(engine, console, input, as_json=args.json, k=settings.page_size)
             turns = None
             if args.thread is not None:
                 try:
