@@ -23,7 +23,7 @@ from agent.planning.grounding import facet_words, intent_words
 from agent.planning.routed import routed_plan
 from agent.planning.router import Router
 from agent.understand.model import Understanding
-from agent.understand.reader import understand
+from agent.understand.reader import bind_weak, understand
 from prompts.loader import render
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
@@ -170,21 +170,7 @@ class ClauseSplitter:
     def _join_fillers(self, pieces: list[str], vocab: FacetVocabulary, max_chars: int) -> list[str]:
         """Clauses that ask for nothing ('planning a party so') joined to the clause after them
         (the last one to the clause before it)."""
-        out: list[str] = []
-        carry = ""
-        for piece in pieces:
-            piece = f"{carry} {piece}".strip()
-            carry = ""
-            if len(pieces) > 1 and self._filler(piece, vocab, max_chars):
-                carry = piece
-                continue
-            out.append(piece)
-        if carry:
-            if out:
-                out[-1] = f"{out[-1]} {carry}"
-            else:
-                out.append(carry)
-        return out
+        return bind_weak(pieces, lambda piece: self._filler(piece, vocab, max_chars), " ")
 
     async def plan(
         self,

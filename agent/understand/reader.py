@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from agent.understand.lexicon import (
     ENGLISH_HINTS,
@@ -131,21 +132,27 @@ def split_clauses(text: str, vocab: FacetVocabulary | None = None) -> list[str]:
     or to the previous one when it is last.
     """
     parts = split_at_conjunctions(text, SPLIT_WORDS)
+    return bind_weak(parts, lambda piece: _weight(piece, vocab) < 2, " and ") or [text]
+
+
+def bind_weak(pieces: list[str], weak: Callable[[str], bool], joiner: str) -> list[str]:
+    """Pieces with each weak one joined (by `joiner`) to the piece after it, or to the
+    one before it when it is last; a lone piece stays as it is."""
     merged: list[str] = []
     pending = ""
-    for part in parts:
-        piece = f"{pending} and {part}" if pending else part
+    for part in pieces:
+        piece = f"{pending}{joiner}{part}" if pending else part
         pending = ""
-        if _weight(piece, vocab) < 2:
+        if weak(piece):
             pending = piece
             continue
         merged.append(piece)
     if pending:
         if merged:
-            merged[-1] = f"{merged[-1]} and {pending}"
+            merged[-1] = f"{merged[-1]}{joiner}{pending}"
         else:
             merged.append(pending)
-    return merged or [text]
+    return merged
 
 
 def _plain(word: str) -> str:
