@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 from agent.models import Plan
 from agent.planning.router import Router, Routing
-from agent.planning.rules import MAX_SUBQUERIES, EmptyPlan
+from agent.planning.rules import EmptyPlan, add_subquery
 from agent.understand.model import Understanding
 from tools.catalog import Vertical
-from tools.contract import VERTICAL_TOOL, SubQuery
-from tools.filters import filters_for
+from tools.contract import SubQuery
 
 
 @dataclass(frozen=True)
@@ -43,27 +42,13 @@ def routed_plan(understood: Understanding, router: Router) -> RoutedPlan:
     """Route each segment with the router; raise `EmptyPlan` when there is nothing to search."""
     whole = router.route(understood.text)
     subqueries: list[SubQuery] = []
-    seen: set[tuple[str, str]] = set()
     unsure: list[str] = []
     for segment in understood.segments:
         routing = whole if len(understood.segments) == 1 else router.route(segment.text)
         if not routing.confident and segment.vertical is None:
             unsure.append(segment.text)
         for vertical in _place(routing, segment.vertical):
-            key = (segment.topic, vertical)
-            if key in seen or len(subqueries) >= MAX_SUBQUERIES:
-                continue
-            seen.add(key)
-            subqueries.append(
-                SubQuery(
-                    id=f"q{len(subqueries) + 1}",
-                    text=segment.topic,
-                    tool=VERTICAL_TOOL[vertical],
-                    filters=filters_for(vertical, segment.filters),
-                    note=segment.text,
-                    weight=round(routing.scores[vertical], 3),
-                )
-            )
+            add_subquery(subqueries, segment, vertical, routing.scores[vertical])
     if not subqueries:
         raise EmptyPlan("the request has no words to search for")
     placed = {sq.vertical for sq in subqueries}

@@ -20,6 +20,27 @@ class EmptyPlan(ValueError):
     """The request holds nothing to search for."""
 
 
+def add_subquery(
+    subqueries: list[SubQuery], segment: Segment, vertical: Vertical, weight: float
+) -> None:
+    """Append the segment's sub-query for `vertical`, unless that topic already searches
+    it or the plan is full."""
+    if len(subqueries) >= MAX_SUBQUERIES or any(
+        sq.text == segment.topic and sq.vertical == vertical for sq in subqueries
+    ):
+        return
+    subqueries.append(
+        SubQuery(
+            id=f"q{len(subqueries) + 1}",
+            text=segment.topic,
+            tool=VERTICAL_TOOL[vertical],
+            filters=filters_for(vertical, segment.filters),
+            note=segment.text,
+            weight=round(weight, 3),
+        )
+    )
+
+
 def _targets(segment: Segment) -> list[Vertical]:
     if segment.vertical:
         return [segment.vertical]
@@ -35,24 +56,9 @@ def rule_plan(understood: Understanding) -> Plan:
     """Route every segment; raise `EmptyPlan` when there is nothing to search."""
     ordered = sorted(understood.segments, key=lambda s: s.vertical is None)
     subqueries: list[SubQuery] = []
-    seen: set[tuple[str, str]] = set()
     for segment in ordered:
         for vertical in _targets(segment):
-            text = segment.topic
-            key = (text, vertical)
-            if key in seen or len(subqueries) >= MAX_SUBQUERIES:
-                continue
-            seen.add(key)
-            subqueries.append(
-                SubQuery(
-                    id=f"q{len(subqueries) + 1}",
-                    text=text,
-                    tool=VERTICAL_TOOL[vertical],
-                    filters=filters_for(vertical, segment.filters),
-                    note=segment.text,
-                    weight=1.0 if segment.vertical else 0.6,
-                )
-            )
+            add_subquery(subqueries, segment, vertical, 1.0 if segment.vertical else 0.6)
     if not subqueries:
         raise EmptyPlan("the request has no words to search for")
     subqueries.sort(key=lambda sq: int(sq.id[1:]))
