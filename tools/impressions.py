@@ -135,6 +135,16 @@ def pages_query(
     return sql, args
 
 
+def impression_row(impression: Impression) -> tuple[str, str | None, float, str]:
+    """The stored columns of a logged page: page id, user id, time, the page as JSON."""
+    return (
+        impression.page_id,
+        impression.user_id,
+        impression.ts.timestamp(),
+        impression.model_dump_json(),
+    )
+
+
 class ImpressionLog(SqliteLog):
     """The impressions table; safe to use from any thread."""
 
@@ -142,12 +152,7 @@ class ImpressionLog(SqliteLog):
 
     def log(self, impression: Impression) -> None:
         """Record one page; a page id may be logged once."""
-        row = (
-            impression.page_id,
-            impression.user_id,
-            impression.ts.timestamp(),
-            impression.model_dump_json(),
-        )
+        row = impression_row(impression)
         with self._lock:
             try:
                 self._conn.execute("INSERT INTO impressions VALUES (?, ?, ?, ?)", row)

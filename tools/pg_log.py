@@ -17,7 +17,13 @@ from typing import Any
 
 from tools.backend_errors import BackendUnavailable
 from tools.events import DeleteReport, Event, EventStore, StoredProfile, _event, _row
-from tools.impressions import Impression, ImpressionError, ImpressionLog, pages_query
+from tools.impressions import (
+    Impression,
+    ImpressionError,
+    ImpressionLog,
+    impression_row,
+    pages_query,
+)
 from tools.pg_schema import LATEST, current_version
 from tools.sqlite_log import EventStoreError
 
@@ -188,12 +194,7 @@ class PgImpressionLog(ImpressionLog):
     def log(self, impression: Impression) -> None:
         import psycopg
 
-        row = (
-            impression.page_id,
-            impression.user_id,
-            impression.ts.timestamp(),
-            impression.model_dump_json(),
-        )
+        row = impression_row(impression)
         try:
             with self._pg.connection() as conn:
                 conn.execute("INSERT INTO tessera_impressions VALUES (%s, %s, %s, %s)", row)
