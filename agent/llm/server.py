@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -37,6 +38,7 @@ from tools.errors import UserError
 
 log = logging.getLogger(__name__)
 Size = Literal["0.5b", "1.5b"]
+OnStart = Callable[[str], Awaitable[None]]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _CHUNK = 8 * 1024 * 1024
 
@@ -260,7 +262,12 @@ async def answers(http: httpx.AsyncClient, base_url: str) -> bool:
 
 
 async def find_or_start(
-    settings: Settings, *, start: bool, size: Size | None = None, wait_s: float = 120.0
+    settings: Settings,
+    *,
+    start: bool,
+    size: Size | None = None,
+    wait_s: float = 120.0,
+    on_start: OnStart | None = None,
 ) -> str | None:
     """A base URL (ending in /v1) of a server that answers, or None when none runs.
 
@@ -268,8 +275,9 @@ async def find_or_start(
     does not answer, None, and the local server is never started behind the
     user's back. Otherwise the local port is tried; with `start=True` the
     local server is started detached (one instance, under a lock, however
-    many commands start at once) and waited for. Raises `ModelUnavailable`
-    or `LLMError` (naming the log) when that fails.
+    many commands start at once) and waited for; `on_start`, when given, runs
+    once on a server this call started, before any other starter may use it.
+    Raises `ModelUnavailable` or `LLMError` (naming the log) when that fails.
     """
     async with httpx.AsyncClient(timeout=2.0) as http:
         if settings.llm_base_url:
@@ -282,7 +290,7 @@ async def find_or_start(
     if not start:
         return None
     size = size or size_for_model(settings.llm_model)
-    return await start_shared(settings, size, settings.llm_port, wait_s=wait_s)
+    return await start_shared(settings, size, settings.llm_port, wait_s=wait_s, on_start=on_start)
 
 
 def lock_file(settings: Settings, port: int) -> Path:
@@ -290,7 +298,13 @@ def lock_file(settings: Settings, port: int) -> Path:
 
 
 async def start_shared(
-    settings: Settings, size: Size, port: int, *, wait_s: float, notice: bool = True
+    settings: Settings,
+    size: Size,
+    port: int,
+    *,
+    wait_s: float,
+    notice: bool = True,
+    on_start: OnStart | None = None,
 ) -> str:
     """The local server on `port`, started once even when several processes ask at once.
 
@@ -315,7 +329,10 @@ async def start_shared(
                     file=sys.stderr,
                     flush=True,
                 )
-            return await start_detached(settings, size, port, wait_s=wait_s)
+            started = await start_detached(settings, size, port, wait_s=wait_s)
+            if on_start is not None:
+                await on_start(started)
+            return started
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 

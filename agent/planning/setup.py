@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from agent.llm.client import LLMClient, LLMError
+from agent.llm.client import Budget, LLMClient, LLMError
 from agent.llm.server import find_or_start, model_status, size_for_model
 from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
+from prompts.loader import render
 
+log = logging.getLogger(__name__)
 HOW_TO = "start one with `tessera llm serve` or set TESSERA_LLM_BASE_URL"
 
 
@@ -31,8 +34,16 @@ def may_autostart(settings: Settings) -> bool:
 
 async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPlanner:
     """An LLM planner when an LLM answers; otherwise why the rules plan. The caller closes it."""
+
+    async def warm(base_url: str) -> None:
+        client = LLMClient(settings, base_url=base_url)
+        try:
+            await warm_up(client, settings)
+        finally:
+            await client.aclose()
+
     try:
-        base_url = await find_or_start(settings, start=start)
+        base_url = await find_or_start(settings, start=start, on_start=warm)
     except LLMError as exc:
         return AttachedPlanner(f"rule planner: the LLM could not start ({exc}); {HOW_TO}")
     if base_url is None:
@@ -42,3 +53,18 @@ async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPla
     client = LLMClient(settings, base_url=base_url)
     planner = LLMPlanner(client, max_tokens=settings.llm_plan_max_tokens)
     return AttachedPlanner(f"llm:{client.model} at {base_url}", client, planner)
+
+
+async def warm_up(client: LLMClient, settings: Settings) -> bool:
+    """One tiny call on a server just started, so the first request meets a warm server
+    instead of spending its plan budget there: the weights are paged in, and the prompt cache
+    holds the clause splitter's system prompt, which auto mode sends first. False (logged)
+    when the server does not oblige."""
+    system = render("split_system")
+    budget = Budget.start(max_calls=1, seconds=settings.llm_timeout_s)
+    try:
+        await client.text(system=system, user="warm up", budget=budget, name="warm", max_tokens=1)
+    except LLMError as exc:
+        log.warning("the LLM warm-up failed: %s", exc)
+        return False
+    return True

@@ -250,3 +250,38 @@ async def test_an_unreachable_configured_endpoint_never_starts_the_local_server(
     dead = f"http://127.0.0.1:{_free_port()}/v1"
     settings = Settings(home=tmp_path, llm_base_url=dead, llm_port=_free_port())
     assert await server.find_or_start(settings, start=True) is None
+
+
+async def test_the_starter_warms_a_new_server_before_anyone_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = llm_server
+    running: list[str] = []
+    events: list[str] = []
+
+    async def answers(_http: object, base_url: str) -> bool:
+        return base_url in running
+
+    async def start_detached(_settings: Settings, _size: str, port: int, *, wait_s: float) -> str:
+        url = f"http://127.0.0.1:{port}/v1"
+        running.append(url)
+        return url
+
+    async def warm(url: str) -> None:
+        events.append(f"warm {url}")
+        await asyncio.sleep(0.05)
+        events.append("warm done")
+
+    async def start(name: str) -> None:
+        await server.find_or_start(settings, start=True, on_start=warm)
+        events.append(f"{name} ready")
+
+    monkeypatch.setattr(server, "answers", answers)
+    monkeypatch.setattr(server, "start_detached", start_detached)
+    settings = Settings(home=tmp_path, llm_port=_free_port())
+    await asyncio.gather(start("first"), start("second"))
+    url = f"http://127.0.0.1:{settings.llm_port}/v1"
+    assert events[:2] == [f"warm {url}", "warm done"], "warm-up runs once, before any use"
+    assert sorted(events[2:]) == ["first ready", "second ready"]
+    await server.find_or_start(settings, start=True, on_start=warm)
+    assert events.count("warm done") == 1, "a server already running is not warmed again"
