@@ -12,6 +12,8 @@ from agent.settings import Settings
 from prompts.loader import render
 
 log = logging.getLogger(__name__)
+WARM_TOKENS = 8
+"""Enough generated tokens that the server's decoding path, not only its prompt path, is warm."""
 HOW_TO = "start one with `tessera llm serve` or set TESSERA_LLM_BASE_URL"
 
 
@@ -56,14 +58,20 @@ async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPla
 
 
 async def warm_up(client: LLMClient, settings: Settings) -> bool:
-    """One tiny call on a server just started, so the first request meets a warm server
+    """One short call on a server just started, so the first request meets a warm server
     instead of spending its plan budget there: the weights are paged in, and the prompt cache
-    holds the clause splitter's system prompt, which auto mode sends first. False (logged)
-    when the server does not oblige."""
-    system = render("split_system")
+    holds the clause splitter's prompt (system message and worked examples) up to the request
+    itself, which is what auto mode sends first. False (logged) when the server does not
+    oblige."""
     budget = Budget.start(max_calls=1, seconds=settings.llm_timeout_s)
     try:
-        await client.text(system=system, user="warm up", budget=budget, name="warm", max_tokens=1)
+        await client.text(
+            system=render("split_system"),
+            user=render("split_user", request="soup"),
+            budget=budget,
+            name="warm",
+            max_tokens=WARM_TOKENS,
+        )
     except LLMError as exc:
         log.warning("the LLM warm-up failed: %s", exc)
         return False
