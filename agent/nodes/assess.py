@@ -5,6 +5,16 @@ its words lexically (only loose semantic neighbours). It is retried with its lea
 important filter relaxed (a category guess first, then a wider price, then
 brand, colour and the rest), at most `MAX_REPAIRS` times, within the deadline.
 What was relaxed is recorded on the sub-query so the module can say so.
+
+A bound the request stated (a price, a length, a year, a diet, a colour) is a hard
+constraint; a category is only the planner's guess. Relaxing a stated bound is kept
+only when it buys items clearly closer in meaning to the sub-query: when the items
+inside the bounds are at least `WITHIN_BOUNDS_CLOSENESS` as close (cosine of the best
+of the first items, as the relevance gate reads it) as the ones found beyond them,
+and near in meaning on their own (past the gate's `similarity_floor`, a cosine that
+searches judged unanswered rarely reach), they are the closest answers the bounds allow ("computer mice under $40" keeps $7
+mice that never say "computer" rather than $140 gaming mice tagged "computer
+accessories"), and the result says so.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
-from agent.quality.relevance import load_gate, query_terms, relevance
+from agent.quality.relevance import JUDGED, load_gate, query_terms, relevance
 from agent.state import State
 from agent.trace import TraceStep
 from agent.understand.model import Refinement
@@ -28,6 +38,9 @@ from tools.contract import SubQuery
 from tools.filters import Filters
 
 MAX_REPAIRS = 3
+WITHIN_BOUNDS_CLOSENESS = 0.95
+"""In-bound items are kept when their best cosine is at least this share of the best
+cosine found past the bounds."""
 _ORDER = (
     "category",
     "price",
@@ -100,11 +113,31 @@ def is_weak(result: ToolResult) -> bool:
     return relevance(result.subquery.text, result.hits, gate) < gate.threshold
 
 
+def closeness(result: ToolResult) -> float | None:
+    """The best cosine to the sub-query among the first items; None when not read."""
+    known = [h.similarity for h in result.hits[:JUDGED] if h.similarity is not None]
+    return max(known) if known else None
+
+
+def within_bounds(bounded: ToolResult, beyond: ToolResult) -> ToolResult | None:
+    """`bounded`, marked as the closest in-bound items, when they are about as close in
+    meaning as the items `beyond` the stated bounds; None when breaking them pays."""
+    inside, outside = closeness(bounded), closeness(beyond)
+    if inside is None or outside is None:
+        return None
+    if inside < max(load_gate().similarity_floor, WITHIN_BOUNDS_CLOSENESS * outside):
+        return None
+    stated = bounded.subquery.filters.describe() or "the stated bounds"
+    phrase = f"kept to {stated}: no item there matches every word, these are the closest"
+    return bounded.model_copy(update={"within_bounds": phrase})
+
+
 async def repair(
     deps: Deps, result: ToolResult, k: int, deadline: float, locked: frozenset[str]
 ) -> ToolResult:
-    """Relax filters until the sub-query has enough hits, or nothing is left to relax."""
-    current = result
+    """Relax filters until the sub-query has enough hits, or nothing is left to relax;
+    a stated bound stays when the items inside it are about as close (`within_bounds`)."""
+    current = bounded = result
     sq = result.subquery
     for _ in range(MAX_REPAIRS):
         if not is_weak(current) or time.monotonic() > deadline:
@@ -113,12 +146,17 @@ async def repair(
         if step is None:
             break
         filters, phrase = step
+        guess_only = filters.model_copy(update={"category": sq.filters.category}) == sq.filters
         sq = SubQuery.model_validate(
             sq.model_dump() | {"filters": filters, "relaxed": [*sq.relaxed, phrase]}
         )
         retried = await call_tool(deps, sq, k)
         if retried.hits:
             current = retried
+            if guess_only and bounded is result:
+                bounded = retried
+    if current is not bounded and bounded.hits and not is_weak(current):
+        return within_bounds(bounded, current) or current
     return current
 
 
@@ -142,6 +180,8 @@ async def assess_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             result = await rewrite(deps, result, k, state.request.text, budget)
         if result.subquery.relaxed:
             notes.append(f"{result.subquery.id}: {'; '.join(result.subquery.relaxed)}")
+        if result.within_bounds:
+            notes.append(f"{result.subquery.id}: {result.within_bounds}")
         repaired.append(result)
     step = TraceStep(
         name="assessed",
