@@ -12,9 +12,9 @@ only when it buys items clearly closer in meaning to the sub-query: when the ite
 inside the bounds are at least `WITHIN_BOUNDS_CLOSENESS` as close (cosine of the best
 of the first items, as the relevance gate reads it) as the ones found beyond them,
 and near in meaning on their own (past the gate's `similarity_floor`, a cosine that
-searches judged unanswered rarely reach), they are the closest answers the bounds allow ("computer mice under $40" keeps $7
-mice that never say "computer" rather than $140 gaming mice tagged "computer
-accessories"), and the result says so.
+searches judged unanswered rarely reach), they are the closest answers the bounds
+allow ("computer mice under $40" keeps $7 mice that never say "computer" rather than
+$140 gaming mice tagged "computer accessories"), and the result says so.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ otherwise the page abstains and says there are no good matches in this catalog.
 The probability comes from a logistic model over retrieval features (how much
 of the query the top items cover, in their titles and in their full text, how
 many were matched lexically, and how close in meaning the first items are to the
-sub-query: the cosine of their stored vectors to its embedding). It is fitted by `python -m evals.gate_fit` on
-(query, first three items) judged from the catalog's own fields (`evals.judge`), and the fitted
-weights, threshold and their held-out calibration live in
+sub-query: the cosine of their stored vectors to its embedding). It is fitted by
+`python -m evals.gate_fit` on (query, first three items) judged from the catalog's own
+fields (`evals.judge`), and the fitted weights, threshold and their held-out calibration
+live in
 `agent/quality/relevance_gate.json`. A sub-query with no words of its own (only
 filters: "comedies from the 1990s") is relevant by construction.
 """
