@@ -69,3 +69,22 @@ def test_a_relevant_item_just_below_the_top_keeps_the_module() -> None:
 def test_a_module_missing_the_head_word_is_not_shown() -> None:
     hoses = [hit("Garden Hose 25ft vinyl"), hit("Garden Hose 50ft latex")]
     assert relevance("garden hose reel", hoses) < load_gate().threshold
+
+
+def test_items_closer_in_meaning_are_likelier_relevant() -> None:
+    gate = load_gate()
+    assert {"similarity_top", "similarity_best"} <= set(gate.features)
+    assert 0 < gate.similarity_floor < 1
+
+    def hits(similarity: float) -> list[Hit]:
+        return [
+            Hit(
+                item=Idea(id=f"i{n}", title="Chicken Soup"),
+                score=1.0,
+                lexical_rank=1,
+                similarity=similarity,
+            )  # fmt: skip
+            for n in range(3)
+        ]
+
+    assert relevance("chicken curry", hits(0.7)) > relevance("chicken curry", hits(0.2))
