@@ -7,14 +7,14 @@ brand, colour and the rest), at most `MAX_REPAIRS` times, within the deadline.
 What was relaxed is recorded on the sub-query so the module can say so.
 
 A bound the request stated (a price, a length, a year, a diet, a colour) is a hard
-constraint; a category is only the planner's guess. Relaxing a stated bound is kept
-only when it buys items clearly closer in meaning to the sub-query: when the items
-inside the bounds are at least `WITHIN_BOUNDS_CLOSENESS` as close (cosine of the best
-of the first items, as the relevance gate reads it) as the ones found beyond them,
-and near in meaning on their own (past the gate's `similarity_floor`, a cosine that
-searches judged unanswered rarely reach), they are the closest answers the bounds
-allow ("computer mice under $40" keeps $7 mice that never say "computer" rather than
-$140 gaming mice tagged "computer accessories"), and the result says so.
+constraint: an item beyond it fails the request. A category is only the planner's guess
+and is relaxed freely. A stated bound is kept whenever the items inside it are near in
+meaning to the sub-query (the best of the first items' cosine reaches the gate's
+`similarity_floor`, a closeness that searches judged unanswered rarely reach): they are
+the closest answers the bounds allow ("usb headset under 25" keeps the $13 headsets
+rather than a $37 one that says "USB"), and the result says so. Only when nothing inside
+the bounds is near in meaning is a bound widened, and the relaxed phrase says plainly
+that nothing relevant met it.
 """
 
 from __future__ import annotations
@@ -38,9 +38,6 @@ from tools.contract import SubQuery
 from tools.filters import Filters
 
 MAX_REPAIRS = 3
-WITHIN_BOUNDS_CLOSENESS = 0.95
-"""In-bound items are kept when their best cosine is at least this share of the best
-cosine found past the bounds."""
 _ORDER = (
     "category",
     "price",
@@ -73,8 +70,15 @@ def locked_fields(refinement: Refinement | None) -> frozenset[str]:
     return frozenset(fields)
 
 
+def _unmet(filters: Filters, *names: str) -> str:
+    only = Filters.model_validate({n: getattr(filters, n) for n in names})
+    return f"nothing relevant {only.describe()}"
+
+
 def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filters, str] | None:
-    """The next, less strict filters and a phrase saying what changed; None if none left."""
+    """The next, less strict filters and a phrase saying what changed; None if none left.
+    A stated bound's phrase says that nothing relevant met it ('nothing relevant under
+    $25, so under $43.75')."""
     for name in _ORDER:
         if name in locked:
             continue
@@ -83,19 +87,21 @@ def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filte
                 wider = round(filters.price_max * 1.75, 2)
                 return (
                     filters.model_copy(update={"price_max": wider}),
-                    f"under ${filters.price_max:g} -> under ${wider:g}",
+                    f"{_unmet(filters, 'price_max')}, so under ${wider:g}",
                 )
             if filters.price_min is not None:
-                return filters.without("price_min"), f"dropped over ${filters.price_min:g}"
+                return filters.without("price_min"), f"{_unmet(filters, 'price_min')}, so any price"
             continue
         if name == "year":
             if filters.year_min is not None or filters.year_max is not None:
-                return filters.without("year_min", "year_max"), "any year"
+                unmet = _unmet(filters, "year_min", "year_max")
+                return filters.without("year_min", "year_max"), f"{unmet}, so any year"
             continue
         value = getattr(filters, name)
         if value not in (None, ()):
-            shown = "/".join(value) if isinstance(value, tuple) else str(value)
-            return filters.without(name), f"dropped {name.replace('_', ' ')} {shown}"
+            if name == "category":
+                return filters.without(name), f"dropped category {value}"
+            return filters.without(name), f"{_unmet(filters, name)}, so without it"
     return None
 
 
@@ -119,13 +125,11 @@ def closeness(result: ToolResult) -> float | None:
     return max(known) if known else None
 
 
-def within_bounds(bounded: ToolResult, beyond: ToolResult) -> ToolResult | None:
-    """`bounded`, marked as the closest in-bound items, when they are about as close in
-    meaning as the items `beyond` the stated bounds; None when breaking them pays."""
-    inside, outside = closeness(bounded), closeness(beyond)
-    if inside is None or outside is None:
-        return None
-    if inside < max(load_gate().similarity_floor, WITHIN_BOUNDS_CLOSENESS * outside):
+def within_bounds(bounded: ToolResult) -> ToolResult | None:
+    """`bounded`, marked as the closest in-bound items, when they are near in meaning to
+    the sub-query (past the gate's similarity floor); None when nothing in-bound is."""
+    inside = closeness(bounded)
+    if inside is None or inside < load_gate().similarity_floor:
         return None
     stated = bounded.subquery.filters.describe() or "the stated bounds"
     phrase = f"kept to {stated}: no item there matches every word, these are the closest"
@@ -136,7 +140,7 @@ async def repair(
     deps: Deps, result: ToolResult, k: int, deadline: float, locked: frozenset[str]
 ) -> ToolResult:
     """Relax filters until the sub-query has enough hits, or nothing is left to relax;
-    a stated bound stays when the items inside it are about as close (`within_bounds`)."""
+    a stated bound stays whenever the items inside it are near in meaning (`within_bounds`)."""
     current = bounded = result
     sq = result.subquery
     for _ in range(MAX_REPAIRS):
@@ -155,8 +159,8 @@ async def repair(
             current = retried
             if guess_only and bounded is result:
                 bounded = retried
-    if current is not bounded and bounded.hits and not is_weak(current):
-        return within_bounds(bounded, current) or current
+    if current is not bounded and bounded.hits:
+        return within_bounds(bounded) or current
     return current
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.understand.lexicon import GENERIC_WORDS, STOPWORDS
+from agent.understand.lexicon import GENERIC_WORDS, MEASURES, STOPWORDS
 from tools.catalog import CatalogItem
 from tools.contract import Hit
 from tools.lexical import IRREGULAR_PLURALS
@@ -112,7 +112,7 @@ def query_words(text: str) -> list[str]:
     no request words, no occasions or audiences, no bare numbers)."""
     words = [
         stem(w)
-        for w in _WORD.findall(text.lower())
+        for w in _WORD.findall(MEASURES.sub(" ", text.lower()))
         if w not in STOPWORDS
         and w not in GENERIC_WORDS
         and w not in _OCCASIONS

@@ -7,6 +7,8 @@ the language around them.
 
 from __future__ import annotations
 
+import re
+
 from tools.catalog import Vertical
 
 # fmt: off
@@ -76,6 +78,16 @@ FOOD_WORDS = frozenset(
 SPLIT_WORDS = ("and also", "as well as", "and", "plus", "also", "&", ";", ",")
 
 ENGLISH_HINTS = frozenset(
-    {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how"}
+    {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how",
+     "no", "not", "nothing", "more", "than", "less", "over", "below", "my", "that", "or", "on",
+     "at", "some", "max", "from", "is", "i", "up", "any", "after", "before"}
 )
 # fmt: on
+
+MEASURES = re.compile(
+    r"\b(?:an?\s+)?(?:pairs?|sets?|couple|packs?|box(?:es)?|bunch(?:es)?|kinds?|sorts?|types?|"
+    r"lots?|bits?|handfuls?)\s+of\b|\b(?:a\s+)?few\b|\bseveral\b",
+    re.I,
+)
+"""How many or what kind of a thing is asked for ('a pair of scissors', 'a set of pens',
+'a few recipes'): never the thing itself, so never a topic word."""
