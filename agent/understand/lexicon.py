@@ -32,7 +32,8 @@ VERTICAL_CUES: dict[Vertical, frozenset[str]] = {
     "video": frozenset(
         {
             "video", "videos", "watch", "movie", "movies", "film", "films", "documentary",
-            "documentaries", "trailer", "clip", "clips", "cinema", "show", "shows",
+            "documentaries", "trailer", "clip", "clips", "cinema", "show", "shows", "flick",
+            "flicks",
         }
     ),
 }
@@ -52,7 +53,8 @@ GENERIC_WORDS = frozenset(
         "need", "some", "good", "best", "nice", "please", "products", "product", "looking",
         "search", "for", "i", "im", "i'm", "can", "you", "give", "also", "instead", "only",
         "cheap", "cheapest", "inspiration", "to", "quick", "easy", "ready", "under",
-        "this", "that", "but", "like", "similar", "same", "one", "ones",
+        "this", "that", "but", "like", "similar", "same", "one", "ones", "flick", "flicks",
+        "throw", "together", "whip", "rustle",
     }
 )
 
@@ -80,7 +82,7 @@ SPLIT_WORDS = ("and also", "as well as", "and", "plus", "also", "&", ";", ",")
 ENGLISH_HINTS = frozenset(
     {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how",
      "no", "not", "nothing", "more", "than", "less", "over", "below", "my", "that", "or", "on",
-     "at", "some", "max", "from", "is", "i", "up", "any", "after", "before"}
+     "at", "some", "max", "from", "is", "i", "up", "any", "after", "before", "about"}
 )
 # fmt: on
 

@@ -71,7 +71,9 @@ _DURATION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 _MONEY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"{_CUR_BEFORE}\s*(?P<n>{_NUM})(?:\s*(?P<k>k\b))?(?P<plus>\+)?", re.I),
     re.compile(rf"\b(?P<n>{_NUM})\s*(?P<k>k\b)?\s*{_CUR_AFTER}(?P<plus>\+)?", re.I),
-    re.compile(rf"\b(?P<n>{_SPELLEDNUM})\s+(?P<unit>dollars?|bucks|euros?)\b(?P<k>)(?P<plus>)", re.I),
+    re.compile(
+        rf"\b(?P<n>{_SPELLEDNUM})\s+(?P<unit>dollars?|bucks|euros?)\b(?P<k>)(?P<plus>)", re.I
+    ),
 )
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,

@@ -153,10 +153,23 @@ def split_clauses(text: str, vocab: FacetVocabulary | None = None) -> list[str]:
     """Split on conjunctions only where both sides stand alone as intents.
 
     A weak piece ('salt' in 'salt and pepper recipes') binds to the next piece,
-    or to the previous one when it is last.
+    or to the previous one when it is last, and the bound clause is the request's own
+    words ('headphones, no more than $40' stays one clause, as written).
     """
     parts = split_at_conjunctions(text, SPLIT_WORDS)
-    return bind_weak(parts, lambda piece: _weight(piece, vocab) < 2, " and ") or [text]
+    starts: list[int] = []
+    for part in parts:
+        starts.append(text.find(part, starts[-1] + 1 if starts else 0))
+    mark = "\x00"
+    bound = bind_weak(parts, lambda piece: _weight(piece.replace(mark, " and "), vocab) < 2, mark)
+    clauses: list[str] = []
+    used = 0
+    for clause in bound:
+        pieces = clause.split(mark)
+        first, last = used, used + len(pieces) - 1
+        used += len(pieces)
+        clauses.append(text[starts[first] : starts[last] + len(parts[last])])
+    return clauses or [text]
 
 
 def bind_weak(pieces: list[str], weak: Callable[[str], bool], joiner: str) -> list[str]:

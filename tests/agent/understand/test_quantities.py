@@ -223,7 +223,9 @@ def test_plus_before_more_words_joins_clauses() -> None:
         ("under twenty-five bucks", "max", None, 25.0),
     ],
 )
-def test_everyday_price_bounds(text: str, bound: str, low: float | None, high: float | None) -> None:
+def test_everyday_price_bounds(
+    text: str, bound: str, low: float | None, high: float | None
+) -> None:
     q = one(f"speakers {text}")
     assert (q.kind, q.bound, q.low, q.high) == ("money", bound, low, high)
     assert strip_quantities(f"speakers {text}") == "speakers"
@@ -243,9 +245,7 @@ def test_everyday_price_bounds(text: str, bound: str, low: float | None, high: f
         ("no shorter than seventy minutes", "min", 70, None),
     ],
 )
-def test_everyday_duration_bounds(
-    text: str, bound: str, low: int | None, high: int | None
-) -> None:
+def test_everyday_duration_bounds(text: str, bound: str, low: int | None, high: int | None) -> None:
     q = one(f"stew {text}")
     assert (q.kind, q.bound, q.low, q.high) == ("duration", bound, low, high)
 
