@@ -51,6 +51,14 @@ class ToolResult(BaseModel):
     hits: list[Hit] = Field(default_factory=list)
     error: str | None = None
     note: str | None = Field(default=None, description="How the search was degraded, if it was.")
+    within_bounds: str | None = Field(
+        default=None,
+        description=(
+            "Set when the hits are kept as the closest items inside the request's stated "
+            "bounds although none carries all its words (those that do lie beyond the "
+            "bounds): says so, for the module's reason. The relevance gate keeps them."
+        ),
+    )
     elapsed_ms: float = 0.0
 
 

@@ -8,7 +8,9 @@ when one of its first three items answers it (`evals.judge`: the query's head wo
 its other words, two thirds of them past two, in the item's structured fields, never in
 its free description alone).
 A logistic model over the gate's retrieval features is fitted on 70% of the
-queries (split by query) and its calibration measured on the other 30%.
+queries (split by query) and its calibration measured on the other 30%; the cosine
+that unanswered searches rarely reach (`GateModel.similarity_floor`) is read from the
+same 70%.
 
 Run: `python -m evals.gate_fit [--per-vertical N] [--out PATH]`; it prints the
 held-out Brier score, expected calibration error and reliability table, and writes
@@ -39,6 +41,9 @@ from tools.catalog import VERTICALS
 from tools.index import CatalogIndex
 
 THRESHOLD = 0.5
+FLOOR_PERCENTILE = 95
+"""`GateModel.similarity_floor` is this percentile of the best cosine among the first
+items of the fitting searches judged unanswered."""
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -133,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
     weights, bias = fit_logistic(x[~held], y[~held])
     model = GateModel(features=list(FEATURES), weights=[], bias=bias, threshold=THRESHOLD)
     model.weights = [round(float(w), 4) for w in weights]
+    best = x[~held][:, FEATURES.index("similarity_best")]
+    unanswered = best[y[~held] == 0]
+    if unanswered.size:
+        model.similarity_floor = round(float(np.percentile(unanswered, FLOOR_PERCENTILE)), 4)
     model.bias = round(bias, 4)
     p = np.array([model.probability(row) for row in x[held]])
     ece, lines = reliability(p, y[held])
@@ -159,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(queries)} queries, {len(y)} pairs ({int(held.sum())} held out)")
     print("weights", dict(zip(FEATURES, model.weights, strict=True)), "bias", model.bias)
     print("held-out", model.calibration)
+    print(f"similarity floor (p{FLOOR_PERCENTILE} of unanswered searches)", model.similarity_floor)
     print("\n".join(lines))
     print(f"wrote {args.out}")
 

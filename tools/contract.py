@@ -51,3 +51,6 @@ class Hit(BaseModel):
     relevance: float | None = Field(
         default=None, ge=0, le=1, description="Calibrated probability of relevance (ltr only)."
     )
+    similarity: float | None = Field(
+        default=None, description="Cosine of the item's stored vector to the query's (dense)."
+    )

@@ -266,8 +266,12 @@ class CatalogIndex:
             return self._reranked(vertical, text, filters, k, limit, ranker, min_similarity)
         lexical = self._lexical.search(vertical, text, where_sql, limit) if mode != "dense" else []
         dense: list[tuple[str, float]] = []
+        vector: np.ndarray | None = None
         if mode != "lexical":
-            dense = self._dense(vertical, text, filters, limit, lexical_too=mode == "hybrid")
+            vector = self.embedder.embed_query(text)
+            dense = self._dense(
+                vertical, text, filters, limit, lexical_too=mode == "hybrid", vector=vector
+            )
             if mode == "dense" and vertical in self._dense_problems:
                 raise IndexUnavailable(
                     f"the {vertical} vectors are damaged ({self._dense_problems[vertical]}); "
@@ -290,16 +294,35 @@ class CatalogIndex:
                         score=f.score,
                         lexical_rank=f.lexical_rank,
                         dense_rank=f.dense_rank,
+                        similarity=similarity.get(f.id),
                     )
                 )
                 if len(hits) == k and not (filters is not None and filters.category):
                     break
+        if vector is not None:
+            hits = self._with_similarity(vertical, hits, vector)
         if filters is not None and filters.category:
             weighted = [
                 h.model_copy(update={"score": h.score * item_weight(h.item, filters)}) for h in hits
             ]
             hits = sorted(weighted, key=lambda h: -h.score)
         return hits[:k]
+
+    def _with_similarity(
+        self, vertical: Vertical, hits: list[Hit], vector: np.ndarray
+    ) -> list[Hit]:
+        """Fill the cosine of hits the dense list missed from their stored vectors."""
+        missing = [h.item.id for h in hits if h.similarity is None]
+        if not missing or vertical in self._dense_problems:
+            return hits
+        stored = self._vectors.vectors(vertical, missing)
+        query = np.asarray(vector, dtype=np.float32)
+        return [
+            h.model_copy(update={"similarity": float(np.dot(stored[h.item.id], query))})
+            if h.similarity is None and h.item.id in stored
+            else h
+            for h in hits
+        ]
 
     def candidates(
         self,
@@ -381,6 +404,7 @@ class CatalogIndex:
                     lexical_rank=cand.lexical_rank,
                     dense_rank=cand.dense_rank,
                     relevance=min(max(scored.probability, 0.0), 1.0),
+                    similarity=cand.dense_score,
                 )
             )
             if len(hits) == k:

@@ -2,8 +2,10 @@
 
 User text is never parsed as FTS5 syntax: it is split into word terms, stopwords are
 dropped (so "ideas for a bedroom" still matches), each term is double-quoted and the
-terms are OR-ed; BM25 then rewards items matching more of them. Filters arrive as an
-SQL predicate and are applied inside the same query, before the LIMIT.
+terms are OR-ed; BM25 then rewards items matching more of them. An irregular plural
+brings its singular along ("mice" also searches "mouse"), which the porter stemmer
+cannot reach. Filters arrive as an SQL predicate and are applied inside the same
+query, before the LIMIT.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ STOPWORDS = frozenset(
     were what when where which while who whom why will with would you your yours""".split()
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+IRREGULAR_PLURALS = {
+    "mice": "mouse", "men": "man", "women": "woman", "children": "child", "feet": "foot",
+    "teeth": "tooth", "knives": "knife", "leaves": "leaf", "shelves": "shelf", "loaves": "loaf",
+}  # fmt: skip
+"""Plurals the porter stemmer leaves apart from their singular."""
 
 
 def query_terms(text: str) -> list[str]:
@@ -36,7 +43,8 @@ def query_terms(text: str) -> list[str]:
     words = [w.lower() for w in _WORD.findall(text) if w.strip("_")]
     words = [w for w in words if len(w) > 1 or w.isdigit()]
     kept = [w for w in words if w not in STOPWORDS] or words
-    unique = list(dict.fromkeys(kept))
+    with_singulars = [s for w in kept for s in (w, IRREGULAR_PLURALS.get(w)) if s]
+    unique = list(dict.fromkeys(with_singulars))
     return unique[:MAX_TERMS]
 
 

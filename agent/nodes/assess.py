@@ -5,6 +5,16 @@ its words lexically (only loose semantic neighbours). It is retried with its lea
 important filter relaxed (a category guess first, then a wider price, then
 brand, colour and the rest), at most `MAX_REPAIRS` times, within the deadline.
 What was relaxed is recorded on the sub-query so the module can say so.
+
+A bound the request stated (a price, a length, a year, a diet, a colour) is a hard
+constraint: an item beyond it fails the request. A category is only the planner's guess
+and is relaxed freely. A stated bound is kept whenever the items inside it are near in
+meaning to the sub-query (the best of the first items' cosine reaches the gate's
+`similarity_floor`, a closeness that searches judged unanswered rarely reach): they are
+the closest answers the bounds allow ("usb headset under 25" keeps the $13 headsets
+rather than a $37 one that says "USB"), and the result says so. Only when nothing inside
+the bounds is near in meaning is a bound widened, and the relaxed phrase says plainly
+that nothing relevant met it.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
-from agent.quality.relevance import load_gate, query_terms, relevance
+from agent.quality.relevance import JUDGED, load_gate, query_terms, relevance
 from agent.state import State
 from agent.trace import TraceStep
 from agent.understand.model import Refinement
@@ -60,8 +70,15 @@ def locked_fields(refinement: Refinement | None) -> frozenset[str]:
     return frozenset(fields)
 
 
+def _unmet(filters: Filters, *names: str) -> str:
+    only = Filters.model_validate({n: getattr(filters, n) for n in names})
+    return f"nothing relevant {only.describe()}"
+
+
 def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filters, str] | None:
-    """The next, less strict filters and a phrase saying what changed; None if none left."""
+    """The next, less strict filters and a phrase saying what changed; None if none left.
+    A stated bound's phrase says that nothing relevant met it ('nothing relevant under
+    $25, so under $43.75')."""
     for name in _ORDER:
         if name in locked:
             continue
@@ -70,19 +87,21 @@ def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filte
                 wider = round(filters.price_max * 1.75, 2)
                 return (
                     filters.model_copy(update={"price_max": wider}),
-                    f"under ${filters.price_max:g} -> under ${wider:g}",
+                    f"{_unmet(filters, 'price_max')}, so under ${wider:g}",
                 )
             if filters.price_min is not None:
-                return filters.without("price_min"), f"dropped over ${filters.price_min:g}"
+                return filters.without("price_min"), f"{_unmet(filters, 'price_min')}, so any price"
             continue
         if name == "year":
             if filters.year_min is not None or filters.year_max is not None:
-                return filters.without("year_min", "year_max"), "any year"
+                unmet = _unmet(filters, "year_min", "year_max")
+                return filters.without("year_min", "year_max"), f"{unmet}, so any year"
             continue
         value = getattr(filters, name)
         if value not in (None, ()):
-            shown = "/".join(value) if isinstance(value, tuple) else str(value)
-            return filters.without(name), f"dropped {name.replace('_', ' ')} {shown}"
+            if name == "category":
+                return filters.without(name), f"dropped category {value}"
+            return filters.without(name), f"{_unmet(filters, name)}, so without it"
     return None
 
 
@@ -100,11 +119,29 @@ def is_weak(result: ToolResult) -> bool:
     return relevance(result.subquery.text, result.hits, gate) < gate.threshold
 
 
+def closeness(result: ToolResult) -> float | None:
+    """The best cosine to the sub-query among the first items; None when not read."""
+    known = [h.similarity for h in result.hits[:JUDGED] if h.similarity is not None]
+    return max(known) if known else None
+
+
+def within_bounds(bounded: ToolResult) -> ToolResult | None:
+    """`bounded`, marked as the closest in-bound items, when they are near in meaning to
+    the sub-query (past the gate's similarity floor); None when nothing in-bound is."""
+    inside = closeness(bounded)
+    if inside is None or inside < load_gate().similarity_floor:
+        return None
+    stated = bounded.subquery.filters.describe() or "the stated bounds"
+    phrase = f"kept to {stated}: no item there matches every word, these are the closest"
+    return bounded.model_copy(update={"within_bounds": phrase})
+
+
 async def repair(
     deps: Deps, result: ToolResult, k: int, deadline: float, locked: frozenset[str]
 ) -> ToolResult:
-    """Relax filters until the sub-query has enough hits, or nothing is left to relax."""
-    current = result
+    """Relax filters until the sub-query has enough hits, or nothing is left to relax;
+    a stated bound stays whenever the items inside it are near in meaning (`within_bounds`)."""
+    current = bounded = result
     sq = result.subquery
     for _ in range(MAX_REPAIRS):
         if not is_weak(current) or time.monotonic() > deadline:
@@ -113,12 +150,17 @@ async def repair(
         if step is None:
             break
         filters, phrase = step
+        guess_only = filters.model_copy(update={"category": sq.filters.category}) == sq.filters
         sq = SubQuery.model_validate(
             sq.model_dump() | {"filters": filters, "relaxed": [*sq.relaxed, phrase]}
         )
         retried = await call_tool(deps, sq, k)
         if retried.hits:
             current = retried
+            if guess_only and bounded is result:
+                bounded = retried
+    if current is not bounded and bounded.hits:
+        return within_bounds(bounded) or current
     return current
 
 
@@ -142,6 +184,8 @@ async def assess_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             result = await rewrite(deps, result, k, state.request.text, budget)
         if result.subquery.relaxed:
             notes.append(f"{result.subquery.id}: {'; '.join(result.subquery.relaxed)}")
+        if result.within_bounds:
+            notes.append(f"{result.subquery.id}: {result.within_bounds}")
         repaired.append(result)
     step = TraceStep(
         name="assessed",

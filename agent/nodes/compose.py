@@ -17,8 +17,8 @@ def template_title(sq: SubQuery) -> str:
     return title_for(sq)
 
 
-def reason_for(sq: SubQuery) -> str:
-    """Why the module is on the page, including any relaxed filter."""
+def reason_for(sq: SubQuery, within_bounds: str | None = None) -> str:
+    """Why the module is on the page, including any relaxed filter or kept bound."""
     asked = sq.note or sq.text or sq.filters.describe() or sq.vertical
     if sq.weight >= 1.0:
         why = f"You asked for \u201c{asked}\u201d"
@@ -26,6 +26,8 @@ def reason_for(sq: SubQuery) -> str:
         why = f"No vertical named for \u201c{asked}\u201d: {sq.vertical} matches"
     if sq.relaxed:
         why += f"; too few exact matches, so relaxed: {'; '.join(sq.relaxed)}"
+    if within_bounds:
+        why += f"; {within_bounds}"
     return why
 
 
@@ -53,7 +55,7 @@ def compose(
                 id=sq.id,
                 title=template_title(sq),
                 vertical=sq.vertical,
-                reason=reason_for(sq),
+                reason=reason_for(sq, result.within_bounds),
                 subquery=sq.text,
                 relaxed=sq.relaxed,
                 items=items,

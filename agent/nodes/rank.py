@@ -74,7 +74,9 @@ def gate(
     """The modules whose top item is likely relevant, and every module's probability.
 
     A module stays when the calibrated probability that its top item is relevant
-    to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`).
+    to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`), or
+    when assess kept its items as the closest inside the request's stated bounds
+    (the catalog answers the words only beyond them; `agent/nodes/assess.py`).
     """
     model = model or load_gate()
     by_id = {r.subquery.id: r for r in results}
@@ -87,7 +89,7 @@ def gate(
             continue
         p = relevance(result.subquery.text, result.hits, model)
         odds[module.id] = round(p, 3)
-        if p >= model.threshold:
+        if p >= model.threshold or result.within_bounds:
             kept.append(module)
     return kept, odds
 

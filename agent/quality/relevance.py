@@ -3,10 +3,12 @@
 A module is shown only when that probability reaches the gate's threshold;
 otherwise the page abstains and says there are no good matches in this catalog.
 The probability comes from a logistic model over retrieval features (how much
-of the query the top items cover, in their titles and in their full text, and
-how many were matched lexically). It is fitted by `python -m evals.gate_fit` on
-(query, first three items) judged from the catalog's own fields (`evals.judge`), and the fitted
-weights, threshold and their held-out calibration live in
+of the query the top items cover, in their titles and in their full text, how
+many were matched lexically, and how close in meaning the first items are to the
+sub-query: the cosine of their stored vectors to its embedding). It is fitted by
+`python -m evals.gate_fit` on (query, first three items) judged from the catalog's own
+fields (`evals.judge`), and the fitted weights, threshold and their held-out calibration
+live in
 `agent/quality/relevance_gate.json`. A sub-query with no words of its own (only
 filters: "comedies from the 1990s") is relevant by construction.
 """
@@ -21,16 +23,20 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.understand.lexicon import GENERIC_WORDS, STOPWORDS
+from agent.understand.lexicon import GENERIC_WORDS, MEASURES, STOPWORDS
 from tools.catalog import CatalogItem
 from tools.contract import Hit
+from tools.lexical import IRREGULAR_PLURALS
 from tools.rows import build_row
 
 GATE_FILE = Path(__file__).resolve().parent / "relevance_gate.json"
 FEATURES = (
     "cover_top", "cover_title", "cover_mean", "lexical_share", "head_top", "head_title",
-    "cover_best", "head_best",
+    "cover_best", "head_best", "similarity_top", "similarity_best",
 )  # fmt: skip
+UNKNOWN_SIMILARITY = 0.5
+"""The cosine assumed for a hit whose vector was not read (lexical search, damaged vectors):
+a typical answering item's, so the gate then rests on the lexical evidence."""
 JUDGED = 3
 """The gate judges whether any of a module's first `JUDGED` items is relevant."""
 TOP = 5
@@ -54,10 +60,6 @@ _JUDGEMENTS = frozenset(
 )
 """Words that rank or bound what is asked for (price, quality, age, length): filters
 and the ranking answer them, and no item's text carries them."""
-_IRREGULAR = {
-    "mice": "mouse", "men": "man", "women": "woman", "children": "child", "feet": "foot",
-    "teeth": "tooth", "knives": "knife", "leaves": "leaf", "shelves": "shelf", "loaves": "loaf",
-}  # fmt: skip
 
 
 class GateModel(BaseModel):
@@ -68,6 +70,13 @@ class GateModel(BaseModel):
     bias: float
     threshold: float = Field(description="Show a module when p >= threshold.")
     meaning: str = Field(default="", description="What the threshold means, in words.")
+    similarity_floor: float = Field(
+        default=0.5,
+        description=(
+            "A best-of-first-items cosine that searches judged unanswered rarely reach "
+            "(their 95th percentile when fitted): items this close are near in meaning."
+        ),
+    )
     calibration: dict[str, float] = Field(
         default_factory=dict, description="Held-out Brier score, ECE, pairs, base rate."
     )
@@ -86,7 +95,7 @@ def load_gate(path: Path = GATE_FILE) -> GateModel:
 def stem(word: str) -> str:
     """A crude stem so 'chairs' and 'chair', 'cookies' and 'cookie', 'berries' and
     'berry', 'mice' and 'mouse' meet."""
-    word = _IRREGULAR.get(word, word)
+    word = IRREGULAR_PLURALS.get(word, word)
     if word.endswith("es") and len(word) > 4 and word[:-2].endswith(("ss", "x", "z", "ch", "sh")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
@@ -103,7 +112,7 @@ def query_words(text: str) -> list[str]:
     no request words, no occasions or audiences, no bare numbers)."""
     words = [
         stem(w)
-        for w in _WORD.findall(text.lower())
+        for w in _WORD.findall(MEASURES.sub(" ", text.lower()))
         if w not in STOPWORDS
         and w not in GENERIC_WORDS
         and w not in _OCCASIONS
@@ -158,8 +167,10 @@ def features(text: str, hits: Sequence[Hit]) -> list[float] | None:
         heads.append(float(head in full))
         head_titles.append(float(head in title))
     lexical = sum(h.lexical_rank is not None for h in top) / len(top)
+    similarity = [UNKNOWN_SIMILARITY if h.similarity is None else h.similarity for h in top]
     return [covers[0], max(titles[:JUDGED]), sum(covers) / len(covers), lexical, heads[0],
-            max(head_titles[:JUDGED]), max(covers[:JUDGED]), max(heads[:JUDGED])]  # fmt: skip
+            max(head_titles[:JUDGED]), max(covers[:JUDGED]), max(heads[:JUDGED]),
+            similarity[0], max(similarity[:JUDGED])]  # fmt: skip
 
 
 def relevance(text: str, hits: Sequence[Hit], gate: GateModel | None = None) -> float:

@@ -7,6 +7,8 @@ the language around them.
 
 from __future__ import annotations
 
+import re
+
 from tools.catalog import Vertical
 
 # fmt: off
@@ -30,7 +32,8 @@ VERTICAL_CUES: dict[Vertical, frozenset[str]] = {
     "video": frozenset(
         {
             "video", "videos", "watch", "movie", "movies", "film", "films", "documentary",
-            "documentaries", "trailer", "clip", "clips", "cinema", "show", "shows",
+            "documentaries", "trailer", "clip", "clips", "cinema", "show", "shows", "flick",
+            "flicks",
         }
     ),
 }
@@ -50,7 +53,8 @@ GENERIC_WORDS = frozenset(
         "need", "some", "good", "best", "nice", "please", "products", "product", "looking",
         "search", "for", "i", "im", "i'm", "can", "you", "give", "also", "instead", "only",
         "cheap", "cheapest", "inspiration", "to", "quick", "easy", "ready", "under",
-        "this", "that", "but", "like", "similar", "same", "one", "ones",
+        "this", "that", "but", "like", "similar", "same", "one", "ones", "flick", "flicks",
+        "throw", "together", "whip", "rustle",
     }
 )
 
@@ -76,6 +80,16 @@ FOOD_WORDS = frozenset(
 SPLIT_WORDS = ("and also", "as well as", "and", "plus", "also", "&", ";", ",")
 
 ENGLISH_HINTS = frozenset(
-    {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how"}
+    {"the", "and", "for", "with", "under", "ideas", "to", "a", "of", "in", "me", "show", "how",
+     "no", "not", "nothing", "more", "than", "less", "over", "below", "my", "that", "or", "on",
+     "at", "some", "max", "from", "is", "i", "up", "any", "after", "before", "about"}
 )
 # fmt: on
+
+MEASURES = re.compile(
+    r"\b(?:an?\s+)?(?:pairs?|sets?|couple|packs?|box(?:es)?|bunch(?:es)?|kinds?|sorts?|types?|"
+    r"lots?|bits?|handfuls?)\s+of\b|\b(?:a\s+)?few\b|\bseveral\b",
+    re.I,
+)
+"""How many or what kind of a thing is asked for ('a pair of scissors', 'a set of pens',
+'a few recipes'): never the thing itself, so never a topic word."""

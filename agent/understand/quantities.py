@@ -24,13 +24,31 @@ Kind = Literal["money", "duration", "year", "number"]
 Bound = Literal["max", "min", "range", "eq"]
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_WORD_NUMBERS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45,
-    "fifty": 50, "sixty": 60, "ninety": 90, "a couple of": 2, "a couple": 2, "couple of": 2,
+_UNITS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}  # fmt: skip
+
+
+def _spelled_numbers() -> dict[str, int]:
+    """'one' to 'ninety-nine' (also 'ninety nine'), 'a hundred' and 'N hundred'."""
+    out = {word: i + 1 for i, word in enumerate(_UNITS)}
+    for tens, value in _TENS.items():
+        out[tens] = value
+        for i, unit in enumerate(_UNITS[:9]):
+            out[f"{tens}-{unit}"] = out[f"{tens} {unit}"] = value + i + 1
+    out |= {f"{word} hundred": 100 * n for word, n in out.items() if n < 10}
+    return out | {"a hundred": 100, "hundred": 100}
+
+
+_SPELLED = _spelled_numbers()
+_WORD_NUMBERS = _SPELLED | {
+    "a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2,
 }  # fmt: skip
 _WORDNUM = "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
+_SPELLEDNUM = "|".join(sorted((re.escape(w) for w in _SPELLED), key=len, reverse=True))
 _HOURS = r"hours?|hrs?|hr|h"
 _MINUTES = r"minutes?|mins?|min|m"
 _CURRENCY = {"$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
@@ -53,6 +71,9 @@ _DURATION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 _MONEY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"{_CUR_BEFORE}\s*(?P<n>{_NUM})(?:\s*(?P<k>k\b))?(?P<plus>\+)?", re.I),
     re.compile(rf"\b(?P<n>{_NUM})\s*(?P<k>k\b)?\s*{_CUR_AFTER}(?P<plus>\+)?", re.I),
+    re.compile(
+        rf"\b(?P<n>{_SPELLEDNUM})\s+(?P<unit>dollars?|bucks|euros?)\b(?P<k>)(?P<plus>)", re.I
+    ),
 )
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
@@ -60,7 +81,7 @@ _DECADE_WORDS = {
 }  # fmt: skip
 _DECADE = re.compile(
     r"(?<![\w$])(?:the\s+)?(?:(?P<full>(?:19|20)\d0)|['’]?(?P<short>\d0))['’]?s\b"
-    rf"|\b(?:the\s+)?(?P<word>{'|'.join(_DECADE_WORDS)})\b",
+    rf"|\b(?:the\s+)?(?:nineteen[\s-]*)?(?P<word>{'|'.join(_DECADE_WORDS)})\b",
     re.I,
 )
 _YEAR = re.compile(r"(?<![\w$.,])(?P<y>(?:19|20)\d\d)(?![\w.,]*\d)(?!\s*(?:dollars?|bucks|k\b))")
@@ -78,35 +99,52 @@ _NOT_A_QUANTITY = re.compile(
 _MAX_WORDS = (
     r"under|below|beneath|less\s+than|fewer\s+than|lower\s+than|at\s+most|up\s+to|no\s+more\s+than|"
     r"not\s+more\s+than|cheaper\s+than|shorter\s+than|no\s+longer\s+than|not\s+over|within|"
-    r"max(?:imum)?(?:\s+of)?|in\s+under|in\s+less\s+than|budget(?:\s+of)?|tops|<=?|≤"
+    r"max(?:imum)?(?:\s+of)?|in\s+under|in\s+less\s+than|(?:on\s+a\s+)?budget(?:\s+(?:of|is))?|tops|sub-?|<=?|≤"
 )
 _MIN_WORDS = (
     r"over|above|more\s+than|greater\s+than|longer\s+than|at\s+least|no\s+less\s+than|"
     r"not\s+less\s+than|upwards\s+of|min(?:imum)?(?:\s+of)?|starting\s+at|pricier\s+than|"
     r"more\s+expensive\s+than|>=?|≥"
 )
-_YEAR_MAX_WORDS = r"before|until|till|up\s+to|older\s+than|prior\s+to|pre"
-_YEAR_MIN_WORDS = r"after|newer\s+than|post"
+_YEAR_MAX_WORDS = r"before|until|till|up\s+to|older\s+than|earlier\s+than|prior\s+to|pre"
+_YEAR_MIN_WORDS = r"after|newer\s+than|later\s+than|more\s+recent\s+than|post"
 _YEAR_SINCE_WORDS = r"since|starting(?:\s+(?:in|from))?"
+_NEG = (
+    r"(?:nothing|none|not|no|never|won['’]?t|wouldn['’]?t|don['’]?t|doesn['’]?t|didn['’]?t|"
+    r"shouldn['’]?t|can['’]?t|cannot|isn['’]?t|aren['’]?t)\s+"
+    r"(?:(?:want|wanna|need|needs|to|be|go|going|spend|spending|pay|paying|cost|costs|costing|"
+    r"take|takes|taking|run|runs|running|last|lasts|lasting|priced|anything|something|that|"
+    r"which|is|are|much|way|far)\s+){0,3}"
+)
+"""A negation before a bound turns it over: 'nothing over $60' and "won't take more than
+90 minutes" are maxima, 'not under $50' a minimum."""
+_ARTICLE = r"(?:\s+(?:the|a|an))?"
 _LEAD = (
-    r"(?:(?:that|which|and)\s+)?(?:(?:takes?|taking|lasts?|lasting|runs?|running|ready|done|"
+    r"(?:(?:that|which|and|that['’]s|that\s+is|which\s+is|it['’]s)\s+)?(?:(?:takes?|taking|lasts?|lasting|runs?|running|ready|done|"
     r"cooks?|cooked|made|released|priced|costing|costs?|is|are|for|long|length|about|"
     r"around|roughly|approximately)\s+){0,2}(?:in\s+|at\s+|of\s+)?"
 )
-_BEFORE_MAX = re.compile(rf"\b{_LEAD}(?:{_MAX_WORDS})\s*$", re.I)
-_BEFORE_MIN = re.compile(rf"\b{_LEAD}(?:{_MIN_WORDS})\s*$", re.I)
-_BEFORE_YEAR_MAX = re.compile(rf"\b{_LEAD}(?:{_YEAR_MAX_WORDS})[\s-]*(?:the\s+)?$", re.I)
-_BEFORE_YEAR_MIN = re.compile(rf"\b{_LEAD}(?:{_YEAR_MIN_WORDS})[\s-]*(?:the\s+)?$", re.I)
+_START = r"(?:\b|(?<![\w<>≤≥])(?=[<>≤≥]))"
+_BEFORE_MAX = re.compile(rf"{_START}{_LEAD}(?:{_MAX_WORDS}){_ARTICLE}\s*$", re.I)
+_BEFORE_MIN = re.compile(rf"{_START}{_LEAD}(?:{_MIN_WORDS}){_ARTICLE}\s*$", re.I)
+_NEG_BEFORE_MAX = re.compile(rf"\b{_NEG}(?:{_MAX_WORDS}){_ARTICLE}\s*$", re.I)
+_NEG_BEFORE_MIN = re.compile(rf"\b{_NEG}(?:{_MIN_WORDS}){_ARTICLE}\s*$", re.I)
+_THE_YEAR = r"[\s-]*(?:the\s+)?(?:year\s+)?$"
+_BEFORE_YEAR_MAX = re.compile(rf"\b{_LEAD}(?:{_YEAR_MAX_WORDS}){_THE_YEAR}", re.I)
+_BEFORE_YEAR_MIN = re.compile(rf"\b{_LEAD}(?:{_YEAR_MIN_WORDS}){_THE_YEAR}", re.I)
+_NEG_BEFORE_YEAR_MAX = re.compile(rf"\b{_NEG}(?:{_YEAR_MAX_WORDS}){_THE_YEAR}", re.I)
+_NEG_BEFORE_YEAR_MIN = re.compile(rf"\b{_NEG}(?:{_YEAR_MIN_WORDS}){_THE_YEAR}", re.I)
 _BEFORE_YEAR_SINCE = re.compile(rf"\b{_LEAD}(?:{_YEAR_SINCE_WORDS})\s+$", re.I)
 _BEFORE_PLAIN = re.compile(rf"\b{_LEAD}$", re.I)
-_BEFORE_YEAR_PLAIN = re.compile(rf"\b{_LEAD}(?:(?:from|in|of|during)\s+)?$", re.I)
+_BEFORE_YEAR_PLAIN = re.compile(rf"\b{_LEAD}(?:(?:from|in|of|during)\s+)?(?:the\s+year\s+)?$", re.I)
 _AFTER_YEAR_MIN = re.compile(
     r"\s*(?:(?:and|or)\s+(?:later|after|newer|since)|onwards?\b|on\b)", re.I
 )
 _AFTER_YEAR_MAX = re.compile(r"\s+(?:or|and)\s+(?:before|earlier|older)\b", re.I)
 _AFTER_MAX = re.compile(
     r"^\s*(?:or\s+(?:less|under|below|fewer|cheaper|shorter|so)|and\s+(?:under|below|less)|"
-    r"max(?:imum)?\b|tops\b|at\s+most|or\s+lower)\b(?:\s+long\b)?",
+    r"max(?:imum)?\b|tops\b|at\s+most|or\s+lower|and\s+(?:cheaper|lower)|budget|"
+    r"(?:price\s+)?(?:limit|cap|ceiling))\b(?:\s+long\b)?",
     re.I,
 )
 _AFTER_MIN = re.compile(
@@ -115,7 +153,9 @@ _AFTER_MIN = re.compile(
     r"(?:\s+long\b)?",
     re.I,
 )
-_AFTER_LONG = re.compile(r"\s*(?:long|in\s+length|or\s+so)\b", re.I)
+_AFTER_LONG = re.compile(
+    r"\s*(?:long|in\s+length|or\s+so|mark|level|(?:price\s+)?(?:point|range))\b", re.I
+)
 _RANGE_JOIN = re.compile(r"^\s*(?:-|–|—|to|through|and)\s*$", re.I)
 _RANGE_OPEN = re.compile(rf"\b{_LEAD}(?:between|from)\s*$", re.I)
 
@@ -359,7 +399,11 @@ def _single(text: str, atom: _Atom, vertical: Vertical | None) -> Quantity | Non
         return _year(text, atom)
     bound: Bound | None = None
     start, end = atom.start, atom.end
-    if m := _BEFORE_MAX.search(before):
+    if m := _NEG_BEFORE_MIN.search(before):
+        bound, start = "max", m.start()
+    elif m := _NEG_BEFORE_MAX.search(before):
+        bound, start = "min", m.start()
+    elif m := _BEFORE_MAX.search(before):
         bound, start = "max", m.start()
     elif m := _BEFORE_MIN.search(before):
         bound, start = "min", m.start()
@@ -393,7 +437,11 @@ def _year(text: str, atom: _Atom) -> Quantity:
     high: float | None = last
     bound: Bound = "range" if last != first else "eq"
     start = atom.start
-    if m := _BEFORE_YEAR_MAX.search(before):
+    if m := _NEG_BEFORE_YEAR_MAX.search(before):
+        low, high, bound, start = first, None, "min", m.start()
+    elif m := _NEG_BEFORE_YEAR_MIN.search(before):
+        low, high, bound, start = None, last, "max", m.start()
+    elif m := _BEFORE_YEAR_MAX.search(before):
         low, high, bound, start = None, first - 1, "max", m.start()
     elif m := _BEFORE_YEAR_MIN.search(before):
         low, high, bound, start = last + 1, None, "min", m.start()
@@ -442,7 +490,8 @@ _LEFTOVER = re.compile(
     r"\b(?:that|which|takes?|taking|take|less|more|than|under|over|below|above|half|an?|"
     r"ready|done|in|within|long|lasting|running|priced|costing|released|made|from|between|"
     r"and|or|to|at|most|least|up|hour|hours|minutes?|mins?|since|before|after|the|of|"
-    r"cheaper|shorter|longer|for|about|around|no|with|by|budget|max|min)\b|\$|\d[\d,.]*k?",
+    r"cheaper|shorter|longer|for|about|around|no|with|by|budget|max|min|that's|it's|sub|"
+    r"mark|nothing|not)\b|\$|\d[\d,.]*k?|[<>≤≥]=?|sub-",
     re.I,
 )
 _KEEP_INSIDE = frozenset({"and", "of", "the", "with", "for", "in", "a", "an", "to", "or", "by"})

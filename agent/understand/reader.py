@@ -13,13 +13,14 @@ from collections.abc import Callable
 from agent.understand.lexicon import (
     ENGLISH_HINTS,
     GENERIC_WORDS,
+    MEASURES,
     PHRASE_CUES,
     SPLIT_WORDS,
     STOPWORDS,
     VERTICAL_CUES,
 )
 from agent.understand.model import Segment, Understanding
-from agent.understand.quantities import read_quantities
+from agent.understand.quantities import read_quantities, strip_quantities
 from agent.understand.quantities import split_clauses as split_at_conjunctions
 from agent.understand.taggers import Tags, tag_facets, tag_quantities, tag_quick
 from tools.catalog import VERTICALS, Vertical
@@ -27,6 +28,13 @@ from tools.facets import FacetVocabulary
 from tools.filters import Filters
 
 _TOKEN = re.compile(r"[\w$'\-]+", re.UNICODE)
+_RELATION = re.compile(
+    r"\b(?:to\s+go\s+with|(?:that|which)\s+(?:works?|goes|fits?)\s+(?:with|on|in)|"
+    r"compatible\s+with|works?\s+with|to\s+fit|for|with)\b",
+    re.I,
+)
+"""Where what is wanted ends and what it is for begins: 'mouse for my laptop', 'a case to
+go with my phone', 'keyboard that works with my tablet', 'hammock with a stand'."""
 
 
 def normalise(text: str, max_chars: int) -> tuple[str, bool]:
@@ -41,8 +49,24 @@ def normalise(text: str, max_chars: int) -> tuple[str, bool]:
 def content_tokens(text: str) -> list[str]:
     """Lower-cased tokens that carry meaning (no stopwords, no generic request words)."""
     return [
-        t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and t not in GENERIC_WORDS
+        t
+        for t in _TOKEN.findall(MEASURES.sub(" ", text.lower()))
+        if t not in STOPWORDS and t not in GENERIC_WORDS
     ]
+
+
+def topic_tokens(text: str) -> list[str]:
+    """`content_tokens` with the head kept apart from its context: the first relation word
+    stays between them ('mouse for laptop', 'hammock with stand'), so the head of
+    'X for Y' is read as X, never Y; compatibility phrases ('to go with', 'that works
+    with', 'compatible with') are written as 'for'."""
+    m = _RELATION.search(text)
+    if m is None:
+        return content_tokens(text)
+    head, context = content_tokens(text[: m.start()]), content_tokens(text[m.end() :])
+    if not head or not context:
+        return head + context
+    return [*head, "with" if m.group(0).lower() == "with" else "for", *context]
 
 
 def _vertical_cues(text: str) -> Tags:
@@ -80,7 +104,7 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     words = sorted({w for ws in cues.cues.values() for w in ws})
     return Segment(
         text=clause,
-        topic=" ".join(content_tokens(topic)),
+        topic=" ".join(topic_tokens(topic)),
         vertical=vertical,
         filters=filters,
         cues=words,
@@ -129,10 +153,23 @@ def split_clauses(text: str, vocab: FacetVocabulary | None = None) -> list[str]:
     """Split on conjunctions only where both sides stand alone as intents.
 
     A weak piece ('salt' in 'salt and pepper recipes') binds to the next piece,
-    or to the previous one when it is last.
+    or to the previous one when it is last, and the bound clause is the request's own
+    words ('headphones, no more than $40' stays one clause, as written).
     """
     parts = split_at_conjunctions(text, SPLIT_WORDS)
-    return bind_weak(parts, lambda piece: _weight(piece, vocab) < 2, " and ") or [text]
+    starts: list[int] = []
+    for part in parts:
+        starts.append(text.find(part, starts[-1] + 1 if starts else 0))
+    mark = "\x00"
+    bound = bind_weak(parts, lambda piece: _weight(piece.replace(mark, " and "), vocab) < 2, mark)
+    clauses: list[str] = []
+    used = 0
+    for clause in bound:
+        pieces = clause.split(mark)
+        first, last = used, used + len(pieces) - 1
+        used += len(pieces)
+        clauses.append(text[starts[first] : starts[last] + len(parts[last])])
+    return clauses or [text]
 
 
 def bind_weak(pieces: list[str], weak: Callable[[str], bool], joiner: str) -> list[str]:
@@ -166,8 +203,10 @@ def _weight(clause: str, vocab: FacetVocabulary | None = None) -> int:
         kinds = {_plain(k) for k in (*vocab.categories, *vocab.idea_categories, *vocab.genres)}
         if any(_plain(t) in kinds for t in content_tokens(clause)):
             cues = {"shopping": ["kind"]}
-    priced = bool(read_quantities(clause))
-    return len(content_tokens(clause)) + 2 * bool(cues) + 2 * priced
+    quantities = read_quantities(clause)
+    if quantities and not content_tokens(strip_quantities(clause, quantities)):
+        return 0
+    return len(content_tokens(clause)) + 2 * bool(cues) + 2 * bool(quantities)
 
 
 def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> Understanding:

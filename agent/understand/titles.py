@@ -25,9 +25,9 @@ from tools.filters import Filters
 MAX_TITLE = 60
 _GENERIC = frozenset(
     "idea ideas recipe recipes video videos movie movies film films clip clips shop shopping "
-    "buy product products some me show find good best please i want need looking for the a an "
-    "and or of to in with that which less more than take takes half under over only hour hours "
-    "minute minutes min mins dollar dollars bucks".split()
+    "buy product products some me show find good best please i want need looking the a an "
+    "and or of to in that which less more than take takes half under over only hour hours "
+    "minute minutes min mins dollar dollars bucks flick flicks".split()
 )
 _HEAD_TRIM = frozenset(
     "a an the and or of to in with for that which less more than take takes half under over "

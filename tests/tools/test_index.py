@@ -464,3 +464,20 @@ def test_very_common_terms_are_left_out_of_large_queries(tmp_path: Path) -> None
         assert len(small.search("ideas", "common saffron", everything, 50)) == 9
     finally:
         store.close()
+
+
+def test_hits_carry_their_cosine_to_the_query(filled: CatalogIndex) -> None:
+    hits = filled.search("ideas", "spaghetti carbonara pasta", k=3)
+    query = filled.embedder.embed_query("spaghetti carbonara pasta")
+    stored = filled.embeddings("ideas", [h.item.id for h in hits])
+    for h in hits:
+        assert h.similarity == pytest.approx(float(np.dot(stored[h.item.id], query)), abs=1e-4)
+    lexical = filled.search("ideas", "spaghetti carbonara pasta", k=3, mode="lexical")
+    assert all(h.similarity is None for h in lexical)
+
+
+def test_an_irregular_plural_also_searches_its_singular(index: CatalogIndex) -> None:
+    assert query_terms("computer mice") == ["computer", "mice", "mouse"]
+    index.upsert([Product(id="p-mouse", title="Wireless Mouse", price=9.0)])
+    hits = index.search("shopping", "mice", mode="lexical")
+    assert [h.item.id for h in hits] == ["p-mouse"]

@@ -7,7 +7,15 @@ import pytest
 from agent.deps import Deps
 from agent.engine import Engine
 from agent.models import SearchRequest
-from agent.quality.relevance import FEATURES, features, head_word, load_gate, relevance, stem
+from agent.quality.relevance import (
+    FEATURES,
+    features,
+    head_word,
+    load_gate,
+    query_words,
+    relevance,
+    stem,
+)
 from tools.catalog import Idea
 from tools.contract import Hit
 
@@ -34,7 +42,13 @@ def test_words_the_items_have_make_a_module_likely_relevant() -> None:
 
 @pytest.mark.parametrize(
     ("text", "head"),
-    [("cordless drill", "drill"), ("perfume for men", "perfume"), ("office chairs", "chair")],
+    [
+        ("cordless drill", "drill"),
+        ("perfume for men", "perfume"),
+        ("office chairs", "chair"),
+        ("mouse for laptop", "mouse"),
+        ("a pair of scissors", "scissor"),
+    ],
 )
 def test_the_head_word_is_the_noun_before_any_preposition(text: str, head: str) -> None:
     assert head_word(text) == head
@@ -69,3 +83,28 @@ def test_a_relevant_item_just_below_the_top_keeps_the_module() -> None:
 def test_a_module_missing_the_head_word_is_not_shown() -> None:
     hoses = [hit("Garden Hose 25ft vinyl"), hit("Garden Hose 50ft latex")]
     assert relevance("garden hose reel", hoses) < load_gate().threshold
+
+
+def test_items_closer_in_meaning_are_likelier_relevant() -> None:
+    gate = load_gate()
+    assert {"similarity_top", "similarity_best"} <= set(gate.features)
+    assert 0 < gate.similarity_floor < 1
+
+    def hits(similarity: float) -> list[Hit]:
+        return [
+            Hit(
+                item=Idea(id=f"i{n}", title="Chicken Soup"),
+                score=1.0,
+                lexical_rank=1,
+                similarity=similarity,
+            )  # fmt: skip
+            for n in range(3)
+        ]
+
+    assert relevance("chicken curry", hits(0.7)) > relevance("chicken curry", hits(0.2))
+
+
+def test_measure_words_are_not_words_to_answer() -> None:
+    assert query_words("a pair of scissors") == ["scissor"]
+    assert query_words("a set of golf clubs") == ["golf", "club"]
+    assert query_words("dumbbell set") == ["dumbbell", "set"]

@@ -191,3 +191,80 @@ def test_plus_before_more_words_joins_clauses() -> None:
     text = "breakfast ideas ready in 20 minutes plus a white electric kettle"
     assert split_clauses(text) == ["breakfast ideas ready in 20 minutes", "a white electric kettle"]
     assert one("movies 3 hours plus").bound == "min"
+
+
+@pytest.mark.parametrize(
+    ("text", "bound", "low", "high"),
+    [
+        ("nothing over $60", "max", None, 60.0),
+        ("no more than $60", "max", None, 60.0),
+        ("not more than $60", "max", None, 60.0),
+        ("that won't cost more than $60", "max", None, 60.0),
+        ("that doesn't cost over $60", "max", None, 60.0),
+        ("no pricier than $60", "max", None, 60.0),
+        ("not under $60", "min", 60.0, None),
+        ("max $60", "max", None, 60.0),
+        ("$60 max", "max", None, 60.0),
+        ("$60 or under", "max", None, 60.0),
+        ("$60 and below", "max", None, 60.0),
+        ("60 bucks tops", "max", None, 60.0),
+        ("within $60", "max", None, 60.0),
+        ("within a $60 budget", "max", None, 60.0),
+        ("with a $60 budget", "max", None, 60.0),
+        ("on a budget of $60", "max", None, 60.0),
+        ("$60 price limit", "max", None, 60.0),
+        ("under the $60 mark", "max", None, 60.0),
+        ("below 60 bucks", "max", None, 60.0),
+        ("<$60", "max", None, 60.0),
+        ("< $60", "max", None, 60.0),
+        ("sub-$60", "max", None, 60.0),
+        ("for less than $60", "max", None, 60.0),
+        ("less than sixty dollars", "max", None, 60.0),
+        ("under twenty-five bucks", "max", None, 25.0),
+    ],
+)
+def test_everyday_price_bounds(
+    text: str, bound: str, low: float | None, high: float | None
+) -> None:
+    q = one(f"speakers {text}")
+    assert (q.kind, q.bound, q.low, q.high) == ("money", bound, low, high)
+    assert strip_quantities(f"speakers {text}") == "speakers"
+
+
+@pytest.mark.parametrize(
+    ("text", "bound", "low", "high"),
+    [
+        ("2 hrs or less", "max", None, 120),
+        ("that's done in 2 hrs or less", "max", None, 120),
+        ("no longer than 90 minutes", "max", None, 90),
+        ("not longer than 1 hr 30", "max", None, 90),
+        ("that won't take more than 90 minutes", "max", None, 90),
+        ("an hour max", "max", None, 60),
+        ("shorter than 100 min", "max", None, 100),
+        ("nothing above two hours", "max", None, 120),
+        ("no shorter than seventy minutes", "min", 70, None),
+    ],
+)
+def test_everyday_duration_bounds(text: str, bound: str, low: int | None, high: int | None) -> None:
+    q = one(f"stew {text}")
+    assert (q.kind, q.bound, q.low, q.high) == ("duration", bound, low, high)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("made after 2008", 2009, None),
+        ("pre-2000", None, 1999),
+        ("90s", 1990, 1999),
+        ("from the nineteen-eighties", 1980, 1989),
+        ("from the nineteen fifties", 1950, 1959),
+        ("after the year 2000", 2001, None),
+        ("later than 2005", 2006, None),
+        ("no later than 2005", None, 2005),
+        ("no older than 2005", 2005, None),
+        ("not before 1990", 1990, None),
+    ],
+)
+def test_everyday_years(text: str, low: int | None, high: int | None) -> None:
+    q = one(f"thrillers {text}")
+    assert (q.kind, q.low, q.high) == ("year", low, high)

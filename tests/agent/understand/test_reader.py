@@ -151,3 +151,47 @@ def test_a_vertical_word_outweighs_a_catalog_kind_in_the_same_clause() -> None:
     assert shoes == "shopping"
     assert (vertical, filters) == ("video", {"category": "documentary"})
     assert "documentary" not in topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("mouse for my laptop under 30 dollars", "mouse for laptop"),
+        ("a case to go with my iphone", "case for iphone"),
+        ("keyboard that works with my tablet", "keyboard for tablet"),
+        ("mouse compatible with a macbook", "mouse for macbook"),
+        ("hammock with a stand", "hammock with stand"),
+        ("looking for a lamp", "lamp"),
+    ],
+)
+def test_the_head_stays_apart_from_what_it_is_for(text: str, topic: str) -> None:
+    [(got, _, _)] = segs(text)
+    assert got == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("a pair of scissors", "scissors"),
+        ("a couple of binders", "binders"),
+        ("a set of pens", "pens"),
+        ("a few chickpea recipes", "chickpea"),
+        ("several notebooks", "notebooks"),
+    ],
+)
+def test_measure_words_are_not_topic_words(text: str, topic: str) -> None:
+    [(got, _, _)] = segs(text)
+    assert got == topic
+
+
+def test_a_clause_that_only_states_an_amount_binds_to_its_neighbour() -> None:
+    assert split_clauses("headphones, no more than $40", VOCAB) == ["headphones, no more than $40"]
+    [(topic, vertical, filters)] = segs("cheap speakers, nothing over $60")
+    assert (topic, vertical, filters) == ("speakers", "shopping", {"price_max": 60.0})
+    assert len(segs("pasta recipes and a lamp under $50")) == 2
+
+
+def test_flicks_are_films() -> None:
+    [(topic, vertical, filters)] = segs("horror flicks from the nineteen-eighties")
+    assert vertical == "video" and "flick" not in topic
+    assert (filters["year_min"], filters["year_max"]) == (1980, 1989)
