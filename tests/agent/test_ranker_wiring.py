@@ -97,3 +97,13 @@ async def test_hybrid_norm_mode_fuses_with_normalised_scores(tiny_home: Path) ->
     assert [h.score for h in norm] != [h.score for h in rrf]
     settings = Settings(home=tiny_home, vertical_modes={"shopping": "hybrid-norm"}, ranker="ltr")
     assert load_ranker(settings)[1].startswith("ltr ranker unavailable, normalized fusion")
+
+
+def test_vertical_mode_names_map_to_one_search_mode_and_fusion() -> None:
+    from tools.registry import retrieval_mode
+
+    assert retrieval_mode("hybrid") == ("hybrid", "rrf")
+    assert retrieval_mode("hybrid", "normalized") == ("hybrid", "normalized")
+    assert retrieval_mode("hybrid-norm", "rrf") == ("hybrid", "normalized")
+    assert retrieval_mode("lexical") == ("lexical", "rrf")
+    assert retrieval_mode("dense") == ("dense", "rrf")
