@@ -17,7 +17,7 @@ RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "hybrid-norm", "lexical", "dense"]
 """`hybrid` fuses with `TESSERA_FUSION`; `hybrid-norm` always with normalised scores."""
 VERTICAL_MODES: dict[str, SearchMode] = {
-    "ideas": "hybrid",
+    "ideas": "hybrid-norm",
     "shopping": "hybrid",
     "video": "hybrid",
 }
