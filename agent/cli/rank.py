@@ -47,8 +47,10 @@ def register(subparsers: Any) -> None:
     modules = sub.add_parser(
         "train-modules", help="fit the module ranker's weights on logged pages (IPS/SNIPS)"
     )
-    modules.add_argument("--estimator", choices=("snips", "ips"), default="snips",
-                         help="the objective maximised (default snips)")  # fmt: skip
+    modules.add_argument("--estimator", choices=("snips", "ips", "gain-lcb"), default="snips",
+                         help="the objective maximised: an estimate of engaged modules per "
+                         "page, or gain-lcb, the lower 95%% bound of the paired gain over the "
+                         "current weights (default snips)")  # fmt: skip
     modules.add_argument("--held-out", type=float, default=0.5, metavar="SHARE",
                          help="share of pages kept out of fitting (default 0.5)")  # fmt: skip
     modules.add_argument("--trials", type=int, default=200, help="random-search trials")

@@ -25,10 +25,11 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.personal.exploration import Estimator, IPSEstimate, Ranker, estimate_ctr
+from agent.personal.exploration import IPSEstimate, Ranker, estimate_ctr
 from tools.impressions import Impression, LoggedPage
 
 SIGNALS: tuple[str, ...] = ("intent", "quality", "fill", "relaxations")
@@ -160,8 +161,23 @@ class Comparison(BaseModel):
     gain: Gain = Field(description="Learned minus current on held-out pages, paired IPS.")
 
 
-def _value(w: Sequence[float], logs: Sequence[LoggedPage], est: Estimator, clip: float) -> float:
+Objective = Literal["snips", "ips", "gain-lcb"]
+"""What `fit_weights` maximises: an estimator's value, or `gain-lcb`, the lower 95% bound
+of the paired gain over the current weights (zero for them: any other weights must beat
+them with confidence on the fitted pages to be chosen)."""
+
+
+def _value(
+    w: Sequence[float],
+    logs: Sequence[LoggedPage],
+    est: Objective,
+    clip: float,
+    current: ModuleWeights | None = None,
+) -> float:
     weights = ModuleWeights.of(w, "search")
+    if est == "gain-lcb":
+        gain = paired_gain(ranker(weights), ranker(current or ModuleWeights()), logs, clip)
+        return gain.interval[0] if gain.differing else 0.0
     return estimate_ctr(ranker(weights), logs, estimator=est, target="slots", clip=clip).value
 
 
@@ -169,21 +185,22 @@ def fit_weights(
     logs: Sequence[LoggedPage],
     current: ModuleWeights | None = None,
     *,
-    estimator: Estimator = "snips",
+    estimator: Objective = "snips",
     clip: float = 50.0,
     trials: int = 200,
     seed: int = 13,
 ) -> tuple[ModuleWeights, float]:
-    """Weights maximising the off-policy estimate on `logs`, and that estimate."""
-    start = (current or ModuleWeights()).vector()
+    """Weights maximising the off-policy objective on `logs`, and its value."""
+    current = current or ModuleWeights()
+    start = current.vector()
     rng = random.Random(seed)
-    best, best_value = list(start), _value(start, logs, estimator, clip)
+    best, best_value = list(start), _value(start, logs, estimator, clip, current)
     for n in range(trials):
         if n % 2:
             trial = [w + rng.gauss(0.0, 0.2) for w in best]
         else:
             trial = [rng.uniform(-1.0, 1.0) for _ in start]
-        value = _value(trial, logs, estimator, clip)
+        value = _value(trial, logs, estimator, clip, current)
         if value > best_value + 1e-9:
             best, best_value = trial, value
     for step in (0.1, 0.03, 0.01):
@@ -194,7 +211,7 @@ def fit_weights(
                 for delta in (step, -step):
                     trial = list(best)
                     trial[k] += delta
-                    value = _value(trial, logs, estimator, clip)
+                    value = _value(trial, logs, estimator, clip, current)
                     if value > best_value + 1e-9:
                         best, best_value, improved = trial, value, True
     return ModuleWeights.of(best, f"{estimator} on {len(logs)} logged pages"), best_value
@@ -204,7 +221,7 @@ def train_and_compare(
     logs: Sequence[LoggedPage],
     current: ModuleWeights | None = None,
     *,
-    estimator: Estimator = "snips",
+    estimator: Objective = "snips",
     clip: float = 50.0,
     held_out: float = 0.5,
     trials: int = 200,
@@ -233,7 +250,7 @@ def train_and_compare(
         fit_pages=len(fit),
         held_out_pages=len(rest),
         fit_learned=round(fit_value, 4),
-        fit_current=round(_value(current.vector(), fit, estimator, clip), 4),
+        fit_current=round(_value(current.vector(), fit, estimator, clip, current), 4),
         held_out=estimates,  # type: ignore[arg-type]
         gain=paired_gain(ranker(learned), ranker(current), rest, clip),
     )

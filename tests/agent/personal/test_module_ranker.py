@@ -164,3 +164,17 @@ def test_paired_gain_counts_only_the_pages_where_the_orders_differ() -> None:
     assert same.value == 0.0 and same.stderr == 0.0 and same.differing == 0
     low, high = gain.interval
     assert low < gain.value < high
+
+
+def test_the_pessimistic_objective_moves_only_on_confident_evidence() -> None:
+    logs = simulated_logs(1200, seed=5)
+    result = train_and_compare(logs, estimator="gain-lcb", trials=40)
+    assert result.learned.quality > result.learned.intent
+    assert result.gain.value > 0
+    rng = random.Random(3)
+    noise = [
+        p.model_copy(update={"clicked": [m for m in p.impression.ranked if rng.random() < 0.2]})
+        for p in logs[:300]
+    ]
+    kept = train_and_compare(noise, estimator="gain-lcb", trials=40)
+    assert kept.learned.vector() == ModuleWeights().vector()
