@@ -33,6 +33,8 @@ class ToolContext:
     modes: Mapping[str, str] = field(default_factory=dict)
     """Retrieval mode per vertical (hybrid, hybrid-norm, lexical or dense); hybrid when
     absent. hybrid fuses with `fusion`, hybrid-norm with normalised scores."""
+    dense_weights: Mapping[str, float] = field(default_factory=dict)
+    """Dense share of normalised fusion per vertical; 0.5 when absent."""
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
@@ -58,6 +60,7 @@ async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) ->
         fusion=fusion,
         candidates=ctx.candidates,
         rrf_k=ctx.rrf_k,
+        dense_weight=ctx.dense_weights.get(vertical, 0.5),
         min_similarity=ctx.min_similarity,
     )
 

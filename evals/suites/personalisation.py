@@ -283,7 +283,12 @@ def _search_options(settings: Settings | None, vertical: Vertical) -> dict[str, 
         return {}
     name = settings.vertical_modes.get(vertical, "hybrid")
     mode, fusion = retrieval_mode(name, settings.fusion)
-    return {"mode": mode, "fusion": fusion, "rrf_k": settings.rrf_k}
+    return {
+        "mode": mode,
+        "fusion": fusion,
+        "rrf_k": settings.rrf_k,
+        "dense_weight": settings.dense_weights.get(vertical, 0.5),
+    }
 
 
 async def on_topic(factory: Factory, ctx: EvalContext, shared: Shared) -> float:
