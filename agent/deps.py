@@ -87,6 +87,7 @@ class Deps:
             ranker=self.ranker,
             ranker_depth=self.settings.ranker_depth,
             modes=self.settings.vertical_modes,
+            dense_weights=self.settings.dense_weights,
         )
 
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.deps import open_deps
 from agent.engine import Engine
@@ -60,7 +62,7 @@ LOOK = 3
 
 
 class SimulatedLogs(BaseModel):
-    """What the simulation logged."""
+    """What the simulation logged, and what the simulated users would have done."""
 
     users: int
     pages: int
@@ -68,6 +70,24 @@ class SimulatedLogs(BaseModel):
     engaged_pages: int
     clicks: int
     mean_modules: float
+    engage: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="`{page_id: {module_id: chance the user engages with it if examined}}`: "
+        "the ground truth any module order of the page can be scored on exactly.",
+    )
+
+
+def expected_engaged(order: Sequence[str], engage: Mapping[str, float]) -> float:
+    """Expected engaged modules of a page shown in `order` (examined with 1 / (p + 1))."""
+    return sum(engage.get(m, 0.0) / (p + 1) for p, m in enumerate(order))
+
+
+def engage_chance(liked: Sequence[bool]) -> float:
+    """Chance that an examined module with these first items is engaged with."""
+    miss = 1.0
+    for fits in liked[:LOOK]:
+        miss *= 1.0 - (TASTE_SHARE if fits else OTHER_SHARE)
+    return 1.0 - miss
 
 
 async def simulate(
@@ -101,6 +121,7 @@ async def simulate(
                 personal.events.add(event.model_copy(update={"ts": now - (REFERENCE - event.ts)}))
         engine = Engine(deps)
         explored = engaged = clicks = modules = 0
+        truth: dict[str, dict[str, float]] = {}
         for _ in range(pages):
             person = rng.choice(people)
             page = await engine.search(
@@ -111,14 +132,18 @@ async def simulate(
             explored += bool(trace and trace.exploration and trace.exploration.explored)
             modules += len(page.modules)
             hit = False
+            chances = truth.setdefault(page.page_id, {})
             for position, module in enumerate(page.modules):
-                if rng.random() >= 1.0 / (position + 1):
-                    continue
                 shown = module.items[:LOOK]
                 records = {c.id: c for c in index.get(module.vertical, [i.id for i in shown])}  # type: ignore[arg-type]
-                for item in shown:
-                    record = records.get(item.id)
-                    liked = record is not None and any(test(record) for test in tests)
+                fits = [
+                    (r := records.get(item.id)) is not None and any(test(r) for test in tests)
+                    for item in shown
+                ]
+                chances[module.id] = round(engage_chance(fits), 6)
+                if rng.random() >= 1.0 / (position + 1):
+                    continue
+                for item, liked in zip(shown, fits, strict=True):
                     if rng.random() < (TASTE_SHARE if liked else OTHER_SHARE):
                         personal.events.add(Event(
                             user_id=person.id, item_id=item.id, vertical=module.vertical,
@@ -135,6 +160,7 @@ async def simulate(
         engaged_pages=engaged,
         clicks=clicks,
         mean_modules=round(modules / max(pages, 1), 2),
+        engage=truth,
     )
 
 
@@ -146,6 +172,13 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=0.3)
     parser.add_argument("--mode", choices=("swap", "plackett_luce"), default="plackett_luce")
     parser.add_argument("--temperature", type=float, default=0.5)
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write each page's per-module engagement chances here (JSON)",
+    )
     args = parser.parse_args()
     result = asyncio.run(
         simulate(
@@ -153,7 +186,9 @@ def main() -> None:
             epsilon=args.epsilon, mode=args.mode, temperature=args.temperature,
         )
     )  # fmt: skip
-    print(result.model_dump_json(indent=2))
+    if args.truth is not None:
+        args.truth.write_text(json.dumps(result.engage), encoding="utf-8")
+    print(result.model_dump_json(indent=2, exclude={"engage"}))
 
 
 if __name__ == "__main__":

@@ -237,6 +237,7 @@ class CatalogIndex:
         fusion: FusionMethod = "rrf",
         candidates: int = 50,
         rrf_k: int = 60,
+        dense_weight: float = 0.5,
         min_similarity: float | None = None,
         ranker: Reranker | None = None,
     ) -> list[Hit]:
@@ -245,6 +246,7 @@ class CatalogIndex:
         With a `ranker`, `candidates` items from each retriever are pooled and re-ranked
         by it, and each hit's score is the ranker's probability of relevance.
 
+        `dense_weight` is the dense side's share in normalised fusion (lexical 1 - it).
         Empty text browses the filtered items (rating, then title) with score 0.0.
         `min_similarity` drops hits found only by the dense side whose cosine is below
         it: loose neighbours of a query the catalog cannot answer.
@@ -277,7 +279,7 @@ class CatalogIndex:
                     f"the {vertical} vectors are damaged ({self._dense_problems[vertical]}); "
                     "run `tessera index --repair`"
                 )
-        fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k)
+        fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k, dense_weight=dense_weight)
         stored = self._store.json_by_id(vertical, [f.id for f in fused])
         model = ITEM_TYPES[vertical]
         hits: list[Hit] = []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tools.catalog import Vertical
 from tools.contract import Hit, SubQuery, ToolName
+from tools.fusion import FusionMethod
 
 if TYPE_CHECKING:
     from tools.index import CatalogIndex, Reranker
@@ -32,6 +33,8 @@ class ToolContext:
     modes: Mapping[str, str] = field(default_factory=dict)
     """Retrieval mode per vertical (hybrid, hybrid-norm, lexical or dense); hybrid when
     absent. hybrid fuses with `fusion`, hybrid-norm with normalised scores."""
+    dense_weights: Mapping[str, float] = field(default_factory=dict)
+    """Dense share of normalised fusion per vertical; 0.5 when absent."""
 
 
 async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) -> list[Hit]:
@@ -46,24 +49,32 @@ async def _search(ctx: ToolContext, vertical: Vertical, sq: SubQuery, k: int) ->
             min_similarity=ctx.min_similarity,
             ranker=ctx.ranker,
         )
-    name = ctx.modes.get(vertical, "hybrid")
-    normalised = name == "hybrid-norm" or ctx.fusion == "normalized"
+    mode, fusion = retrieval_mode(ctx.modes.get(vertical, "hybrid"), ctx.fusion)
     return await asyncio.to_thread(
         ctx.index.search,
         vertical,
         sq.text,
         sq.filters,
         k=k,
-        mode=_mode(name),
-        fusion="normalized" if normalised else "rrf",
+        mode=mode,
+        fusion=fusion,
         candidates=ctx.candidates,
         rrf_k=ctx.rrf_k,
+        dense_weight=ctx.dense_weights.get(vertical, 0.5),
         min_similarity=ctx.min_similarity,
     )
 
 
-def _mode(name: str) -> Literal["hybrid", "lexical", "dense"]:
-    return "lexical" if name == "lexical" else "dense" if name == "dense" else "hybrid"
+def retrieval_mode(
+    name: str, fusion: str = "rrf"
+) -> tuple[Literal["hybrid", "lexical", "dense"], FusionMethod]:
+    """`CatalogIndex.search`'s mode and fusion for a vertical mode name: `hybrid` fuses
+    with `fusion`, `hybrid-norm` with normalised scores, `lexical` and `dense` use one side."""
+    mode: Literal["hybrid", "lexical", "dense"] = (
+        "lexical" if name == "lexical" else "dense" if name == "dense" else "hybrid"
+    )
+    normalised = name == "hybrid-norm" or fusion == "normalized"
+    return mode, "normalized" if normalised else "rrf"
 
 
 async def search_ideas(ctx: ToolContext, sq: SubQuery, k: int) -> list[Hit]:

@@ -47,13 +47,18 @@ def register(subparsers: Any) -> None:
     modules = sub.add_parser(
         "train-modules", help="fit the module ranker's weights on logged pages (IPS/SNIPS)"
     )
-    modules.add_argument("--estimator", choices=("snips", "ips"), default="snips",
-                         help="the objective maximised (default snips)")  # fmt: skip
+    modules.add_argument("--estimator", choices=("snips", "ips", "gain-lcb"), default="snips",
+                         help="the objective maximised: an estimate of engaged modules per "
+                         "page, or gain-lcb, the lower 95%% bound of the paired gain over the "
+                         "current weights (default snips)")  # fmt: skip
     modules.add_argument("--held-out", type=float, default=0.5, metavar="SHARE",
                          help="share of pages kept out of fitting (default 0.5)")  # fmt: skip
     modules.add_argument("--trials", type=int, default=200, help="random-search trials")
     modules.add_argument("--clip", type=float, default=None, help="weight clip (TESSERA_IPS_CLIP)")
     modules.add_argument("--dry-run", action="store_true", help="estimate only, save nothing")
+    modules.add_argument("--require-gain", action="store_true",
+                         help="save only when the held-out paired gain's 95%% interval is "
+                         "above zero")  # fmt: skip
     modules.set_defaults(handler=run_train_modules)
 
 
@@ -136,6 +141,17 @@ def run_train_modules(args: argparse.Namespace, settings: Settings) -> int:
                 f"held out {estimator.upper():5} {name:8} {est.value:.4f} "
                 f"(95% CI {low:.4f} to {high:.4f}, matched {est.matched_share:.0%})"
             )
-    if not args.dry_run:
-        console.print(f"saved: {result.learned.save(settings.module_weights_path)}")
+    gain = result.gain
+    low, high = gain.interval
+    console.print(
+        f"held out gain, learned - current (paired IPS) {gain.value:+.4f} "
+        f"(95% CI {low:+.4f} to {high:+.4f}; the orders differ on {gain.differing} "
+        f"of {gain.pages} pages)"
+    )
+    if args.dry_run:
+        return 0
+    if args.require_gain and low <= 0:
+        console.print("not saved: the held-out gain's interval does not exclude zero")
+        return 0
+    console.print(f"saved: {result.learned.save(settings.module_weights_path)}")
     return 0

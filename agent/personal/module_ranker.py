@@ -12,18 +12,24 @@ and `blend` are logged with the module so a replay can recompute the live order.
 around the current weights, then coordinate refinement. The search sees only the
 `fit` share of the pages (split by a hash of the page id); the estimate that
 matters is on the other, held-out pages, beside the current weights' estimate there.
+Two separate estimates carry the noise of every page; their difference is estimated
+paired (`paired_gain`): per page, the learned policy's weighted engagements minus the
+current one's, which is zero wherever both put every module where the log shows it,
+so its interval is the one that says whether the learned weights are better.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.personal.exploration import Estimator, IPSEstimate, Ranker, estimate_ctr
+from agent.personal.exploration import IPSEstimate, Ranker, estimate_ctr
 from tools.impressions import Impression, LoggedPage
 
 SIGNALS: tuple[str, ...] = ("intent", "quality", "fill", "relaxations")
@@ -102,6 +108,44 @@ def split(logs: Sequence[LoggedPage], held_out: float = 0.5) -> tuple[list, list
     return fit, rest
 
 
+class Gain(BaseModel):
+    """The paired IPS estimate of one policy's engaged modules per page minus another's."""
+
+    value: float
+    stderr: float
+    pages: int
+    differing: int = Field(description="Pages on which the two policies' weights differ.")
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95% confidence interval."""
+        return self.value - 1.96 * self.stderr, self.value + 1.96 * self.stderr
+
+
+def paired_gain(
+    candidate: Ranker, baseline: Ranker, logs: Sequence[LoggedPage], clip: float = 50.0
+) -> Gain:
+    """IPS of `candidate` minus IPS of `baseline`, page by page on the same logs (slots:
+    each module's reward weighted by the policy's chance of putting it where it was shown,
+    over the logged chance, clipped at `clip`)."""
+    diffs: list[float] = []
+    differing = 0
+    for page in logs:
+        imp = page.impression
+        total = 0.0
+        for policy, sign in ((candidate, 1.0), (baseline, -1.0)):
+            where = {m: n for n, m in enumerate(policy(imp))}
+            for m in imp.modules:
+                if where.get(m.module_id) == m.position and m.module_id in page.clicked:
+                    total += sign * min(1.0 / m.propensity, clip)
+        diffs.append(total)
+        differing += list(candidate(imp)) != list(baseline(imp))
+    n = len(diffs)
+    mean = sum(diffs) / n if n else 0.0
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else math.inf
+    return Gain(value=mean, stderr=math.sqrt(var / n), pages=n, differing=differing)
+
+
 class Comparison(BaseModel):
     """Estimated engaged modules per page of the learned and the current weights."""
 
@@ -114,10 +158,26 @@ class Comparison(BaseModel):
     held_out: dict[str, dict[str, IPSEstimate]] = Field(
         description="`{estimator: {'learned' | 'current': estimate}}` on held-out pages."
     )
+    gain: Gain = Field(description="Learned minus current on held-out pages, paired IPS.")
 
 
-def _value(w: Sequence[float], logs: Sequence[LoggedPage], est: Estimator, clip: float) -> float:
+Objective = Literal["snips", "ips", "gain-lcb"]
+"""What `fit_weights` maximises: an estimator's value, or `gain-lcb`, the lower 95% bound
+of the paired gain over the current weights (zero for them: any other weights must beat
+them with confidence on the fitted pages to be chosen)."""
+
+
+def _value(
+    w: Sequence[float],
+    logs: Sequence[LoggedPage],
+    est: Objective,
+    clip: float,
+    current: ModuleWeights | None = None,
+) -> float:
     weights = ModuleWeights.of(w, "search")
+    if est == "gain-lcb":
+        gain = paired_gain(ranker(weights), ranker(current or ModuleWeights()), logs, clip)
+        return gain.interval[0] if gain.differing else 0.0
     return estimate_ctr(ranker(weights), logs, estimator=est, target="slots", clip=clip).value
 
 
@@ -125,21 +185,22 @@ def fit_weights(
     logs: Sequence[LoggedPage],
     current: ModuleWeights | None = None,
     *,
-    estimator: Estimator = "snips",
+    estimator: Objective = "snips",
     clip: float = 50.0,
     trials: int = 200,
     seed: int = 13,
 ) -> tuple[ModuleWeights, float]:
-    """Weights maximising the off-policy estimate on `logs`, and that estimate."""
-    start = (current or ModuleWeights()).vector()
+    """Weights maximising the off-policy objective on `logs`, and its value."""
+    current = current or ModuleWeights()
+    start = current.vector()
     rng = random.Random(seed)
-    best, best_value = list(start), _value(start, logs, estimator, clip)
+    best, best_value = list(start), _value(start, logs, estimator, clip, current)
     for n in range(trials):
         if n % 2:
             trial = [w + rng.gauss(0.0, 0.2) for w in best]
         else:
             trial = [rng.uniform(-1.0, 1.0) for _ in start]
-        value = _value(trial, logs, estimator, clip)
+        value = _value(trial, logs, estimator, clip, current)
         if value > best_value + 1e-9:
             best, best_value = trial, value
     for step in (0.1, 0.03, 0.01):
@@ -150,7 +211,7 @@ def fit_weights(
                 for delta in (step, -step):
                     trial = list(best)
                     trial[k] += delta
-                    value = _value(trial, logs, estimator, clip)
+                    value = _value(trial, logs, estimator, clip, current)
                     if value > best_value + 1e-9:
                         best, best_value, improved = trial, value, True
     return ModuleWeights.of(best, f"{estimator} on {len(logs)} logged pages"), best_value
@@ -160,7 +221,7 @@ def train_and_compare(
     logs: Sequence[LoggedPage],
     current: ModuleWeights | None = None,
     *,
-    estimator: Estimator = "snips",
+    estimator: Objective = "snips",
     clip: float = 50.0,
     held_out: float = 0.5,
     trials: int = 200,
@@ -189,6 +250,7 @@ def train_and_compare(
         fit_pages=len(fit),
         held_out_pages=len(rest),
         fit_learned=round(fit_value, 4),
-        fit_current=round(_value(current.vector(), fit, estimator, clip), 4),
+        fit_current=round(_value(current.vector(), fit, estimator, clip, current), 4),
         held_out=estimates,  # type: ignore[arg-type]
+        gain=paired_gain(ranker(learned), ranker(current), rest, clip),
     )

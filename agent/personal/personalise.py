@@ -4,10 +4,17 @@ An item's affinity is its best cosine to any interest, each interest scaled by i
 relative weight (`floor + (1 - floor) * weight / max weight`, so a minor interest still
 counts). Affinities are mapped to [0, 1] between two cosines calibrated for the
 embedder (`low` unrelated, `high` close). Inside a module an item's rank score is
-`(1 - lam) * 1 / log2(position + 2) + lam * affinity`: the log discount protects the
-retriever's confident top while letting affinity reorder the long tail. A module's
-score blends in the mean affinity of its new top items the same way. `lam` is the
-configured weight times the profile's strength, so thin or stale evidence moves less.
+`(1 - lam) * 1 / log2(position + 2) + lam * relative affinity`: the log discount
+protects the retriever's confident top while letting affinity reorder the long tail.
+Neither term reads the retriever's scores, only its order, so the blend behaves the
+same under any fusion. The relative affinity is the item's affinity above the module's
+lowest, over the module's spread (at least `spread_floor`): what moves an item is how
+much closer to the user's interests it is than the module's other candidates, so a
+catalog whose items are all near an interest (every dinner is close to a vegetarian's
+dinners) is reordered as much as a varied one, while near-equal affinities (a profile
+unrelated to the query) stay near-equal. A module's score blends in the mean
+(absolute) affinity of its new top items, which is comparable across modules. `lam` is
+the configured weight times the profile's strength, so thin or stale evidence moves less.
 """
 
 from __future__ import annotations
@@ -38,6 +45,12 @@ class PersonalisationConfig(BaseModel):
     low: float = Field(default=0.1, description="Cosine mapped to affinity 0.")
     high: float = Field(default=0.6, description="Cosine mapped to affinity 1.")
     module_top: int = Field(default=3, ge=1, description="Top items that speak for a module.")
+    spread_floor: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Smallest affinity spread an item's relative affinity is divided by.",
+    )
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
 
 
@@ -159,6 +172,14 @@ def calibrate(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip((values - low) / max(high - low, 1e-6), 0.0, 1.0)
 
 
+def relative(values: np.ndarray, spread_floor: float) -> np.ndarray:
+    """Each value above the lowest, over the spread (at least `spread_floor`): in [0, 1]."""
+    if len(values) == 0:
+        return np.zeros(0)
+    low = float(values.min())
+    return (values - low) / max(float(values.max()) - low, spread_floor)
+
+
 def _rank_prior(n: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(n, dtype=np.float64) + 2.0)
 
@@ -181,7 +202,7 @@ def _rerank(
         aff[known] = calibrate(raw, config.low, config.high)
         missing = [n for n in range(len(items)) if n not in set(known)]
         aff[missing] = aff[known].mean()
-    score = (1.0 - lam) * _rank_prior(len(items)) + lam * aff
+    score = (1.0 - lam) * _rank_prior(len(items)) + lam * relative(aff, config.spread_floor)
     order = sorted(range(len(items)), key=lambda n: (-score[n], n))
     return [items[n] for n in order], aff[order]
 

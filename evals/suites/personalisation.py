@@ -8,10 +8,10 @@ builds the profile: views, clicks and saves of 16 items of each taste taken from
 whole catalog, plus two random items, 60 to 7 days before the reference date. In the
 last week each user runs the broad queries of their tastes' verticals ("dinner
 ideas", "a movie for tonight") and engages with what the page shows them (the
-query's top 30, hybrid): half of the shown items of their tastes and one in twenty
-of the others. Those later engagements are held out. A user can only engage with
-what search shows, so held-out
-items are reachable however large the catalog is; earlier suites drew them from the
+query's top 30, searched in the vertical's configured retrieval mode): half of the
+shown items of their tastes and one in twenty of the others. Those later engagements
+are held out. A user can only engage with what search shows, so held-out items are
+reachable however large the catalog is; earlier suites drew them from the
 whole catalog, which left almost none among a broad query's candidates on the full
 starter index. Each case is one user and one broad query; items the user engaged
 with before are removed from the pool, and its held-out items are the relevant ones
@@ -45,7 +45,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field, JsonValue
@@ -59,8 +59,10 @@ from evals.runner import Observation, System, base_result, run_configs
 from evals.suites import EvalContext, SuiteSpec, build_report, choose, select
 from tools.catalog import VERTICALS, CatalogItem, Idea, Vertical, Video
 from tools.events import Event, EventKind
+from tools.registry import retrieval_mode
 
 if TYPE_CHECKING:
+    from agent.settings import Settings
     from tools.index import CatalogIndex
 
 METRICS = ["recall@10", "ndcg@10", "hit@10"]
@@ -230,8 +232,14 @@ def score(observations: Sequence[Observation[PersonalisationCase, list[str]]]) -
     return results
 
 
-def prepare(index: CatalogIndex, seed: int) -> tuple[list[PersonalisationCase], Shared]:
-    """Users, pools, vectors and profiles over the indexed catalog."""
+def prepare(
+    index: CatalogIndex, seed: int, settings: Settings | None = None
+) -> tuple[list[PersonalisationCase], Shared]:
+    """Users, pools, vectors and profiles over the indexed catalog.
+
+    Pools are searched as the vertical's tool searches them under `settings`
+    (`vertical_modes`, `fusion`, `rrf_k`), so the figures are those of the shipped
+    retrieval; without settings, RRF hybrid."""
     items: list[CatalogItem] = [
         h.item for v in VERTICALS for h in index.search(v, "", None, k=max(1, index.count(v)))
     ]
@@ -239,7 +247,7 @@ def prepare(index: CatalogIndex, seed: int) -> tuple[list[PersonalisationCase], 
     shown: dict[Vertical, list[CatalogItem]] = {}
     wanted = [(v, q) for v, qs in QUERIES.items() for q in qs] + list(PROBES)
     for vertical, query in wanted:
-        hits = index.search(vertical, query, None, k=POOL)
+        hits = index.search(vertical, query, None, k=POOL, **_search_options(settings, vertical))
         pools[(vertical, query)] = [ResultItem.from_hit(h) for h in hits]
         if query in QUERIES[vertical]:
             known = {i.id for i in shown.setdefault(vertical, [])}
@@ -270,6 +278,19 @@ def prepare(index: CatalogIndex, seed: int) -> tuple[list[PersonalisationCase], 
     return cases, Shared(pools=pools, vectors=vectors, profiles=profiles, seen=seen)
 
 
+def _search_options(settings: Settings | None, vertical: Vertical) -> dict[str, Any]:
+    if settings is None:
+        return {}
+    name = settings.vertical_modes.get(vertical, "hybrid")
+    mode, fusion = retrieval_mode(name, settings.fusion)
+    return {
+        "mode": mode,
+        "fusion": fusion,
+        "rrf_k": settings.rrf_k,
+        "dense_weight": settings.dense_weights.get(vertical, 0.5),
+    }
+
+
 async def on_topic(factory: Factory, ctx: EvalContext, shared: Shared) -> float:
     """Mean share of the top 10 on the probe query's topic, over the probe users."""
     shares: list[float] = []
@@ -293,7 +314,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     index = open_index(ctx.settings)
     try:
         catalog_size = index.count()
-        cases, shared = await asyncio.to_thread(prepare, index, ctx.seed)
+        cases, shared = await asyncio.to_thread(prepare, index, ctx.seed, ctx.settings)
     finally:
         index.close()
     cases = select(cases, ctx.limit, ctx.seed)

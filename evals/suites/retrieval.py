@@ -74,6 +74,7 @@ class Searcher(Protocol):
         fusion: Fusion = "rrf",
         candidates: int = 50,
         rrf_k: int = 60,
+        dense_weight: float = 0.5,
     ) -> list[Hit]: ...
 
     def candidates(
@@ -128,8 +129,9 @@ class RetrievalEnv:
 RetrievalFactory = Callable[[RetrievalEnv], AbstractAsyncContextManager[RetrievalSystem]]
 
 
-def index_mode(mode: Mode, fusion: Fusion = "rrf") -> RetrievalFactory:
-    """A configuration that searches the eval index in one mode, `depth` results per query."""
+def index_mode(mode: Mode, fusion: Fusion = "rrf", dense_weight: float = 0.5) -> RetrievalFactory:
+    """A configuration that searches the eval index in one mode, `depth` results per query
+    (`dense_weight`: the dense share of normalised fusion)."""
 
     @asynccontextmanager
     async def factory(env: RetrievalEnv) -> AsyncIterator[RetrievalSystem]:
@@ -140,10 +142,13 @@ def index_mode(mode: Mode, fusion: Fusion = "rrf") -> RetrievalFactory:
             hits = await asyncio.to_thread(
                 searcher.search, "ideas", query.text, None,
                 k=depth, mode=mode, fusion=fusion, candidates=depth, rrf_k=rrf_k,
+                dense_weight=dense_weight,
             )  # fmt: skip
             return [hit.item.id for hit in hits]
 
         label = f"CatalogIndex {mode}" + (f", {fusion} fusion" if mode == "hybrid" else "")
+        if mode == "hybrid" and fusion == "normalized":
+            label += f" (dense weight {dense_weight:g})"
         yield System(call=call, description=f"{label}, depth {depth}")
 
     return factory
@@ -154,6 +159,8 @@ CONFIGS: dict[str, RetrievalFactory] = {
     "dense": index_mode("dense"),
     "hybrid-rrf": index_mode("hybrid", "rrf"),
     "hybrid-norm": index_mode("hybrid", "normalized"),
+    **{f"hybrid-norm-d{round(w * 100)}": index_mode("hybrid", "normalized", w)
+       for w in (0.2, 0.3, 0.4)},
     "ltr": ltr_mode(100, label="ltr"),
     "ltr@50": ltr_mode(50, label="ltr@50"),
     "ltr@200": ltr_mode(200, label="ltr@200"),

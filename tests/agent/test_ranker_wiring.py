@@ -97,3 +97,35 @@ async def test_hybrid_norm_mode_fuses_with_normalised_scores(tiny_home: Path) ->
     assert [h.score for h in norm] != [h.score for h in rrf]
     settings = Settings(home=tiny_home, vertical_modes={"shopping": "hybrid-norm"}, ranker="ltr")
     assert load_ranker(settings)[1].startswith("ltr ranker unavailable, normalized fusion")
+
+
+def test_vertical_mode_names_map_to_one_search_mode_and_fusion() -> None:
+    from tools.registry import retrieval_mode
+
+    assert retrieval_mode("hybrid") == ("hybrid", "rrf")
+    assert retrieval_mode("hybrid", "normalized") == ("hybrid", "normalized")
+    assert retrieval_mode("hybrid-norm", "rrf") == ("hybrid", "normalized")
+    assert retrieval_mode("lexical") == ("lexical", "rrf")
+    assert retrieval_mode("dense") == ("dense", "rrf")
+
+
+async def test_shopping_fuses_with_its_own_dense_share(tiny_home: Path) -> None:
+    from tools.contract import SubQuery
+    from tools.registry import ToolContext, search_products
+
+    assert Settings(home=tiny_home).dense_weights == {"shopping": 0.3}
+    with pytest.raises(ValueError, match="dense weights"):
+        Settings(home=tiny_home, dense_weights={"shopping": 1.5})
+    index = open_index(Settings(home=tiny_home))
+    try:
+        sq = SubQuery(id="q1", tool="search_products", text="office chair")
+        ctx = ToolContext(index=index, modes={"shopping": "hybrid-norm"})
+        leaning = await search_products(
+            ToolContext(index=index, modes=ctx.modes, dense_weights={"shopping": 0.3}), sq, 5
+        )
+        even = await search_products(ctx, sq, 5)
+        want = index.search("shopping", sq.text, None, k=5, fusion="normalized", dense_weight=0.3)
+    finally:
+        index.close()
+    assert [(h.item.id, h.score) for h in leaning] == [(h.item.id, h.score) for h in want]
+    assert [h.score for h in leaning] != [h.score for h in even]

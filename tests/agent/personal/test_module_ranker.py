@@ -146,7 +146,35 @@ def test_cli_train_modules_saves_weights_that_ips_then_lists(
     assert main(["rank", "train-modules", "--trials", "10"]) == 0
     out = capsys.readouterr().out
     assert "held out SNIPS learned" in out and "held out IPS   current" in out
+    assert "held out gain, learned - current (paired IPS)" in out
     saved = ModuleWeights.load(settings.module_weights_path)
     assert saved.source.startswith("snips on ")
     assert main(["ips", "--json", "--candidate", "learned"]) == 0
     assert '"name": "learned"' in capsys.readouterr().out
+
+
+def test_paired_gain_counts_only_the_pages_where_the_orders_differ() -> None:
+    from agent.personal.module_ranker import paired_gain
+
+    # On p1 (A first, p 0.8) only A-first matches; on p2 (B first, p 0.2) only B-first.
+    gain = paired_gain(ranker(QUALITY_FIRST), ranker(ModuleWeights()), LOG, clip=50.0)
+    assert gain.value == pytest.approx((-1.25 + 5.0) / 2)
+    assert gain.differing == 2 and gain.pages == 2
+    same = paired_gain(ranker(ModuleWeights()), ranker(ModuleWeights()), LOG)
+    assert same.value == 0.0 and same.stderr == 0.0 and same.differing == 0
+    low, high = gain.interval
+    assert low < gain.value < high
+
+
+def test_the_pessimistic_objective_moves_only_on_confident_evidence() -> None:
+    logs = simulated_logs(1200, seed=5)
+    result = train_and_compare(logs, estimator="gain-lcb", trials=40)
+    assert result.learned.quality > result.learned.intent
+    assert result.gain.value > 0
+    rng = random.Random(3)
+    noise = [
+        p.model_copy(update={"clicked": [m for m in p.impression.ranked if rng.random() < 0.2]})
+        for p in logs[:300]
+    ]
+    kept = train_and_compare(noise, estimator="gain-lcb", trials=40)
+    assert kept.learned.vector() == ModuleWeights().vector()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from agent.models import Module, ResultItem
-from agent.personal.personalise import ItemVectors, affinity, personalise
+from agent.personal.personalise import ItemVectors, affinity, personalise, relative
 from agent.personal.profile import Interest, Profile, ProfileConfig, build_profile, item_key
 from tools.catalog import CatalogItem, Idea, Vertical, Video
 from tools.embeddings import MiniLMEmbedder
@@ -196,3 +196,30 @@ def test_stale_profiles_move_the_page_less(index: CatalogIndex, vectors: ItemVec
     _, fresh = personalise(page, hits, profile, 0.3, now=T0)
     _, stale = personalise(page, hits, profile, 0.3, now=T0 + timedelta(days=365))
     assert stale.weight < fresh.weight / 10
+
+
+def test_the_item_blend_reads_the_retrievers_order_not_its_scores(
+    index: CatalogIndex, vectors: ItemVectors
+) -> None:
+    base = module(index, "ideas", "dinner ideas", 0.8)
+    hits = vectors([item_key(i.vertical, i.id) for i in base.items])
+    profile = profile_for(ENGAGED, vectors)
+    rescored = [i.model_copy(update={"score": 1000.0 - n * n}) for n, i in enumerate(base.items)]
+    flat = [i.model_copy(update={"score": 0.03}) for i in base.items]
+    orders = [
+        [i.id for i in personalise([base.model_copy(update={"items": items})], hits, profile,
+                                   0.3, now=T0)[0][0].items]
+        for items in (base.items, rescored, flat)
+    ]  # fmt: skip
+    assert orders[0] == orders[1] == orders[2]
+    assert orders[0] != [i.id for i in base.items]
+
+
+def test_relative_affinity_spreads_a_close_pool_and_keeps_a_flat_one_flat() -> None:
+    close = np.array([0.9, 1.0, 0.95, 0.92])
+    assert relative(close, 0.2).tolist() == pytest.approx([0.0, 0.5, 0.25, 0.1])
+    wide = np.array([0.0, 1.0, 0.5])
+    assert relative(wide, 0.2).tolist() == pytest.approx([0.0, 1.0, 0.5])
+    flat = np.array([0.40, 0.41, 0.40])
+    assert float(relative(flat, 0.2).max()) == pytest.approx(0.05)
+    assert relative(np.zeros(0), 0.2).size == 0
