@@ -8,7 +8,10 @@ fails half-way). The web lifespan, every CLI command and the eval runner use it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -30,6 +33,10 @@ if TYPE_CHECKING:
     from agent.planning.router import Router
     from agent.vision import Vision
     from tools.index import Reranker
+    from tools.ltr.features import Candidate
+
+
+log = logging.getLogger(__name__)
 
 
 class Planner(Protocol):
@@ -111,6 +118,40 @@ def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
     return model, f"ltr ranker ({model.report.dataset}, {model.report.queries} queries)"
 
 
+def start_priming(index: CatalogIndex, ranker: Reranker) -> Callable[[], None]:
+    """Prepare every shopping item for the learned ranker in a background thread, so a
+    serving process re-ranks without building item profiles on the request path; the
+    function returned stops the thread and waits for it."""
+    prime = getattr(ranker, "prime", None)
+    stop = threading.Event()
+    if prime is None:
+        return stop.set
+
+    def items() -> Iterator[Candidate]:
+        for cand in index.ranker_candidates("shopping"):
+            if stop.is_set():
+                return
+            yield cand
+
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            primed = prime(items())
+        except Exception as exc:  # noqa: BLE001 - priming only saves time; requests still work
+            log.warning("priming the ranker stopped: %s", exc)
+            return
+        log.info("ranker primed %d items in %.1f s", primed, time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, name="tessera-ranker-prime", daemon=True)
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    return halt
+
+
 def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
     """Open the index the settings name; with create=False a missing one is an error.
 
@@ -153,6 +194,8 @@ async def open_deps(
         stack.callback(index.close)
         deps = Deps(settings=settings, index=index, caches=Caches())
         deps.ranker, deps.ranker_note = load_ranker(settings)
+        if serving and deps.ranker is not None:
+            stack.callback(start_priming(index, deps.ranker))
         deps.module_weights = ModuleWeights.load(settings.module_weights_path)
         if require_personal:
             deps.personal = open_personal(settings, index, build_graphs=serving)

@@ -13,7 +13,7 @@ lexically only, and `dense_problem(vertical)` says why, for the trace and health
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -412,6 +412,23 @@ class CatalogIndex:
             if len(hits) == k:
                 break
         return hits
+
+    def ranker_candidates(self, vertical: Vertical, batch: int = 2000) -> Iterator[Candidate]:
+        """Every item of `vertical` as the ranker sees it, without retrieval fields, read in
+        batches (for priming the ranker before the first query)."""
+        _check_vertical(vertical)
+        model = ITEM_TYPES[vertical]
+        last = ""
+        while True:
+            rows = self._store.read(
+                "SELECT id, json FROM items WHERE vertical = ? AND id > ? ORDER BY id LIMIT ?",
+                (vertical, last, batch),
+            )
+            if not rows:
+                return
+            for _, stored in rows:
+                yield from_item(model.model_validate_json(stored))
+            last = rows[-1][0]
 
     def titles(self, vertical: Vertical) -> list[str]:
         """Every title of `vertical`: the catalog's own vocabulary, for spelling correction."""

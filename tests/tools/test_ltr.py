@@ -180,3 +180,44 @@ def test_units_brand_head_compounds_and_pool_relative_features() -> None:
         ]
         == 0.0
     )
+
+
+def test_priming_reads_every_item_in_batches_and_leaves_nothing_to_build(
+    tiny_index: CatalogIndex,
+) -> None:
+    from tools.ltr import features
+
+    every = list(tiny_index.ranker_candidates("shopping", batch=2))
+    assert len(every) == tiny_index.count("shopping") == len({c.id for c in every})
+    pool = tiny_index.candidates("shopping", "black office chair", depth=10)
+    features._profile.cache_clear()
+    cold = extract("black office chair", pool)
+    features._profile.cache_clear()
+    assert features.prime(iter(every)) == len(every)
+    misses = features._profile.cache_info().misses
+    primed = extract("black office chair", pool)
+    assert features._profile.cache_info().misses == misses, "a primed item is never rebuilt"
+    np.testing.assert_array_equal(cold, primed)
+
+
+def test_a_serving_process_primes_the_ranker_in_the_background(tiny_index: CatalogIndex) -> None:
+    import threading
+
+    from agent.deps import start_priming
+
+    seen: list[str] = []
+    done = threading.Event()
+
+    class Recorder:
+        def rank(self, query: str, candidates: list[Candidate]) -> list[Candidate]:
+            return candidates
+
+        def prime(self, candidates: Iterator[Candidate]) -> int:
+            seen.extend(c.id for c in candidates)
+            done.set()
+            return len(seen)
+
+    halt = start_priming(tiny_index, Recorder())
+    assert done.wait(timeout=60)
+    halt()
+    assert sorted(seen) == sorted(c.id for c in tiny_index.ranker_candidates("shopping"))

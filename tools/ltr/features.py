@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -187,7 +187,11 @@ class _Profile(NamedTuple):
     first: str
 
 
-@lru_cache(maxsize=100_000)
+PROFILES = 100_000
+"""Items whose text profile a process keeps (least recently used go first)."""
+
+
+@lru_cache(maxsize=PROFILES)
 def _profile(title: str, text: str) -> _Profile:
     words = tokens(title)
     stems = tuple(_stem(w) for w in words)
@@ -212,6 +216,23 @@ def _profile(title: str, text: str) -> _Profile:
         joined=frozenset(a + b for a, b in zip(words, words[1:], strict=False)),
         first=stems[0] if stems else "",
     )
+
+
+def _item_text(cand: Candidate) -> str:
+    return cand.description + " " + " ".join(cand.tags)
+
+
+def prime(candidates: Iterable[Candidate]) -> int:
+    """Build the text profiles of `candidates` ahead of their first query, so that
+    re-ranking never pays for them on a request; how many were primed. At most
+    `PROFILES` are kept, so priming stops there."""
+    primed = 0
+    for cand in candidates:
+        if primed == PROFILES:
+            break
+        _profile(cand.title, _item_text(cand))
+        primed += 1
+    return primed
 
 
 def _fuzzy_hit(term: str, prof: _Profile) -> bool:
@@ -295,7 +316,7 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     for number, unit in query_units:
         wanted_units.setdefault(unit, []).append(number)
     for row, cand in enumerate(candidates):
-        prof = _profile(cand.title, cand.description + " " + " ".join(cand.tags))
+        prof = _profile(cand.title, _item_text(cand))
         title_set = prof.stem_set
         hits = [s in title_set for s in stems]
         matched = sum(hits)

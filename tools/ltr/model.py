@@ -9,7 +9,7 @@ refuses a directory that lacks any of them or whose features differ from the cod
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.ltr.calibration import Calibrator
-from tools.ltr.features import FEATURES, Candidate, extract
+from tools.ltr.features import FEATURES, Candidate, extract, prime
 
 MODEL_FILE = "model.txt"
 FEATURES_FILE = "features.json"
@@ -77,6 +77,10 @@ class RankerModel:
         if len(rows) == 0:
             return np.zeros(0)
         return np.asarray(self.booster.predict(rows, num_threads=1), dtype=np.float64)
+
+    def prime(self, candidates: Iterable[Candidate]) -> int:
+        """Prepare the items' text ahead of their first query (see `features.prime`)."""
+        return prime(candidates)
 
     def rank(self, query: str, candidates: Sequence[Candidate]) -> list[Scored]:
         """Candidates best first, each with its calibrated probability of relevance."""
