@@ -109,12 +109,13 @@ class LexicalSearcher:
         if expression is None or limit <= 0:
             return []
         head = head_term(text) if vertical in HEAD_FIRST and len(useful) > 1 else None
-        order, head_params = "rank, i.id", ()
+        order = "rank, i.id"
+        head_params: tuple[str, ...] = ()
         if head is not None and head in useful:
             order = (
                 "i.rid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?) DESC, rank, i.id"
             )
-            head_params = ("title : " + match_expression([head]),)
+            head_params = ("title : " + (match_expression([head]) or '""'),)
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
         columns = ""
         if per_field:
