@@ -19,7 +19,6 @@ from langgraph.runtime import Runtime
 from agent.deps import Deps
 from agent.models import Page
 from agent.nodes.rank import fan_out_losers
-from agent.quality.relevance import load_gate
 from agent.state import State, Turn
 from agent.suggest import MAX_SUGGESTIONS, catalog_suggestions, related_searches
 from agent.trace import Trace, TraceStep
@@ -82,7 +81,7 @@ def abstentions(state: State) -> list[str]:
     catalog", naming the clause of the request it came from. A fanned-out vertical that
     lost to a closer sibling (`fan_out_losers`) is not one: the sibling answered it."""
     shown = {m.id for m in state.modules}
-    lost = fan_out_losers(state.assessed, load_gate().similarity_floor)
+    lost = fan_out_losers(state.assessed)
     missing = [
         r
         for r in state.assessed

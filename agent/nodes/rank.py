@@ -11,8 +11,8 @@ replayed under other weights.
 Before scoring, the relevance gate removes modules whose top item is unlikely to be
 relevant (`gate`); the page then says so. Where the plan sent one clause to several
 verticals because nothing said which (a fan-out), the verticals compete: one whose
-first items are far less close in meaning than its best sibling's, when that sibling's
-are near, answers nothing that was asked (a film called "Running with Scissors" for
+first items are far less close in meaning than its best sibling's answers nothing
+that was asked (a film called "Running with Scissors" for
 "a pair of scissors") and is not shown (`fan_out_losers`). A follow-up that only switches vertical
 ("show me videos instead") and a request with a picture are not gated: the person
 asked for that vertical's nearest items, or for what looks like the picture.
@@ -80,13 +80,13 @@ def _closeness(result: ToolResult) -> float | None:
     return max(known) if known else None
 
 
-def fan_out_losers(results: list[ToolResult], floor: float) -> set[str]:
+def fan_out_losers(results: list[ToolResult]) -> set[str]:
     """Sub-query ids of fanned-out verticals that lose to a sibling.
 
     Siblings are the sub-queries of one clause (same text and note) in different
-    verticals. When the closest sibling's first items are near in meaning (past
-    `floor`), a sibling whose items are more than `FAN_OUT_MARGIN` less close loses.
-    A group with an unread similarity is left alone."""
+    verticals. A sibling whose first items are more than `FAN_OUT_MARGIN` less close in
+    meaning than the closest sibling's loses. A group with an unread similarity is left
+    alone."""
     groups: dict[tuple[str, str], list[ToolResult]] = {}
     for result in results:
         sq = result.subquery
@@ -100,8 +100,6 @@ def fan_out_losers(results: list[ToolResult], floor: float) -> set[str]:
         if any(c is None for c in close):
             continue
         best = max(c for c in close if c is not None)
-        if best < floor:
-            continue
         losers |= {
             r.subquery.id
             for r, c in zip(group, close, strict=True)
@@ -123,7 +121,7 @@ def gate(
     """
     model = model or load_gate()
     by_id = {r.subquery.id: r for r in results}
-    losers = fan_out_losers(results, model.similarity_floor)
+    losers = fan_out_losers(results)
     kept: list[Module] = []
     odds: dict[str, float] = {}
     for module in modules:

@@ -7,8 +7,6 @@ from agent.nodes.rank import FAN_OUT_MARGIN, fan_out_losers, gate
 from tools.catalog import Idea, Product, Video
 from tools.contract import Hit, SubQuery
 
-FLOOR = 0.48
-
 
 def result(
     qid: str, tool: str, sim: float | None, title: str, text: str = "scissors"
@@ -31,19 +29,20 @@ def fanned(video_sim: float) -> list[ToolResult]:
 
 
 def test_far_siblings_lose_to_a_near_one() -> None:
-    assert fan_out_losers(fanned(0.5), FLOOR) == {"q1", "q3"}
+    assert fan_out_losers(fanned(0.5)) == {"q1", "q3"}
 
 
 def test_a_sibling_within_the_margin_stays() -> None:
-    assert fan_out_losers(fanned(0.71 - FAN_OUT_MARGIN + 0.01), FLOOR) == {"q1"}
+    assert fan_out_losers(fanned(0.71 - FAN_OUT_MARGIN + 0.01)) == {"q1"}
 
 
-def test_no_sibling_loses_when_none_is_near() -> None:
+def test_siblings_compete_when_none_is_near() -> None:
     results = [
-        result("q1", "search_ideas", 0.40, "Lemon Icing", "lemon"),
-        result("q2", "search_videos", 0.20, "Lemon Tree", "lemon"),
+        result("q1", "search_ideas", 0.17, "Beer Batter", "batteries"),
+        result("q2", "search_products", 0.42, "Contemporary Battery Charger", "batteries"),
+        result("q3", "search_videos", 0.47, "Batteries Not Included", "batteries"),
     ]
-    assert fan_out_losers(results, FLOOR) == set()
+    assert fan_out_losers(results) == {"q1"}
 
 
 def test_different_clauses_and_unread_similarities_do_not_compete() -> None:
@@ -51,9 +50,9 @@ def test_different_clauses_and_unread_similarities_do_not_compete() -> None:
         result("q1", "search_products", 0.9, "Fiskars Scissors"),
         result("q2", "search_videos", 0.2, "Pizza", "pizza"),
     ]
-    assert fan_out_losers(apart, FLOOR) == set()
+    assert fan_out_losers(apart) == set()
     unread = [*fanned(0.5)[:2], result("q3", "search_videos", None, "Running with Scissors")]
-    assert fan_out_losers(unread, FLOOR) == set()
+    assert fan_out_losers(unread) == set()
 
 
 def test_the_gate_drops_losers() -> None:
