@@ -25,7 +25,10 @@ from tools.store import ItemStore
 MAX_TERMS = 32
 HEAD_FIRST = frozenset({"shopping"})
 """Verticals whose lexical ranking puts items titled with the head word first."""
-_PHRASE_END = re.compile(r"\b(?:for|with|about|from|in|on|by|without|under|over)\b")
+_PHRASE_END = re.compile(
+    r"\b(?:for|with|about|from|in|on|by|without|under|over|between|at|below|above|than|"
+    r"cheaper|priced|less|more|up|to|no|not)\b"
+)
 COLUMN_WEIGHTS = (4.0, 1.0, 2.0, 1.5)
 """BM25 weights of the FTS columns: title, description, tags, extra."""
 
@@ -57,9 +60,11 @@ def query_terms(text: str) -> list[str]:
 
 
 def head_term(text: str) -> str | None:
-    """The head of the text's noun phrase: its last term before a preposition."""
+    """The head of the text's noun phrase: its last word term (not an amount) before a
+    preposition ("chairs" in "chairs between $100 and $200"); None without one."""
     terms = query_terms(_PHRASE_END.split(text.lower())[0]) or query_terms(text)
-    return terms[-1] if terms else None
+    words = [t for t in terms if not any(c.isdigit() for c in t)]
+    return words[-1] if words else None
 
 
 def match_expression(terms: list[str]) -> str | None:

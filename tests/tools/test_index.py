@@ -496,3 +496,12 @@ def test_shopping_items_titled_with_the_head_word_come_first(index: CatalogIndex
     hits = index.search("shopping", "desk chair", mode="lexical")
     assert [h.item.id for h in hits][0] == "p-chair"
     assert {h.item.id for h in hits} == {"p-acc", "p-org", "p-chair"}
+
+
+def test_the_head_word_is_never_an_amount() -> None:
+    assert head_term("chairs between $100 and $200") == "chairs"
+    assert head_term("envelopes $10-$20") == "envelopes"
+    assert head_term("blue binders cheaper than $15") == "binders"
+    assert head_term("cameras at least $500") == "cameras"
+    assert head_term("sub-$100 desk chair") == "chair"
+    assert head_term("500") is None
