@@ -12,8 +12,8 @@ Before scoring, the relevance gate removes modules whose top item is unlikely to
 relevant (`gate`); the page then says so. Where the plan sent one clause to several
 verticals because nothing said which (a fan-out), the verticals compete: one whose
 first items are far less close in meaning than its best sibling's answers nothing
-that was asked (a film called "Running with Scissors" for
-"a pair of scissors") and is not shown (`fan_out_losers`). A follow-up that only switches vertical
+that was asked (a film called "Running with Scissors" for "a pair of scissors") and
+is not shown (`fan_out_losers`). A follow-up that only switches vertical
 ("show me videos instead") and a request with a picture are not gated: the person
 asked for that vertical's nearest items, or for what looks like the picture.
 
@@ -199,9 +199,13 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             applied=False, reason="anonymous request (no user_id)"
         )
     order = " > ".join(f"{m.id}({m.score:.2f})" for m in modules)
-    held = [f"{i} p={p:.2f}" for i, p in odds.items() if i not in {m.id for m in shown}]
+    lost = fan_out_losers(state.assessed) & set(odds)
+    held = [f"{i} p={p:.2f}" for i, p in odds.items() if i not in {m.id for m in shown} | lost]
     if held:
         note += f"; not shown (p(relevant) < {load_gate().threshold}): " + ", ".join(held)
+    if lost:
+        note += "; not shown (another vertical is far closer in meaning): "
+        note += ", ".join(sorted(lost))
     step = TraceStep(
         name="ranked",
         detail=(order or "no modules") + note,
