@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.models import Page
+from agent.nodes.rank import fan_out_losers
 from agent.state import State, Turn
 from agent.suggest import MAX_SUGGESTIONS, catalog_suggestions, related_searches
 from agent.trace import Trace, TraceStep
@@ -77,9 +78,15 @@ async def suggest_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def abstentions(state: State) -> list[str]:
     """One line per intent the page could not answer: "no good matches for '...' in this
-    catalog", naming the clause of the request it came from."""
+    catalog", naming the clause of the request it came from. A fanned-out vertical that
+    lost to a closer sibling (`fan_out_losers`) is not one: the sibling answered it."""
     shown = {m.id for m in state.modules}
-    missing = [r for r in state.assessed if r.error is None and r.subquery.id not in shown]
+    lost = fan_out_losers(state.assessed)
+    missing = [
+        r
+        for r in state.assessed
+        if r.error is None and r.subquery.id not in shown and r.subquery.id not in lost
+    ]
     if not missing:
         return []
     segments = state.understood.segments if state.understood else []

@@ -9,7 +9,11 @@ hand-set (0.5, 0.35, 0.15, -0.05) unless `tessera rank train-modules` saved lear
 ones (`Deps.module_weights`); each module keeps its signals so logged pages can be
 replayed under other weights.
 Before scoring, the relevance gate removes modules whose top item is unlikely to be
-relevant (`gate`); the page then says so. A follow-up that only switches vertical
+relevant (`gate`); the page then says so. Where the plan sent one clause to several
+verticals because nothing said which (a fan-out), the verticals compete: one whose
+first items are far less close in meaning than its best sibling's answers nothing
+that was asked (a film called "Running with Scissors" for "a pair of scissors") and
+is not shown (`fan_out_losers`). A follow-up that only switches vertical
 ("show me videos instead") and a request with a picture are not gated: the person
 asked for that vertical's nearest items, or for what looks like the picture.
 
@@ -31,12 +35,15 @@ from agent.deps import Deps
 from agent.models import Module, ToolResult
 from agent.personal.module_ranker import ModuleWeights
 from agent.personal.page import personalise_page, trim
-from agent.quality.relevance import GateModel, load_gate, query_terms, relevance
+from agent.quality.relevance import JUDGED, GateModel, load_gate, query_terms, relevance
 from agent.state import State
 from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
 
 TOP = 5
+FAN_OUT_MARGIN = 0.15
+"""How much less close in meaning (best cosine of the first items) a fanned-out
+vertical's items may be than its best sibling's and still be shown."""
 
 
 def quality(hits: list[Hit], text: str) -> float:
@@ -68,6 +75,39 @@ def module_signals(module: Module, result: ToolResult, k: int) -> dict[str, floa
     }
 
 
+def _closeness(result: ToolResult) -> float | None:
+    known = [h.similarity for h in result.hits[:JUDGED] if h.similarity is not None]
+    return max(known) if known else None
+
+
+def fan_out_losers(results: list[ToolResult]) -> set[str]:
+    """Sub-query ids of fanned-out verticals that lose to a sibling.
+
+    Siblings are the sub-queries of one clause (same text and note) in different
+    verticals. A sibling whose first items are more than `FAN_OUT_MARGIN` less close in
+    meaning than the closest sibling's loses. A group with an unread similarity is left
+    alone."""
+    groups: dict[tuple[str, str], list[ToolResult]] = {}
+    for result in results:
+        sq = result.subquery
+        if sq.text and result.hits:
+            groups.setdefault((sq.text, sq.note), []).append(result)
+    losers: set[str] = set()
+    for group in groups.values():
+        if len({r.subquery.vertical for r in group}) < 2:
+            continue
+        close = [_closeness(r) for r in group]
+        if any(c is None for c in close):
+            continue
+        best = max(c for c in close if c is not None)
+        losers |= {
+            r.subquery.id
+            for r, c in zip(group, close, strict=True)
+            if c is not None and c < best - FAN_OUT_MARGIN and not r.within_bounds
+        }
+    return losers
+
+
 def gate(
     modules: list[Module], results: list[ToolResult], model: GateModel | None = None
 ) -> tuple[list[Module], dict[str, float]]:
@@ -76,10 +116,12 @@ def gate(
     A module stays when the calibrated probability that its top item is relevant
     to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`), or
     when assess kept its items as the closest inside the request's stated bounds
-    (the catalog answers the words only beyond them; `agent/nodes/assess.py`).
+    (the catalog answers the words only beyond them; `agent/nodes/assess.py`). A
+    fanned-out vertical that loses to a sibling (`fan_out_losers`) gets probability 0.
     """
     model = model or load_gate()
     by_id = {r.subquery.id: r for r in results}
+    losers = fan_out_losers(results)
     kept: list[Module] = []
     odds: dict[str, float] = {}
     for module in modules:
@@ -87,7 +129,7 @@ def gate(
         if result is None:
             kept.append(module)
             continue
-        p = relevance(result.subquery.text, result.hits, model)
+        p = 0.0 if module.id in losers else relevance(result.subquery.text, result.hits, model)
         odds[module.id] = round(p, 3)
         if p >= model.threshold or result.within_bounds:
             kept.append(module)
@@ -157,9 +199,13 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             applied=False, reason="anonymous request (no user_id)"
         )
     order = " > ".join(f"{m.id}({m.score:.2f})" for m in modules)
-    held = [f"{i} p={p:.2f}" for i, p in odds.items() if i not in {m.id for m in shown}]
+    lost = fan_out_losers(state.assessed) & set(odds)
+    held = [f"{i} p={p:.2f}" for i, p in odds.items() if i not in {m.id for m in shown} | lost]
     if held:
         note += f"; not shown (p(relevant) < {load_gate().threshold}): " + ", ".join(held)
+    if lost:
+        note += "; not shown (another vertical is far closer in meaning): "
+        note += ", ".join(sorted(lost))
     step = TraceStep(
         name="ranked",
         detail=(order or "no modules") + note,
