@@ -34,6 +34,7 @@ from tools.ltr.features import GROUPS, Candidate
 
 if TYPE_CHECKING:
     from tools.index import CatalogIndex
+    from tools.ltr.features import TermStats
     from tools.ltr.training import TrainingSet
 
 METRICS = list(RANKING_MEASURES)
@@ -104,6 +105,7 @@ class RetrievalEnv:
     extras: dict[str, JsonValue] = field(default_factory=dict)
     _searcher: Searcher | None = field(default=None, init=False)
     _speller: Callable[[str], str] | None = field(default=None, init=False)
+    _term_stats: TermStats | None = field(default=None, init=False)
 
     def searcher(self) -> Searcher:
         if self._searcher is None:
@@ -117,6 +119,14 @@ class RetrievalEnv:
 
             self._speller = Speller.from_texts(self.searcher().titles("ideas")).correct
         return self._speller
+
+    def term_stats(self) -> TermStats:
+        """Document frequencies of the indexed titles' stems, built on first use."""
+        if self._term_stats is None:
+            from tools.ltr.features import TermStats
+
+            self._term_stats = TermStats.from_titles(self.searcher().titles("ideas"))
+        return self._term_stats
 
     def close(self) -> None:
         """Close the index if it was opened."""

@@ -58,6 +58,7 @@ def training_set(env: RetrievalEnv, depth: int, spelling: bool) -> TrainingSet:
         env.dataset.qrels,
         progress=lambda n: bar.advance(task, n) if bar and task is not None else None,
         rewrite=rewrite,
+        stats=env.term_stats(),
     )
     env.pools[key] = data
     return data

@@ -13,7 +13,15 @@ from agent.deps import open_index
 from agent.settings import Settings
 from tests.fakes import synthetic_training_set as synthetic
 from tools.index import CatalogIndex
-from tools.ltr import FEATURES, Candidate, ModelUnavailable, RankerModel, extract, query_folds
+from tools.ltr import (
+    FEATURES,
+    Candidate,
+    ModelUnavailable,
+    RankerModel,
+    TermStats,
+    extract,
+    query_folds,
+)
 from tools.ltr.calibration import expected_calibration_error, fit_isotonic, fit_platt
 from tools.ltr.spelling import Speller
 from tools.ltr.training import build_set, cross_validate, train
@@ -221,3 +229,40 @@ def test_a_serving_process_primes_the_ranker_in_the_background(tiny_index: Catal
     assert done.wait(timeout=60)
     halt()
     assert sorted(seen) == sorted(c.id for c in tiny_index.ranker_candidates("shopping"))
+
+
+def test_idf_weighted_coverage_counts_rare_terms_more() -> None:
+    stats = TermStats.from_titles(
+        ["Steel Angle Bracket", "Steel Shelf Bracket", "Steel Hose Reel", "Steel Door Hinge"]
+    )
+    assert stats.docs == 4 and stats.df["steel"] == 4 and stats.df["bracket"] == 2
+    assert stats.idf("hinge") > stats.idf("bracket") > stats.idf("steel")
+    assert stats.idf("never") > stats.idf("hinge")
+    pool = [
+        Candidate(id="rare", title="Door Hinge"),
+        Candidate(id="common", title="Steel Hose Reel"),
+        Candidate(id="brackets", title="Shelf Brackets"),
+    ]
+    rare, common, brackets = extract("steel door hinge", pool, stats)
+    assert rare[COL["title_coverage"]] == pytest.approx(2 / 3)
+    assert common[COL["title_coverage"]] == pytest.approx(1 / 3)
+    assert rare[COL["title_idf_coverage"]] > common[COL["title_idf_coverage"]] > 0
+    assert rare[COL["idf_coverage_rel"]] == 0.0 and common[COL["idf_coverage_rel"]] < 0
+    assert common[COL["idf_missing"]] == pytest.approx(stats.idf("door") + stats.idf("hinge"))
+    assert brackets[COL["title_idf_coverage"]] == 0.0
+    shelf = extract("shelf bracket", pool, stats)[2]
+    assert shelf[COL["title_idf_coverage"]] == pytest.approx(1.0)
+    unweighted = extract("steel door hinge", pool)
+    assert np.isnan(unweighted[:, COL["title_idf_coverage"]]).all()
+    assert np.isnan(unweighted[:, COL["idf_missing"]]).all()
+
+
+def test_saved_model_keeps_its_term_stats(tmp_path: Path) -> None:
+    data = synthetic()
+    data.stats = TermStats.from_titles(["angle bracket steel", "garden hose"])
+    model, _ = train(data, dataset="synthetic", depth=12, rounds=5)
+    assert model.stats == data.stats
+    loaded = RankerModel.load(model.save(tmp_path / "ranker"))
+    assert loaded.stats == data.stats
+    (tmp_path / "ranker" / "terms.json").unlink()
+    assert RankerModel.load(tmp_path / "ranker").stats is None

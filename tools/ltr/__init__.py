@@ -2,7 +2,7 @@
 on graded judgments with cross-validation by query, and calibrated relevance."""
 
 from tools.ltr.calibration import Calibrator, expected_calibration_error
-from tools.ltr.features import FEATURES, Candidate, extract
+from tools.ltr.features import FEATURES, Candidate, TermStats, extract
 from tools.ltr.folds import query_folds
 from tools.ltr.model import ModelUnavailable, RankerModel, Scored, TrainingReport
 
@@ -13,6 +13,7 @@ __all__ = [
     "ModelUnavailable",
     "RankerModel",
     "Scored",
+    "TermStats",
     "TrainingReport",
     "expected_calibration_error",
     "extract",

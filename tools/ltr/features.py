@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -71,6 +72,10 @@ FEATURES: tuple[str, ...] = (
     "lex_top",
     "pool_all_terms",
     "query_chars",
+    "title_idf_coverage",
+    "title_idf_fuzzy_coverage",
+    "idf_coverage_rel",
+    "idf_missing",
 )
 """Column names, in the order `extract` writes them."""
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -86,6 +91,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "head": ("title_head_in_query", "head_coverage"),
     "compound": ("compound_match",),
     "relative": ("coverage_rel", "jaccard_rel", "jaccard_rank", "cosine_rank"),
+    "idf": ("title_idf_coverage", "title_idf_fuzzy_coverage", "idf_coverage_rel", "idf_missing"),
     "query": ("lex_top", "pool_all_terms", "query_chars"),
 }  # fmt: skip
 """Features by the evidence they come from, for ablations."""
@@ -116,6 +122,31 @@ class Candidate(BaseModel):
     )
     dense_rank: int | None = None
     dense_score: float | None = Field(default=None, description="Cosine to the query.")
+
+
+class TermStats(BaseModel):
+    """Document frequency of title stems over a catalog, for IDF-weighted coverage.
+
+    Built from the catalog's titles (no judgment enters it) and saved with the model
+    that was trained on them; a stem the catalog never had counts as the rarest.
+    """
+
+    docs: int = 0
+    df: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def from_titles(cls, titles: Iterable[str]) -> TermStats:
+        counts: Counter[str] = Counter()
+        docs = 0
+        for title in titles:
+            counts.update({_stem(w) for w in tokens(title)})
+            docs += 1
+        return cls(docs=docs, df=dict(counts))
+
+    def idf(self, stem: str) -> float:
+        """BM25's IDF, log(1 + (N - df + 0.5) / (df + 0.5))."""
+        df = self.df.get(stem, 0)
+        return math.log1p((self.docs - df + 0.5) / (df + 0.5))
 
 
 def tokens(text: str) -> list[str]:
@@ -261,8 +292,11 @@ def _rank_desc(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
-    """One feature row per candidate (see `FEATURES`), float32."""
+def extract(
+    query: str, candidates: Sequence[Candidate], stats: TermStats | None = None
+) -> np.ndarray:
+    """One feature row per candidate (see `FEATURES`), float32; the IDF-weighted
+    columns stay missing without the catalog's `stats`."""
     out = np.full((len(candidates), len(FEATURES)), np.nan, dtype=np.float32)
     if not candidates:
         return out
@@ -279,6 +313,9 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     query_text = f" {' '.join(query_words)} "
     query_stems = frozenset(_stem(w) for w in query_words)
     n = max(len(stems), 1)
+    weights = [stats.idf(s) for s in stems] if stats else []
+    idf_total = sum(weights)
+    col_idf = COLUMNS["title_idf_coverage"]
 
     lex = _column([c.lexical_score for c in candidates])
     dense = _column([c.dense_score for c in candidates])
@@ -319,11 +356,12 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
         prof = _profile(cand.title, _item_text(cand))
         title_set = prof.stem_set
         hits = [s in title_set for s in stems]
+        fuzzy = [h or _fuzzy_hit(s, prof) for s, h in zip(stems, hits, strict=True)]
         matched = sum(hits)
         positions = [prof.stems.index(s) for s, h in zip(stems, hits, strict=True) if h]
         out[row, start:stop] = (
             matched / n,
-            sum(_fuzzy_hit(s, prof) for s in stems) / n,
+            sum(fuzzy) / n,
             float(bool(stems) and matched == len(stems)),
             sum(s in prof.text_set for s in stems) / n,
             float(last in title_set),
@@ -346,6 +384,13 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
             sum(s in prof.head for s in stems) / n,
             float(bool(compounds & prof.stem_set) or any(w in prof.joined for w in query_words)),
         )  # fmt: skip
+        if idf_total > 0:
+            found = sum(w for w, h in zip(weights, hits, strict=True) if h)
+            out[row, col_idf : col_idf + 2] = (
+                found / idf_total,
+                sum(w for w, h in zip(weights, fuzzy, strict=True) if h) / idf_total,
+            )
+            out[row, col["idf_missing"]] = idf_total - found
         out[row, col["brand_in_query"]] = _mention(cand.brand, query_text)
         if cand.colors:
             out[row, col["colour_in_query"]] = max(_mention(c, query_text) for c in cand.colors)
@@ -356,6 +401,9 @@ def extract(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     jaccard = out[:, col["title_trigram_jaccard"]].astype(np.float64)
     out[:, col["jaccard_rel"]] = jaccard - jaccard.max()
     out[:, col["jaccard_rank"]] = _rank_desc(jaccard)
+    if idf_total > 0:
+        weighted = out[:, col_idf]
+        out[:, col["idf_coverage_rel"]] = weighted - weighted.max()
     out[:, col["pool_all_terms"]] = float(np.mean(out[:, col["all_terms_in_title"]]))
     return out
 

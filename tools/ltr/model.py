@@ -2,8 +2,10 @@
 
 A model directory holds `model.txt` (the booster), `features.json` (column names in
 order: a model only scores rows built with the same list), `calibration.json` and
-`report.json` (how it was trained and how well it did held out). `RankerModel.load`
-refuses a directory that lacks any of them or whose features differ from the code's.
+`report.json` (how it was trained and how well it did held out), and `terms.json`
+(document frequencies of the training catalog's title stems, for the IDF-weighted
+features). `RankerModel.load` refuses a directory that lacks any of the first four or
+whose features differ from the code's; without `terms.json` the IDF columns stay missing.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.ltr.calibration import Calibrator
-from tools.ltr.features import FEATURES, Candidate, extract, prime
+from tools.ltr.features import FEATURES, Candidate, TermStats, extract, prime
 
 MODEL_FILE = "model.txt"
 FEATURES_FILE = "features.json"
 CALIBRATION_FILE = "calibration.json"
 REPORT_FILE = "report.json"
+TERMS_FILE = "terms.json"
 
 
 class ModelUnavailable(RuntimeError):
@@ -66,8 +69,10 @@ class RankerModel:
         calibrator: Calibrator,
         report: TrainingReport,
         features: Sequence[str] = FEATURES,
+        stats: TermStats | None = None,
     ) -> None:
         self.booster = booster
+        self.stats = stats
         self.calibrator = calibrator
         self.report = report
         self.features = list(features)
@@ -84,7 +89,7 @@ class RankerModel:
 
     def rank(self, query: str, candidates: Sequence[Candidate]) -> list[Scored]:
         """Candidates best first, each with its calibrated probability of relevance."""
-        raw = self.score(extract(query, candidates))
+        raw = self.score(extract(query, candidates, self.stats))
         probs = self.calibrator(raw)
         order = np.lexsort((np.arange(len(raw)), -raw))
         return [
@@ -95,13 +100,15 @@ class RankerModel:
         ]
 
     def save(self, path: Path) -> Path:
-        """Write the four files under `path` (created); returns `path`."""
+        """Write the model's files under `path` (created); returns `path`."""
         path = Path(path).expanduser()
         path.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(path / MODEL_FILE))
         (path / FEATURES_FILE).write_text(json.dumps(self.features), encoding="utf-8")
         (path / CALIBRATION_FILE).write_text(self.calibrator.model_dump_json(), encoding="utf-8")
         (path / REPORT_FILE).write_text(self.report.model_dump_json(indent=2), encoding="utf-8")
+        if self.stats is not None:
+            (path / TERMS_FILE).write_text(self.stats.model_dump_json(), encoding="utf-8")
         return path
 
     @classmethod
@@ -132,4 +139,10 @@ class RankerModel:
         report = TrainingReport.model_validate_json(
             (path / REPORT_FILE).read_text(encoding="utf-8")
         )
-        return cls(booster, calibrator, report, features)
+        terms = path / TERMS_FILE
+        stats = (
+            TermStats.model_validate_json(terms.read_text(encoding="utf-8"))
+            if terms.is_file()
+            else None
+        )
+        return cls(booster, calibrator, report, features, stats)

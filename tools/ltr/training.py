@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tools.ltr.calibration import Method, expected_calibration_error, fit
-from tools.ltr.features import FEATURES, Candidate, extract
+from tools.ltr.features import FEATURES, Candidate, TermStats, extract
 from tools.ltr.folds import query_folds
 from tools.ltr.model import RankerModel, TrainingReport
 
@@ -54,6 +54,7 @@ class TrainingSet:
     labels: np.ndarray
     doc_ids: list[str]
     sizes: list[int]
+    stats: TermStats | None = None
     offsets: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,10 +75,13 @@ def build_set(
     qrels: Mapping[str, Mapping[str, int]],
     progress: Callable[[int], None] | None = None,
     rewrite: Callable[[str], str] | None = None,
+    stats: TermStats | None = None,
 ) -> TrainingSet:
     """Candidates and labels of each `(query_id, text)`; queries with no candidate are kept
     with zero rows so positions still line up with `queries`. `rewrite` (a spelling
-    corrector) changes the text both retrieval and the features see."""
+    corrector) changes the text both retrieval and the features see; `stats` (the
+    catalog's title term frequencies) fills the IDF-weighted columns and travels with
+    the set to the model trained on it."""
     blocks: list[np.ndarray] = []
     labels: list[int] = []
     doc_ids: list[str] = []
@@ -86,7 +90,7 @@ def build_set(
         text = rewrite(original) if rewrite else original
         candidates = list(retrieve(text))
         judged = qrels.get(qid, {})
-        blocks.append(extract(text, candidates))
+        blocks.append(extract(text, candidates, stats))
         labels.extend(max(int(judged.get(c.id, 0)), 0) for c in candidates)
         doc_ids.extend(c.id for c in candidates)
         sizes.append(len(candidates))
@@ -99,6 +103,7 @@ def build_set(
         labels=np.asarray(labels, dtype=np.int32),
         doc_ids=doc_ids,
         sizes=sizes,
+        stats=stats,
     )
 
 
@@ -152,7 +157,7 @@ def cross_validate(
         rows[:, list(features)] = data.rows[:, list(features)]
     scores = np.zeros(len(data.labels), dtype=np.float64)
     gain = np.zeros(len(FEATURES))
-    view = TrainingSet(data.query_ids, rows, data.labels, data.doc_ids, data.sizes)
+    view = TrainingSet(data.query_ids, rows, data.labels, data.doc_ids, data.sizes, data.stats)
     for fold in range(folds):
         train = [n for n, q in enumerate(data.query_ids) if assignment[q] != fold]
         test = [n for n, q in enumerate(data.query_ids) if assignment[q] == fold]
@@ -221,4 +226,4 @@ def train(
         train_seconds=round(time.perf_counter() - started, 1),
         spelling=spelling,
     )
-    return RankerModel(booster, calibrator, report), cv
+    return RankerModel(booster, calibrator, report, stats=data.stats), cv
