@@ -137,6 +137,11 @@ def test_build_set_labels_unjudged_candidates_zero() -> None:
                                Candidate(id="b", title="Hose")]}  # fmt: skip
     data = build_set([("q1", "angle bracket")], lambda t: pools[t], {"q1": {"a": 3}})
     assert data.labels.tolist() == [3, 0] and data.sizes == [2]
+    assert data.stats is None and np.isnan(data.rows[:, COL["title_idf_coverage"]]).all()
+    stats = TermStats.from_titles(["Angle Bracket", "Hose", "Garden Hose"])
+    weighted = build_set([("q1", "angle bracket")], lambda t: pools[t], {}, stats=stats)
+    assert weighted.stats is stats
+    assert weighted.rows[:, COL["title_idf_coverage"]].tolist() == [1.0, 0.0]
 
 
 def test_calibration_maps_scores_to_reliable_probabilities() -> None:
