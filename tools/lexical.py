@@ -6,11 +6,6 @@ terms are OR-ed; BM25 then rewards items matching more of them. An irregular plu
 brings its singular along ("mice" also searches "mouse"), which the porter stemmer
 cannot reach. Filters arrive as an SQL predicate and are applied inside the same
 query, before the LIMIT.
-
-For shopping, items whose title carries the request's head word (the last term of its
-noun phrase: "chair" in "desk chair", "tray" in "desk paper tray for letters") come
-first, BM25 ordering each part: a chair never says "desk", and without this every
-"Desk Accessories" outranks it on the rarer word.
 """
 
 from __future__ import annotations
@@ -23,12 +18,6 @@ from tools.pushdown import SqlPredicate
 from tools.store import ItemStore
 
 MAX_TERMS = 32
-HEAD_FIRST = frozenset({"shopping"})
-"""Verticals whose lexical ranking puts items titled with the head word first."""
-_PHRASE_END = re.compile(
-    r"\b(?:for|with|about|from|in|on|by|without|under|over|between|at|below|above|than|"
-    r"cheaper|priced|less|more|up|to|no|not)\b"
-)
 COLUMN_WEIGHTS = (4.0, 1.0, 2.0, 1.5)
 """BM25 weights of the FTS columns: title, description, tags, extra."""
 
@@ -57,14 +46,6 @@ def query_terms(text: str) -> list[str]:
     with_singulars = [s for w in kept for s in (w, IRREGULAR_PLURALS.get(w)) if s]
     unique = list(dict.fromkeys(with_singulars))
     return unique[:MAX_TERMS]
-
-
-def head_term(text: str) -> str | None:
-    """The head of the text's noun phrase: its last word term (not an amount) before a
-    preposition ("chairs" in "chairs between $100 and $200"); None without one."""
-    terms = query_terms(_PHRASE_END.split(text.lower())[0]) or query_terms(text)
-    words = [t for t in terms if not any(c.isdigit() for c in t)]
-    return words[-1] if words else None
 
 
 def match_expression(terms: list[str]) -> str | None:
@@ -109,18 +90,9 @@ class LexicalSearcher:
     def _query(
         self, vertical: str, text: str, where: SqlPredicate, limit: int, per_field: bool = False
     ) -> list[tuple[str, float, tuple[float, float, float, float]]]:
-        useful = self._useful_terms(query_terms(text))
-        expression = match_expression(useful)
+        expression = match_expression(self._useful_terms(query_terms(text)))
         if expression is None or limit <= 0:
             return []
-        head = head_term(text) if vertical in HEAD_FIRST and len(useful) > 1 else None
-        order = "rank, i.id"
-        head_params: tuple[str, ...] = ()
-        if head is not None and head in useful:
-            order = (
-                "i.rid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?) DESC, rank, i.id"
-            )
-            head_params = ("title : " + (match_expression([head]) or '""'),)
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
         columns = ""
         if per_field:
@@ -133,9 +105,9 @@ class LexicalSearcher:
             f"SELECT i.id, bm25(items_fts, {weights}) AS rank{columns} FROM items_fts "
             "JOIN items i ON i.rid = items_fts.rowid "
             f"WHERE items_fts MATCH ? AND i.vertical = ? AND ({where.sql}) "
-            f"ORDER BY {order} LIMIT ?"
+            "ORDER BY rank, i.id LIMIT ?"
         )
-        rows = self.store.read(sql, (expression, vertical, *where.params, *head_params, limit))
+        rows = self.store.read(sql, (expression, vertical, *where.params, limit))
         zero = (0.0, 0.0, 0.0, 0.0)
         return [
             (

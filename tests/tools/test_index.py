@@ -19,7 +19,7 @@ from tools.catalog import CatalogItem, Idea, Product, Video
 from tools.embeddings import MiniLMEmbedder
 from tools.filters import Filters
 from tools.index import CHROMA_DIR, DB_NAME, CatalogIndex, IndexUnavailable
-from tools.lexical import LexicalSearcher, head_term, match_expression, query_terms
+from tools.lexical import LexicalSearcher, match_expression, query_terms
 from tools.pushdown import SqlPredicate
 from tools.rows import build_row
 from tools.store import ItemStore
@@ -481,27 +481,3 @@ def test_an_irregular_plural_also_searches_its_singular(index: CatalogIndex) -> 
     index.upsert([Product(id="p-mouse", title="Wireless Mouse", price=9.0)])
     hits = index.search("shopping", "mice", mode="lexical")
     assert [h.item.id for h in hits] == ["p-mouse"]
-
-
-def test_shopping_items_titled_with_the_head_word_come_first(index: CatalogIndex) -> None:
-    assert head_term("desk chair under $100") == "chair"
-    assert head_term("paper tray for letters") == "tray"
-    index.upsert(
-        [
-            Product(id="p-acc", title="Desk Accessories, Desk Set", price=6.0),
-            Product(id="p-org", title="Desk Organizer", price=8.0),
-            Product(id="p-chair", title="Leather Task Chair", price=90.0),
-        ]
-    )
-    hits = index.search("shopping", "desk chair", mode="lexical")
-    assert [h.item.id for h in hits][0] == "p-chair"
-    assert {h.item.id for h in hits} == {"p-acc", "p-org", "p-chair"}
-
-
-def test_the_head_word_is_never_an_amount() -> None:
-    assert head_term("chairs between $100 and $200") == "chairs"
-    assert head_term("envelopes $10-$20") == "envelopes"
-    assert head_term("blue binders cheaper than $15") == "binders"
-    assert head_term("cameras at least $500") == "cameras"
-    assert head_term("sub-$100 desk chair") == "chair"
-    assert head_term("500") is None
