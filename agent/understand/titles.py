@@ -17,6 +17,7 @@ cut at a word boundary, and the constraint survives the cut.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from agent.understand.quantities import strip_quantities
 from tools.contract import SubQuery
@@ -49,6 +50,17 @@ def _minutes(value: float) -> str:
     return f"{minutes} min"
 
 
+def _range(low: float | None, high: float | None, show: Callable[[float], str]) -> str:
+    """A bound in canonical form ("$10–$20", "under 1 hour", "over $40"), "" without one."""
+    if low is not None and high is not None:
+        return f"{show(low)}–{show(high)}"
+    if high is not None:
+        return f"under {show(high)}"
+    if low is not None:
+        return f"over {show(low)}"
+    return ""
+
+
 def _years(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         if low == high:
@@ -71,22 +83,16 @@ def constraints(filters: Filters, *, with_category: bool = True) -> list[str]:
         out.append("/".join(filters.colors))
     if filters.brands:
         out.append("by " + "/".join(filters.brands))
-    low, high = filters.price_min, filters.price_max
-    if low is not None and high is not None:
-        out.append(f"{_money(low)}–{_money(high)}")
-    elif high is not None:
-        out.append(f"under {_money(high)}")
-    elif low is not None:
-        out.append(f"over {_money(low)}")
+    price = _range(filters.price_min, filters.price_max, _money)
+    if price:
+        out.append(price)
     if filters.total_time_max_min is not None:
         out.append(f"under {_minutes(filters.total_time_max_min)}")
-    dlow, dhigh = filters.duration_min_s, filters.duration_max_s
-    if dlow is not None and dhigh is not None:
-        out.append(f"{_minutes(dlow / 60)}–{_minutes(dhigh / 60)}")
-    elif dhigh is not None:
-        out.append(f"under {_minutes(dhigh / 60)}")
-    elif dlow is not None:
-        out.append(f"over {_minutes(dlow / 60)}")
+    duration = _range(
+        filters.duration_min_s, filters.duration_max_s, lambda seconds: _minutes(seconds / 60)
+    )
+    if duration:
+        out.append(duration)
     if filters.year_min is not None or filters.year_max is not None:
         out.append(_years(filters.year_min, filters.year_max))
     if filters.availability:
