@@ -109,7 +109,10 @@ def fan_out_losers(results: list[ToolResult]) -> set[str]:
 
 
 def gate(
-    modules: list[Module], results: list[ToolResult], model: GateModel | None = None
+    modules: list[Module],
+    results: list[ToolResult],
+    model: GateModel | None = None,
+    losers: set[str] | None = None,
 ) -> tuple[list[Module], dict[str, float]]:
     """The modules whose top item is likely relevant, and every module's probability.
 
@@ -117,11 +120,12 @@ def gate(
     to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`), or
     when assess kept its items as the closest inside the request's stated bounds
     (the catalog answers the words only beyond them; `agent/nodes/assess.py`). A
-    fanned-out vertical that loses to a sibling (`fan_out_losers`) gets probability 0.
+    fanned-out vertical that loses to a sibling (`fan_out_losers`, or `losers` when the
+    caller has them already) gets probability 0.
     """
     model = model or load_gate()
     by_id = {r.subquery.id: r for r in results}
-    losers = fan_out_losers(results)
+    losers = fan_out_losers(results) if losers is None else losers
     kept: list[Module] = []
     odds: dict[str, float] = {}
     for module in modules:
@@ -175,10 +179,11 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     page_id = uuid.uuid4().hex
     refinement = state.understood.refinement if state.understood else None
     odds: dict[str, float] = {}
+    losers = fan_out_losers(state.assessed)
     if state.image_key or (refinement is not None and refinement.kind == "vertical"):
         shown = state.modules
     else:
-        shown, odds = gate(state.modules, state.assessed)
+        shown, odds = gate(state.modules, state.assessed, losers=losers)
     ranked = rank(shown, state.assessed, request.k, runtime.context.module_weights)
     modules, note, ok = trim(ranked, request.k), "", True
     personalisation: PersonalisationTrace | None = None
@@ -199,7 +204,7 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             applied=False, reason="anonymous request (no user_id)"
         )
     order = " > ".join(f"{m.id}({m.score:.2f})" for m in modules)
-    lost = fan_out_losers(state.assessed) & set(odds)
+    lost = losers & set(odds)
     held = [f"{i} p={p:.2f}" for i, p in odds.items() if i not in {m.id for m in shown} | lost]
     if held:
         note += f"; not shown (p(relevant) < {load_gate().threshold}): " + ", ".join(held)
