@@ -118,10 +118,23 @@ def load_ranker(settings: Settings) -> tuple[Reranker | None, str]:
     return model, f"ltr ranker ({model.report.dataset}, {model.report.queries} queries)"
 
 
+def attach_title_encoder(index: CatalogIndex, settings: Settings) -> str | None:
+    """Give shopping pools the learned ranker's second view of titles (e5 cosines); the
+    reason when it cannot load (the ranker then sees those features as missing)."""
+    from tools.embeddings import E5TitleEncoder, EmbedderUnavailable
+
+    try:
+        index.attach_title_encoder(E5TitleEncoder(cache_size=settings.query_cache_size))
+    except EmbedderUnavailable as exc:
+        return f"title vectors off: {exc}"
+    return None
+
+
 def start_priming(index: CatalogIndex, ranker: Reranker) -> Callable[[], None]:
     """Prepare every shopping item for the learned ranker in a background thread, so a
     serving process re-ranks without building item profiles on the request path; the
-    function returned stops the thread and waits for it."""
+    title vectors of items indexed without them are embedded first. The function
+    returned stops the thread and waits for it."""
     prime = getattr(ranker, "prime", None)
     stop = threading.Event()
     if prime is None:
@@ -136,6 +149,10 @@ def start_priming(index: CatalogIndex, ranker: Reranker) -> Callable[[], None]:
     def run() -> None:
         started = time.perf_counter()
         try:
+            if index.title_vectors_attached:
+                embedded = index.sync_title_vectors("shopping", stop=stop)
+                if embedded:
+                    log.info("embedded %d shopping titles for the ranker", embedded)
             primed = prime(items())
         except Exception as exc:  # noqa: BLE001 - priming only saves time; requests still work
             log.warning("priming the ranker stopped: %s", exc)
@@ -194,6 +211,10 @@ async def open_deps(
         stack.callback(index.close)
         deps = Deps(settings=settings, index=index, caches=Caches())
         deps.ranker, deps.ranker_note = load_ranker(settings)
+        if deps.ranker is not None:
+            problem = attach_title_encoder(index, settings)
+            if problem:
+                deps.ranker_note += f"; {problem}"
         if serving and deps.ranker is not None:
             stack.callback(start_priming(index, deps.ranker))
         deps.module_weights = ModuleWeights.load(settings.module_weights_path)

@@ -12,7 +12,9 @@ Run: .venv/bin/python bench/bench_rerank.py [--model DIR] [--dataset NAME] [--qu
            inflates far less); the machine's load average is printed beside them
   pool     `CatalogIndex.candidates(depth=100)` on the dataset's eval index (both
            retrievers, per-field BM25, stored vectors for the lexical-only items),
-           beside `CatalogIndex.search` hybrid with the same depth
+           beside `CatalogIndex.search` hybrid with the same depth; when the index has
+           e5 title vectors, the same pools again with their cosines (the e5 query
+           embedding runs beside the retrievers) and the time that adds, paired by query
   train    the saved model's own `train_seconds` (cross-validation + final fit)
 
 The model is `--model` or `TESSERA_HOME/ranker`; without one a booster is fitted on
@@ -46,6 +48,7 @@ from tools.ltr import (  # noqa: E402
     features,  # noqa: E402
 )
 from tools.ltr.training import DEFAULT_ROUNDS, TrainingSet, fit_booster  # noqa: E402
+from tools.title_vectors import FILE_NAME as TITLE_VECTORS_FILE  # noqa: E402
 
 WORDS = "steel angle bracket white vinyl flooring led light bulb 60 watt cordless drill 18v "
 WORDS += "toilet seat round gloss paint gal interior door hinge brushed nickel 3 in pack"
@@ -125,6 +128,23 @@ def main() -> None:
             if len(pool) >= 100:
                 pools.append((q.text, pool[:100]))
         print(f"pool 100+100 ({len(queries)} queries): {percentiles(pool_ms)}")
+        if (path / TITLE_VECTORS_FILE).is_file():
+            from tools.embeddings import E5TitleEncoder
+
+            index.attach_title_encoder(E5TitleEncoder())
+            print(f"title vectors: {index.title_vector_count('ideas')} stored")
+            titled_ms, added_ms, pools = [], [], []
+            for q, plain in zip(queries, pool_ms, strict=True):
+                t = time.perf_counter()
+                pool = index.candidates("ideas", q.text, depth=100)
+                titled_ms.append((time.perf_counter() - t) * 1000)
+                added_ms.append(titled_ms[-1] - plain)
+                if len(pool) >= 100:
+                    pools.append((q.text, pool[:100]))
+            print(f"pool 100+100 with e5 title cosines (query embedded alongside): "
+                  f"{percentiles(titled_ms)}")  # fmt: skip
+            print(f"  added per sub-query (paired, same query): median "
+                  f"{statistics.median(added_ms):.2f} ms")  # fmt: skip
         features._profile.cache_clear()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t = time.perf_counter()

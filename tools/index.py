@@ -12,8 +12,10 @@ lexically only, and `dense_problem(vertical)` says why, for the trace and health
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -32,6 +34,8 @@ from tools.ltr.features import Candidate, from_item
 from tools.pushdown import chroma_where, sql_where
 from tools.rows import ItemRow, build_row, chroma_metadata
 from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
+from tools.title_vectors import FILE_NAME as TITLE_VECTORS_FILE
+from tools.title_vectors import TitleVectors
 from tools.vector import VectorStore
 from tools.vector_check import (
     CHECK_SAMPLES,
@@ -45,7 +49,9 @@ from tools.vector_check import (
 __all__ = ["CatalogIndex", "IndexUnavailable", "UpsertReport"]
 
 SearchMode = Literal["hybrid", "lexical", "dense"]
+log = logging.getLogger(__name__)
 DB_NAME = "catalog.sqlite"
+TITLE_QUERY_TIMEOUT_S = 10.0
 CHROMA_DIR = "chroma"
 
 
@@ -109,6 +115,9 @@ class CatalogIndex:
                 vectors.close()
             raise
         self._dense_problems: dict[str, str] = {}
+        self._title_encoder: Embedder | None = None
+        self._titles: TitleVectors | None = None
+        self._title_pool: ThreadPoolExecutor | None = None
         if not create:
             for found in self.check(samples=OPEN_SAMPLES):
                 if found.problem:
@@ -326,6 +335,53 @@ class CatalogIndex:
             for h in hits
         ]
 
+    def attach_title_encoder(self, encoder: Embedder) -> None:
+        """Give every pool a second encoder's title cosine (`Candidate.semantic_score`),
+        from the vectors `sync_title_vectors` stored; the query is embedded alongside the
+        two retrievers."""
+        if self._titles is None:
+            self._titles = TitleVectors(self.path / TITLE_VECTORS_FILE, encoder.name, encoder.dim)
+            self._title_pool = ThreadPoolExecutor(1, thread_name_prefix="tessera-title-query")
+        self._title_encoder = encoder
+
+    def sync_title_vectors(
+        self,
+        vertical: Vertical,
+        *,
+        batch: int = 1024,
+        progress: Callable[[int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Embed the titles of `vertical`'s items that have no current title vector and drop
+        the vectors of deleted items; returns how many were embedded."""
+        _check_vertical(vertical)
+        if self._titles is None or self._title_encoder is None:
+            raise RuntimeError("attach_title_encoder first")
+        hashes = {str(i): str(h) for i, h in self._store.read(
+            "SELECT id, hash FROM items WHERE vertical = ?", (vertical,))}  # fmt: skip
+        self._titles.prune(vertical, set(hashes))
+        stale = self._titles.stale(vertical, hashes)
+        done = 0
+        for start in range(0, len(stale), batch):
+            if stop is not None and stop.is_set():
+                break
+            items = self.get(vertical, stale[start : start + batch])
+            vectors = self._title_encoder.embed_documents([item.title for item in items])
+            ids = [item.id for item in items]
+            self._titles.put(vertical, ids, [hashes[i] for i in ids], vectors)
+            done += len(items)
+            if progress:
+                progress(len(items))
+        return done
+
+    @property
+    def title_vectors_attached(self) -> bool:
+        return self._title_encoder is not None
+
+    def title_vector_count(self, vertical: Vertical) -> int:
+        """How many of `vertical`'s items have a stored title vector (0 without an encoder)."""
+        return self._titles.count(vertical) if self._titles is not None else 0
+
     def candidates(
         self,
         vertical: Vertical,
@@ -347,6 +403,8 @@ class CatalogIndex:
         _check_vertical(vertical)
         if not text or depth <= 0:
             return []
+        encoder, pool_exec = self._title_encoder, self._title_pool
+        title_query = pool_exec.submit(encoder.embed_query, text) if encoder and pool_exec else None
         lexical = self._lexical.search_fields(vertical, text, sql_where(vertical, filters), depth)
         vector = self.embedder.embed_query(text)
         dense = self._dense(vertical, text, filters, depth, lexical_too=True, vector=vector)
@@ -361,6 +419,7 @@ class CatalogIndex:
         )
         query = np.asarray(vector, dtype=np.float32)
         items = self.get(vertical, ids)
+        semantic = self._title_cosines(vertical, ids, title_query)
         pool = []
         for item in items:
             lex_rank, lex_score, fields = lex.get(item.id, (None, None, None))
@@ -377,10 +436,27 @@ class CatalogIndex:
                         field_scores=fields,
                         dense_rank=dense_rank,
                         dense_score=dense_score,
+                        semantic_score=semantic.get(item.id),
                     ),
                 )
             )
         return pool
+
+    def _title_cosines(
+        self, vertical: Vertical, ids: Sequence[str], query: Future[np.ndarray] | None
+    ) -> dict[str, float]:
+        if query is None or self._titles is None:
+            return {}
+        stored = self._titles.get(vertical, ids)
+        if not stored:
+            return {}
+        try:
+            vec = np.asarray(query.result(timeout=TITLE_QUERY_TIMEOUT_S), dtype=np.float32)
+        except Exception as exc:  # noqa: BLE001 - the ranker then sees these features missing
+            log.warning("title-vector query embedding failed: %s", exc)
+            return {}
+        matrix = np.stack(list(stored.values()))
+        return dict(zip(stored, (matrix @ vec).tolist(), strict=True))
 
     def _reranked(
         self,
@@ -487,6 +563,10 @@ class CatalogIndex:
             return self._facets[1]
 
     def close(self) -> None:
+        if self._title_pool is not None:
+            self._title_pool.shutdown(wait=True)
+        if self._titles is not None:
+            self._titles.close()
         self._vectors.close()
         self._store.close()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -19,6 +19,9 @@ from agent.deps import open_index
 from agent.settings import Settings
 from tools.audit import audit_catalog
 from tools.catalog import VERTICALS, CatalogItem
+
+if TYPE_CHECKING:
+    from tools.index import CatalogIndex
 
 
 def add_index_parser(sub: Any) -> None:
@@ -139,12 +142,14 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         ) as progress:
             task = progress.add_task("indexing", total=len(items))
             report = index.upsert(_track(items, progress, task))
-        pruned = 0
-        if args.prune:
-            for vertical in VERTICALS:
-                keep = {i.id for i in items if i.vertical == vertical}
-                if keep:
-                    pruned += index.prune(vertical, keep)
+            pruned = 0
+            if args.prune:
+                for vertical in VERTICALS:
+                    keep = {i.id for i in items if i.vertical == vertical}
+                    if keep:
+                        pruned += index.prune(vertical, keep)
+            if settings.ranker == "ltr":
+                _sync_title_vectors(settings, index, progress, console)
         counts = {v: index.count(v) for v in VERTICALS}
         images = _index_images(settings, items, args.source, console)
     except BaseException:
@@ -164,6 +169,20 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
     )
     console.print(audit.summary() + " (--audit for the evidence)", markup=False, highlight=False)
     return 0
+
+
+def _sync_title_vectors(
+    settings: Settings, index: CatalogIndex, progress: Progress, console: Console
+) -> None:
+    """Embed the shopping titles the learned ranker compares in its second encoder."""
+    from agent.deps import attach_title_encoder
+
+    problem = attach_title_encoder(index, settings)
+    if problem:
+        console.print(f"[yellow]warning:[/] {problem}")
+        return
+    task = progress.add_task("title vectors", total=index.count("shopping"))
+    index.sync_title_vectors("shopping", progress=lambda n: progress.advance(task, n))
 
 
 def _index_images(

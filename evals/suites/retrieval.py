@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from tools.filters import Filters
 from tools.ltr.features import GROUPS, Candidate
 
 if TYPE_CHECKING:
+    from tools.embeddings import Embedder
     from tools.index import CatalogIndex
     from tools.ltr.features import TermStats
     from tools.ltr.training import TrainingSet
@@ -89,6 +91,19 @@ class Searcher(Protocol):
 
     def titles(self, vertical: Literal["ideas", "shopping", "video"]) -> list[str]: ...
 
+    def attach_title_encoder(self, encoder: Embedder) -> None: ...
+
+    def sync_title_vectors(
+        self,
+        vertical: Literal["ideas", "shopping", "video"],
+        *,
+        batch: int = 1024,
+        progress: Callable[[int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int: ...
+
+    def count(self, vertical: Literal["ideas", "shopping", "video"] | None = None) -> int: ...
+
 
 RetrievalSystem = System[BeirQuery, list[str]]
 
@@ -106,6 +121,7 @@ class RetrievalEnv:
     _searcher: Searcher | None = field(default=None, init=False)
     _speller: Callable[[str], str] | None = field(default=None, init=False)
     _term_stats: TermStats | None = field(default=None, init=False)
+    _title_vectors: bool = field(default=False, init=False)
 
     def searcher(self) -> Searcher:
         if self._searcher is None:
@@ -127,6 +143,22 @@ class RetrievalEnv:
 
             self._term_stats = TermStats.from_titles(self.searcher().titles("ideas"))
         return self._term_stats
+
+    def title_vectors(self) -> None:
+        """Give pools the second encoder's title cosines, embedding the indexed titles that
+        have no vector yet (once per index: about 20 min for Home Depot's 54,667 titles)."""
+        if self._title_vectors:
+            return
+        from tools.embeddings import E5TitleEncoder
+
+        searcher = self.searcher()
+        searcher.attach_title_encoder(E5TitleEncoder(cache_size=self.ctx.settings.query_cache_size))
+        bar = self.ctx.progress
+        task = bar.add_task("title vectors", total=searcher.count("ideas")) if bar else None
+        searcher.sync_title_vectors(
+            "ideas", progress=lambda n: bar.advance(task, n) if bar and task is not None else None
+        )
+        self._title_vectors = True
 
     def close(self) -> None:
         """Close the index if it was opened."""

@@ -44,6 +44,7 @@ def training_set(env: RetrievalEnv, depth: int, spelling: bool) -> TrainingSet:
     key = pool_key(depth, spelling)
     if key in env.pools:
         return env.pools[key]
+    env.title_vectors()
     searcher = env.searcher()
     rewrite: Callable[[str], str] | None = env.speller() if spelling else None
 

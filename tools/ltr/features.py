@@ -76,6 +76,9 @@ FEATURES: tuple[str, ...] = (
     "title_idf_fuzzy_coverage",
     "idf_coverage_rel",
     "idf_missing",
+    "semantic_cos",
+    "semantic_rel",
+    "semantic_rank",
 )
 """Column names, in the order `extract` writes them."""
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -93,6 +96,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "relative": ("coverage_rel", "jaccard_rel", "jaccard_rank", "cosine_rank"),
     "idf": ("title_idf_coverage", "title_idf_fuzzy_coverage", "idf_coverage_rel", "idf_missing"),
     "query": ("lex_top", "pool_all_terms", "query_chars"),
+    "semantic": ("semantic_cos", "semantic_rel", "semantic_rank"),
 }  # fmt: skip
 """Features by the evidence they come from, for ablations."""
 
@@ -122,6 +126,9 @@ class Candidate(BaseModel):
     )
     dense_rank: int | None = None
     dense_score: float | None = Field(default=None, description="Cosine to the query.")
+    semantic_score: float | None = Field(
+        default=None, description="Cosine of the title to the query in the second encoder's space."
+    )
 
 
 class TermStats(BaseModel):
@@ -337,6 +344,11 @@ def extract(
         out[:, col["dense_rel"]] = dense - np.nanmax(dense)
         out[:, col["cosine_rank"]] = _rank_desc(dense)
     rrf = np.nan_to_num(1.0 / (RRF_K + lex_rank)) + np.nan_to_num(1.0 / (RRF_K + dense_rank))
+    semantic = _column([c.semantic_score for c in candidates])
+    if np.isfinite(semantic).any():
+        out[:, col["semantic_cos"]] = semantic
+        out[:, col["semantic_rel"]] = semantic - np.nanmax(semantic)
+        out[:, col["semantic_rank"]] = _rank_desc(semantic)
     out[:, col["rrf"]] = rrf
     out[:, col["in_both"]] = np.isfinite(lex_rank) & np.isfinite(dense_rank)
     out[:, col["query_terms"]] = len(terms)
