@@ -103,3 +103,21 @@ def test_without_vectors_the_semantic_features_stay_missing() -> None:
 
     rows = extract("drill", [Candidate(id="1", title="Cordless Drill")])
     assert np.isnan(rows[0, COL["semantic_cos"]]) and np.isnan(rows[0, COL["semantic_rank"]])
+
+
+def test_a_failing_query_encoder_leaves_the_pool_whole(index: CatalogIndex) -> None:
+    index.sync_title_vectors("shopping")
+
+    class Broken:
+        name, dim = E5TitleEncoder.name, E5TitleEncoder.dim
+
+        def embed_documents(self, texts: list[str]) -> np.ndarray:
+            raise AssertionError("not called: every title already has its vector")
+
+        def embed_query(self, text: str) -> np.ndarray:
+            raise RuntimeError("encoder crashed")
+
+    index.attach_title_encoder(Broken())
+    pool = index.candidates("shopping", "office chair", depth=10)
+    assert pool and all(c.semantic_score is None for c in pool)
+    assert all(c.lexical_rank is not None or c.dense_rank is not None for c in pool)

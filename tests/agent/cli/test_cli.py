@@ -52,3 +52,26 @@ def test_missing_index_names_the_command(
     monkeypatch.setenv("TESSERA_HOME", str(tmp_path))
     assert main(["search", "soup", "--planner", "rule"]) == 2
     assert "tessera index --starter" in " ".join(capsys.readouterr().err.split())
+
+
+def test_indexing_for_the_learned_ranker_embeds_shopping_titles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.settings import Settings
+    from tests.fakes import TINY
+    from tools.title_vectors import FILE_NAME, TitleVectors
+
+    source = tmp_path / "catalog.jsonl"
+    source.write_text("".join(i.model_dump_json() + "\n" for i in TINY), encoding="utf-8")
+    monkeypatch.setenv("TESSERA_HOME", str(tmp_path / "fusion"))
+    assert main(["index", "--source", str(source)]) == 0
+    assert not (Settings().index_dir / FILE_NAME).exists(), "fusion ranking needs no e5 vectors"
+    monkeypatch.setenv("TESSERA_HOME", str(tmp_path / "ltr"))
+    monkeypatch.setenv("TESSERA_RANKER", "ltr")
+    assert main(["index", "--source", str(source)]) == 0
+    store = TitleVectors(Settings().index_dir / FILE_NAME, "multilingual-e5-small-q4", 384)
+    try:
+        assert store.count("shopping") == sum(i.vertical == "shopping" for i in TINY)
+        assert store.count("video") == 0 and store.count("ideas") == 0
+    finally:
+        store.close()
