@@ -351,9 +351,11 @@ class CatalogIndex:
         batch: int = 1024,
         progress: Callable[[int], None] | None = None,
         stop: threading.Event | None = None,
+        total: Callable[[int], None] | None = None,
     ) -> int:
         """Embed the titles of `vertical`'s items that have no current title vector and drop
-        the vectors of deleted items; returns how many were embedded."""
+        the vectors of deleted items; returns how many were embedded. `total` is told how
+        many need embedding before the first batch, `progress` each batch's size."""
         _check_vertical(vertical)
         if self._titles is None or self._title_encoder is None:
             raise RuntimeError("attach_title_encoder first")
@@ -361,6 +363,8 @@ class CatalogIndex:
             "SELECT id, hash FROM items WHERE vertical = ?", (vertical,))}  # fmt: skip
         self._titles.prune(vertical, set(hashes))
         stale = self._titles.stale(vertical, hashes)
+        if total:
+            total(len(stale))
         done = 0
         for start in range(0, len(stale), batch):
             if stop is not None and stop.is_set():

@@ -181,8 +181,12 @@ def _sync_title_vectors(
     if problem:
         console.print(f"[yellow]warning:[/] {problem}")
         return
-    task = progress.add_task("title vectors", total=index.count("shopping"))
-    index.sync_title_vectors("shopping", progress=lambda n: progress.advance(task, n))
+    task = progress.add_task("title vectors", total=None)
+    index.sync_title_vectors(
+        "shopping",
+        progress=lambda n: progress.advance(task, n),
+        total=lambda n: progress.update(task, total=n),
+    )
 
 
 def _index_images(

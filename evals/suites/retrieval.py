@@ -100,6 +100,7 @@ class Searcher(Protocol):
         batch: int = 1024,
         progress: Callable[[int], None] | None = None,
         stop: threading.Event | None = None,
+        total: Callable[[int], None] | None = None,
     ) -> int: ...
 
     def count(self, vertical: Literal["ideas", "shopping", "video"] | None = None) -> int: ...
@@ -154,9 +155,11 @@ class RetrievalEnv:
         searcher = self.searcher()
         searcher.attach_title_encoder(E5TitleEncoder(cache_size=self.ctx.settings.query_cache_size))
         bar = self.ctx.progress
-        task = bar.add_task("title vectors", total=searcher.count("ideas")) if bar else None
+        task = bar.add_task("title vectors", total=None) if bar else None
         searcher.sync_title_vectors(
-            "ideas", progress=lambda n: bar.advance(task, n) if bar and task is not None else None
+            "ideas",
+            progress=lambda n: bar.advance(task, n) if bar and task is not None else None,
+            total=lambda n: bar.update(task, total=n) if bar and task is not None else None,
         )
         self._title_vectors = True
 
