@@ -14,7 +14,8 @@ Run: .venv/bin/python bench/bench_rerank.py [--model DIR] [--dataset NAME] [--qu
            retrievers, per-field BM25, stored vectors for the lexical-only items),
            beside `CatalogIndex.search` hybrid with the same depth; when the index has
            e5 title vectors, the same pools again with their cosines (the e5 query
-           embedding runs beside the retrievers) and the time that adds, paired by query
+           embedding runs beside the retrievers) and the time that adds, paired by query;
+           query caches are off, so every pass embeds every query
   train    the saved model's own `train_seconds` (cross-validation + final fit)
 
 The model is `--model` or `TESSERA_HOME/ranker`; without one a booster is fitted on
@@ -113,7 +114,7 @@ def main() -> None:
         from tools.index import CatalogIndex
 
         dataset = load_beir(resolve_dataset(args.dataset))
-        embedder = load_embedder(settings.query_cache_size)
+        embedder = load_embedder(0)
         path = eval_index_dir(settings, dataset, embedder.name)
         index = CatalogIndex(path, embedder, create=False)
         queries = rng.sample(dataset.queries, min(args.queries, len(dataset.queries)))
@@ -131,7 +132,7 @@ def main() -> None:
         if (path / TITLE_VECTORS_FILE).is_file():
             from tools.embeddings import E5TitleEncoder
 
-            index.attach_title_encoder(E5TitleEncoder())
+            index.attach_title_encoder(E5TitleEncoder(cache_size=0))
             print(f"title vectors: {index.title_vector_count('ideas')} stored")
             titled_ms, added_ms, pools = [], [], []
             for q, plain in zip(queries, pool_ms, strict=True):

