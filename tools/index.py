@@ -407,8 +407,7 @@ class CatalogIndex:
         _check_vertical(vertical)
         if not text or depth <= 0:
             return []
-        encoder, pool_exec = self._title_encoder, self._title_pool
-        title_query = pool_exec.submit(encoder.embed_query, text) if encoder and pool_exec else None
+        title_query = self._embed_title_query(vertical, text)
         lexical = self._lexical.search_fields(vertical, text, sql_where(vertical, filters), depth)
         vector = self.embedder.embed_query(text)
         dense = self._dense(vertical, text, filters, depth, lexical_too=True, vector=vector)
@@ -445,6 +444,13 @@ class CatalogIndex:
                 )
             )
         return pool
+
+    def _embed_title_query(self, vertical: Vertical, text: str) -> Future[np.ndarray] | None:
+        """Start embedding the query for the title cosines, when `vertical` has vectors."""
+        encoder, pool, titles = self._title_encoder, self._title_pool, self._titles
+        if encoder is None or pool is None or titles is None or not titles.has(vertical):
+            return None
+        return pool.submit(encoder.embed_query, text)
 
     def _title_cosines(
         self, vertical: Vertical, ids: Sequence[str], query: Future[np.ndarray] | None

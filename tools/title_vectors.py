@@ -95,6 +95,14 @@ class TitleVectors:
             )
         return len(gone)
 
+    def has(self, vertical: str) -> bool:
+        """Whether any item of `vertical` has a vector (an indexed look-up, no scan)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM vectors WHERE vertical = ? LIMIT 1", (vertical,)
+            ).fetchone()
+        return row is not None
+
     def count(self, vertical: str) -> int:
         with self._lock:
             row = self._conn.execute(

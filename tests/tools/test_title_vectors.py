@@ -56,6 +56,7 @@ def test_stored_vectors_follow_item_content_and_encoder(tmp_path: Path) -> None:
     assert set(got) == {"a", "b"}
     np.testing.assert_array_equal(got["b"], vecs[1])
     assert store.get("ideas", ["a"]) == {}
+    assert store.has("shopping") and not store.has("ideas")
     assert store.prune("shopping", {"a"}) == 1 and store.count("shopping") == 1
     store.close()
     reopened = TitleVectors(path, "enc-a", 4)
