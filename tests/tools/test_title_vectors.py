@@ -122,3 +122,21 @@ def test_a_failing_query_encoder_leaves_the_pool_whole(index: CatalogIndex) -> N
     pool = index.candidates("shopping", "office chair", depth=10)
     assert pool and all(c.semantic_score is None for c in pool)
     assert all(c.lexical_rank is not None or c.dense_rank is not None for c in pool)
+
+
+@pytest.mark.parametrize(
+    ("query", "match"),
+    [
+        ("taladro inalámbrico", 0),
+        ("asiento de inodoro redondo", 1),
+        ("lámpara de escritorio", 2),
+        ("perceuse sans fil", 0),
+    ],
+)
+def test_e5_matches_a_query_in_another_language(
+    encoder: E5TitleEncoder, query: str, match: int
+) -> None:
+    titles = ["18V cordless drill driver kit", "round white porcelain toilet seat",
+              "LED desk lamp with USB port"]  # fmt: skip
+    scores = encoder.embed_documents(titles) @ encoder.embed_query(query)
+    assert int(np.argmax(scores)) == match
