@@ -22,6 +22,8 @@ USER = "zelda-7731"
 CLI_USER = "yorick-5512"
 """Each test forgets its own user: one process may hold an earlier test's strings in memory."""
 WORDS = "pumpkin soup for grandmaqx"
+CLI_WORDS = "pumpkin soup for grandpazv"
+"""Each test's own words too, for the same reason."""
 
 
 @asynccontextmanager
@@ -46,8 +48,8 @@ def files_holding(home: Path, needle: str) -> list[str]:
     )
 
 
-async def leave_traces(client: httpx.AsyncClient, user: str) -> str:
-    first = await client.post("/v1/chat", json={"query": WORDS, "user_id": user})
+async def leave_traces(client: httpx.AsyncClient, user: str, words: str = WORDS) -> str:
+    first = await client.post("/v1/chat", json={"query": words, "user_id": user})
     thread_id = first.text.split('"thread_id":"', 1)[1].split('"', 1)[0]
     follow = {"query": "cheaper", "thread_id": thread_id, "user_id": user}
     assert (await client.post("/v1/search", json=follow)).status_code == 200
@@ -82,10 +84,10 @@ def test_tessera_forget_removes_threads_too(tmp_path: Path) -> None:
 
     async def use() -> None:
         async with personal_api(home) as client:
-            await leave_traces(client, CLI_USER)
+            await leave_traces(client, CLI_USER, CLI_WORDS)
 
     asyncio.run(use())
-    assert files_holding(home, "grandmaqx")
+    assert files_holding(home, "grandpazv")
     assert run_forget(argparse.Namespace(user=CLI_USER), Settings(home=home, planner="rule")) == 0
     assert files_holding(home, CLI_USER) == []
-    assert files_holding(home, "grandmaqx") == []
+    assert files_holding(home, "grandpazv") == []
