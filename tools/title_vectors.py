@@ -5,11 +5,13 @@ The ranker compares a query with each candidate's title in a second embedding sp
 data: a row holds an item's id, the content hash of the item it was computed from,
 and the float32 vector. `TitleVectors.stale` names the items whose vector is missing or
 was computed from other content, so re-indexing embeds only what changed; losing the
-file costs only time (a vector that is absent leaves its ranker features missing).
+file costs only time (a vector that is absent leaves its ranker features missing), so
+an unreadable file is moved aside and rebuilt.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 FILE_NAME = "title_vectors.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,14 +41,28 @@ class TitleVectors:
         self.path = Path(path)
         self.dim = dim
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        with self._lock, self._conn as tx:
-            tx.executescript(SCHEMA)
-            found = tx.execute("SELECT value FROM meta WHERE key = 'encoder'").fetchone()
-            expected = f"{encoder}:{dim}"
-            if found is None or found[0] != expected:
-                tx.execute("DELETE FROM vectors")
-                tx.execute("INSERT OR REPLACE INTO meta VALUES ('encoder', ?)", (expected,))
+        try:
+            self._conn = self._open(f"{encoder}:{dim}")
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(self.path.name + ".damaged")
+            log.warning("title vectors at %s unreadable (%s); moved to %s, re-embedding",
+                        self.path, exc, aside)  # fmt: skip
+            self.path.replace(aside)
+            self._conn = self._open(f"{encoder}:{dim}")
+
+    def _open(self, expected: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        try:
+            with conn as tx:
+                tx.executescript(SCHEMA)
+                found = tx.execute("SELECT value FROM meta WHERE key = 'encoder'").fetchone()
+                if found is None or found[0] != expected:
+                    tx.execute("DELETE FROM vectors")
+                    tx.execute("INSERT OR REPLACE INTO meta VALUES ('encoder', ?)", (expected,))
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
 
     def stale(self, vertical: str, hashes: Mapping[str, str]) -> list[str]:
         """Ids of `hashes` (id -> content hash) whose stored vector is absent or outdated."""

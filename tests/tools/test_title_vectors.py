@@ -140,3 +140,24 @@ def test_e5_matches_a_query_in_another_language(
               "LED desk lamp with USB port"]  # fmt: skip
     scores = encoder.embed_documents(titles) @ encoder.embed_query(query)
     assert int(np.argmax(scores)) == match
+
+
+def test_an_unreadable_vector_file_is_moved_aside_and_rebuilt(
+    tiny_home: Path, tmp_path: Path, encoder: E5TitleEncoder
+) -> None:
+    from tools.title_vectors import FILE_NAME
+
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home, home)
+    path = Settings(home=home).index_dir / FILE_NAME
+    path.write_bytes(b"not a database" * 200)
+    damaged = path.read_bytes()
+    index: CatalogIndex = open_index(Settings(home=home))
+    try:
+        index.attach_title_encoder(encoder)
+        assert path.with_name(FILE_NAME + ".damaged").read_bytes() == damaged
+        assert index.sync_title_vectors("shopping") == index.count("shopping")
+        pool = index.candidates("shopping", "office chair", depth=5)
+        assert pool and all(c.semantic_score is not None for c in pool)
+    finally:
+        index.close()
