@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from agent.backends import discard_build, publish_index
-from agent.deps import open_index
+from agent.deps import attach_title_encoder, open_index
 from agent.settings import Settings
 from tools.audit import audit_catalog
 from tools.catalog import VERTICALS, CatalogItem
@@ -175,8 +175,6 @@ def _sync_title_vectors(
     settings: Settings, index: CatalogIndex, progress: Progress, console: Console
 ) -> None:
     """Embed the shopping titles the learned ranker compares in its second encoder."""
-    from agent.deps import attach_title_encoder
-
     problem = attach_title_encoder(index, settings)
     if problem:
         console.print(f"[yellow]warning:[/] {problem}")

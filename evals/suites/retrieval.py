@@ -147,7 +147,7 @@ class RetrievalEnv:
 
     def title_vectors(self) -> None:
         """Give pools the second encoder's title cosines, embedding the indexed titles that
-        have no vector yet (once per index: about 20 min for Home Depot's 54,667 titles)."""
+        have no vector yet (once per index: Home Depot's 54,667 titles took 34 min here)."""
         if self._title_vectors:
             return
         from tools.embeddings import E5TitleEncoder
