@@ -22,8 +22,7 @@ Run with `tessera eval understanding --dataset evals/data/understanding/FILE.jso
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from statistics import mean
@@ -34,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agent.models import Page, ResultItem
 from evals.metrics import set_scores
 from evals.report import CaseResult, Report
-from evals.runner import Observation, System, Usage, base_result, run_configs
+from evals.runner import Observation, base_result, run_configs
 from evals.suites import (
     DATA_DIR,
     EvalConfigError,
@@ -42,16 +41,17 @@ from evals.suites import (
     SuiteSpec,
     build_report,
     choose,
+    half,
     read_cases,
     select,
 )
+from evals.suites.served import ServedFactory, served
 from evals.topic import on_topic_count
 from tools.catalog import Vertical
 from tools.filters import Filters
 
 METRICS = ["answered", "empty", "bound_kept", "junk", "routing_f1"]
 DEFAULT_DATA = DATA_DIR / "understanding" / "paraphrase.jsonl"
-SPLITS = ("dev", "heldout", "all")
 ON_TOPIC_NEEDED = 3
 FIRST = 5
 NONE = "none"
@@ -169,63 +169,23 @@ def summarise(
     return out
 
 
-@asynccontextmanager
-async def _engine_system(
-    planner: str | None, ctx: EvalContext
-) -> AsyncIterator[System[UnderstandingCase, Page]]:
-    """The engine over the starter index as the web app opens it (an LLM attaches only
-    when the settings allow it), threads kept in memory."""
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from agent.deps import open_deps
-    from agent.engine import Engine
-    from agent.memory import serializer
-    from agent.models import SearchRequest
-
-    settings = ctx.settings
-    if planner is not None:
-        settings = settings.model_copy(update={"planner": planner})
-    async with open_deps(settings) as deps:
-        engine = Engine(deps, checkpointer=InMemorySaver(serde=serializer()))
-        used = Usage()
-
-        async def call(case: UnderstandingCase) -> Page:
-            thread = engine.new_thread() if case.thread else None
-            page: Page | None = None
-            for n, text in enumerate([*case.thread, case.query]):
-                request = SearchRequest(text=text, thread_id=thread, k=settings.page_size)
-                page = await engine.search(request, new_thread=n == 0)
-                used.llm_calls += page.trace.llm_calls
-                used.llm_tokens += page.trace.llm_tokens
-                used.llm_ms += sum(c.latency_ms for c in page.trace.llm)
-            assert page is not None
-            return page
-
-        yield System(call=call, usage=lambda: used.model_copy(), description=deps.planner_note)
+def _turns(case: UnderstandingCase) -> list[str]:
+    return [*case.thread, case.query]
 
 
-CaseSystem = Callable[[EvalContext], AbstractAsyncContextManager[System[UnderstandingCase, Page]]]
-CONFIGS: dict[str, CaseSystem] = {
-    "rule": partial(_engine_system, "rule"),
-    "auto": partial(_engine_system, None),
+CONFIGS: dict[str, ServedFactory[UnderstandingCase]] = {
+    "rule": served("rule", _turns),
+    "auto": served(None, _turns),
 }
 """`rule`: the rule planner. `auto`: the configured planner (by default the router, with
 the LLM where it answers), exactly as the web app runs."""
-
-
-def split_cases(cases: Sequence[UnderstandingCase], split: str | None) -> list[UnderstandingCase]:
-    """The cases of the chosen split (default dev)."""
-    chosen = split or "dev"
-    if chosen not in SPLITS:
-        raise EvalConfigError(f"--split must be one of {list(SPLITS)} for this suite.")
-    return [c for c in cases if chosen == "all" or c.split == chosen]
 
 
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Run the chosen configurations over the chosen split of the cases."""
     chosen = choose(CONFIGS, configs, ("rule", "auto"))
     path = Path(ctx.dataset) if ctx.dataset else DEFAULT_DATA
-    cases = select(split_cases(read_cases(path, UnderstandingCase), ctx.split), ctx.limit, ctx.seed)
+    cases = select(half(read_cases(path, UnderstandingCase), ctx.split), ctx.limit, ctx.seed)
     if not cases:
         raise EvalConfigError(f"{path} has no cases in split '{ctx.split or 'dev'}'.")
     results = await run_configs(

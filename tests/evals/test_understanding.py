@@ -10,8 +10,8 @@ from rich.console import Console
 
 from agent.models import Module, Page, ResultItem
 from agent.settings import Settings
-from evals.suites import DATA_DIR, EvalConfigError, EvalContext, load_suite, read_cases
-from evals.suites.understanding import UnderstandingCase, routing_f1, score_page, split_cases
+from evals.suites import DATA_DIR, EvalConfigError, EvalContext, half, load_suite, read_cases
+from evals.suites.understanding import UnderstandingCase, routing_f1, score_page
 from evals.topic import matches, on_topic
 
 
@@ -86,10 +86,10 @@ def test_cases_need_accept_words_and_a_known_split() -> None:
     with pytest.raises(ValueError, match="accept"):
         case(vertical="ideas")
     cases = [case(vertical=None), case(id="h", vertical=None, split="heldout")]
-    assert [c.id for c in split_cases(cases, None)] == ["c"]
-    assert [c.id for c in split_cases(cases, "all")] == ["c", "h"]
+    assert [c.id for c in half(cases, None)] == ["c"]
+    assert [c.id for c in half(cases, "all")] == ["c", "h"]
     with pytest.raises(EvalConfigError):
-        split_cases(cases, "test")
+        half(cases, "test")
 
 
 async def test_the_suite_runs_threads_through_the_engine(tiny_home: Path, tmp_path: Path) -> None:
