@@ -49,7 +49,10 @@ from evals.suites.served import ServedFactory, served
 from evals.topic import on_topic_count
 from tools.catalog import Vertical
 
-METRICS = ["aspect_coverage", "pages_2plus", "modules_no_aspect", "empty"]
+METRICS = [
+    "aspect_coverage", "aspect_coverage_common", "aspect_coverage_rare",
+    "pages_2plus", "modules_no_aspect", "empty",
+]  # fmt: skip
 DEFAULT_DATA = DATA_DIR / "exploratory.jsonl"
 FIRST = 5
 ON_TOPIC_NEEDED = 2
@@ -87,11 +90,14 @@ def covers(module: Module, aspect: Aspect) -> bool:
 
 
 def score_page(case: ExploratoryCase, page: Page | None) -> dict[str, float]:
-    """The case's metrics; `modules_no_aspect` is left out of a page with no module."""
+    """The case's metrics; `modules_no_aspect` is left out of a page with no module, and
+    coverage is also given under the case's rarity."""
     modules = page.modules if page is not None else []
     covered = [a for a in case.aspects if any(covers(m, a) for m in modules)]
+    coverage = len(covered) / len(case.aspects)
     out = {
-        "aspect_coverage": len(covered) / len(case.aspects),
+        "aspect_coverage": coverage,
+        f"aspect_coverage_{case.rarity}": coverage,
         "pages_2plus": float(len(modules) >= 2),
         "empty": float(not modules),
     }
@@ -108,7 +114,6 @@ def score_pages(observations: Sequence[Observation[ExploratoryCase, Page]]) -> l
         result.metrics = score_page(obs.case, obs.output)
         modules = obs.output.modules if obs.output is not None else []
         result.detail = {
-            "rarity": obs.case.rarity,
             "modules_shown": len(modules),
             "modules": [f"{m.vertical}: {m.title}" for m in modules],
             "covered": [
@@ -129,9 +134,9 @@ def score_pages(observations: Sequence[Observation[ExploratoryCase, Page]]) -> l
 def summarise(results: Sequence[CaseResult]) -> dict[str, float]:
     """Coverage by rarity, and `modules_no_aspect` over every module shown (not per page)."""
     out: dict[str, float] = {}
-    for rarity in ("common", "rare"):
-        values = [r.metrics["aspect_coverage"] for r in results if r.detail["rarity"] == rarity]
-        out[f"aspect_coverage_{rarity}"] = mean(values) if values else 0.0
+    for key in ("aspect_coverage_common", "aspect_coverage_rare"):
+        values = [r.metrics[key] for r in results if key in r.metrics]
+        out[key] = mean(values) if values else 0.0
     shown = [r for r in results if "modules_no_aspect" in r.metrics]
     total = sum(int(str(r.detail["modules_shown"])) for r in shown)
     idle = sum(r.metrics["modules_no_aspect"] * int(str(r.detail["modules_shown"])) for r in shown)

@@ -49,7 +49,9 @@ def test_aspects_are_covered_by_two_of_the_first_five_items() -> None:
 
 def test_an_empty_page_covers_nothing_and_shows_no_module() -> None:
     scores = score_page(BURGER_NIGHT, Page(query="burger night"))
-    assert scores == {"aspect_coverage": 0.0, "pages_2plus": 0.0, "empty": 1.0}
+    assert scores == {
+        "aspect_coverage": 0.0, "aspect_coverage_common": 0.0, "pages_2plus": 0.0, "empty": 1.0
+    }  # fmt: skip
 
 
 def test_modules_no_aspect_is_pooled_over_modules_and_coverage_split_by_rarity() -> None:
