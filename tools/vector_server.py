@@ -39,6 +39,13 @@ class ServerVectorStore(VectorStore):
         host, port, ssl = parse_chroma_url(url)
         self.url = url
         self.path = None
+        self.span_attributes = {
+            "db.system.name": "chromadb",
+            "db.operation.name": "query",
+            "tessera.chroma.mode": "server",
+            "server.address": host,
+            "server.port": port,
+        }
         self.embedder_name = embedder_name
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
