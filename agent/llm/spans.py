@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from tools.tracing import span
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 def llm_span(model: str, base_url: str, name: str, max_tokens: int) -> Iterator[Span]:
     """The span of one attempt at a chat completion."""
     url = urlsplit(base_url)
-    attributes = {
+    attributes: dict[str, AttributeValue] = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": model,
