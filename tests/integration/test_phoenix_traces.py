@@ -97,4 +97,3 @@ def test_a_request_trace_reaches_phoenix_with_node_and_llm_spans(
     tools = [s for s in spans if s["name"].startswith("tool.")]
     assert len(tools) >= 2 and {parent(t) for t in tools} == {"node.run_tool"}
     assert any(s["name"] == "retrieve.lexical" for s in spans)
-
