@@ -12,14 +12,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from opentelemetry.trace import SpanKind
-from opentelemetry.util.types import AttributeValue
 
 from tools.catalog import Vertical
 from tools.pushdown import Where
 from tools.rows import MetadataValue
 from tools.store import REBUILD_HINT, IndexUnavailable
-from tools.tracing import span
 from tools.vector_files import files_problem, segment_dir
 
 COLLECTION_PREFIX = "tessera-"
@@ -27,12 +24,6 @@ COLLECTION_PREFIX = "tessera-"
 
 class VectorStore:
     """A Chroma `PersistentClient` and its per-vertical collections."""
-
-    span_attributes: dict[str, AttributeValue] = {
-        "db.system.name": "chromadb",
-        "db.operation.name": "query",
-        "tessera.chroma.mode": "local",
-    }
 
     def __init__(self, path: Path, *, create: bool, embedder_name: str) -> None:
         import chromadb
@@ -138,11 +129,9 @@ class VectorStore:
         """(id, cosine similarity) best first, filtered inside Chroma before the top-k."""
         if limit <= 0:
             return []
-        attributes = {**self.span_attributes, "db.collection.name": vertical}
-        with span("chroma.query", attributes, kind=SpanKind.CLIENT):
-            result = self.collection(vertical).query(
-                query_embeddings=[vector], n_results=limit, where=where, include=["distances"]
-            )
+        result = self.collection(vertical).query(
+            query_embeddings=[vector], n_results=limit, where=where, include=["distances"]
+        )
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
         return [(str(i), 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
