@@ -1,5 +1,6 @@
 """Wires the search graph: begin -> understand -> plan -> tools (Send) -> assess ->
-compose -> rank -> suggest -> write -> finish; each node runs under its own span."""
+compose -> rank -> suggest -> write -> finish; each node runs under its own span
+(`run_tool` under its tool call's)."""
 
 from __future__ import annotations
 
@@ -38,9 +39,8 @@ def build_graph(
         ("finish", finish_node),
     ):
         builder.add_node(name, traced_node(name, node))
-    run_tool = traced_node("run_tool", run_tool_node)
     similar = traced_node("similar_images", similar_node)
-    builder.add_node("run_tool", run_tool, input_schema=ToolTask)  # type: ignore[arg-type]
+    builder.add_node("run_tool", run_tool_node, input_schema=ToolTask)  # type: ignore[arg-type]
     builder.add_node("similar_images", similar, input_schema=ImageTask)  # type: ignore[arg-type]
     builder.add_edge(START, "begin")
     builder.add_edge("begin", "understand")

@@ -4,8 +4,9 @@
 LangGraph runs every node as its own task, copying the context the graph was started
 in, so a node span is a child of the request span. Tool calls run as siblings of each
 other (LangGraph `Send`); the `fan_out` span is opened when the plan fans out and
-closed when `assess` starts, and the `run_tool` nodes open their spans under it
-through the request's `RequestSpans`, which every task of the request shares.
+closed when `assess` starts, and each tool call (the `run_tool` node) opens its
+`tool.<name>` span under it through the request's `RequestSpans`, which every task of
+the request shares.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from agent.models import Page, SearchRequest
 from tools.tracing import compact, pseudonym, span, tracer
 
 F = TypeVar("F", bound=Callable[..., Any])
-FANNED_OUT = frozenset({"run_tool", "similar_images"})
+FANNED_OUT = frozenset({"similar_images"})
+"""Nodes sent by the fan-out whose span is the node's own; a `run_tool` node's span is
+its tool call's (`tool.<name>`, agent/nodes/tools.py)."""
 
 
 @dataclass
@@ -42,6 +45,12 @@ class RequestSpans:
             self.fan_out = tracer().start_span(
                 "fan_out", context=self.context, attributes={"tessera.sends": subqueries}
             )
+
+    def fan_out_context(self) -> otel_context.Context | None:
+        """The context a fanned-out call starts its span in; None once the fan-out ended."""
+        if self.fan_out is None:
+            return None
+        return trace.set_span_in_context(self.fan_out, self.context)
 
     def close_fan_out(self) -> None:
         if self.fan_out is not None:
@@ -117,8 +126,8 @@ def traced_node(name: str, node: F) -> F:
         spans = _current.get()
         if spans is None:
             return None
-        if name in FANNED_OUT and spans.fan_out is not None:
-            return trace.set_span_in_context(spans.fan_out, spans.context)
+        if name in FANNED_OUT:
+            return spans.fan_out_context()
         if name == "assess":
             spans.close_fan_out()
         return None

@@ -10,7 +10,10 @@ SDK's) and "off" (Tessera's tracer is the API's no-op tracer, what it is when no
 is configured), so the machine's load drifts on both alike. The request is the
 rule-planner one of bench_graph.py without the result cache (every run retrieves).
 Exports run on the processor's own thread; their CPU time is reported per traced
-request, apart. Prints p50/p95 per mode, the p50 ratio (target <= 1.03), spans received, load.
+request, apart. Prints p50/p95 per mode, the p50 ratio (target <= 1.03), the median of
+the ratios of neighbouring on/off blocks (steadier under a changing load), the CPU
+tracing adds per request (the process's CPU time, which a busy machine disturbs far
+less than wall time), spans received and the load average.
 """
 
 from __future__ import annotations
@@ -105,19 +108,25 @@ async def measure(query: str, requests: int, block: int) -> None:
     settings = Settings(planner="rule")
     tracers = {"on": tools.tracing.tracer(), "off": trace.NoOpTracer()}
     times: dict[str, list[float]] = {"off": [], "on": []}
+    cpus: dict[str, list[float]] = {"off": [], "on": []}
     async with open_deps(settings, use_llm=False) as deps:
         deps.caches = None
         engine = Engine(deps)
         request = SearchRequest(text=query)
         for _ in range(3):
             await engine.search(request)
-        for number in range(max(1, requests // block)):
+        blocks: list[float] = []
+        for number in range(max(4, requests // block // 4 * 4)):
             mode = "off" if number % 4 in (0, 3) else "on"
             tools.tracing._tracer = tracers[mode]
+            taken: list[float] = []
             for _ in range(block):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 await engine.search(request)
-                times[mode].append((time.perf_counter() - started) * 1000)
+                taken.append((time.perf_counter() - started) * 1000)
+                cpus[mode].append((time.process_time() - cpu) * 1000)
+            times[mode] += taken
+            blocks.append(statistics.median(taken))
         tools.tracing._tracer = tracers["on"]
     provider: Any = trace.get_tracer_provider()
     provider.force_flush()
@@ -129,10 +138,22 @@ async def measure(query: str, requests: int, block: int) -> None:
     print(
         f"p50 ratio on/off: {statistics.median(on) / statistics.median(off):.3f} (target <= 1.03)"
     )
+    paired = [blocks[i + 1] / blocks[i] for i in range(0, len(blocks), 4)]
+    paired += [blocks[i + 2] / blocks[i + 3] for i in range(0, len(blocks), 4)]
+    print(
+        f"median of paired ratios (each on block / its neighbouring off block): "
+        f"{statistics.median(paired):.3f}"
+    )
     traced = len(on) + 3
     print(f"spans received by the collector: {collector.spans} ({traced} traced requests)")
     per_request = exporter.seconds * 1000 / traced
     print(f"export CPU (processor thread): {per_request:.2f} ms per traced request")
+    cpu_off, cpu_on = statistics.median(cpus["off"]), statistics.median(cpus["on"])
+    cost = cpu_on - cpu_off + per_request
+    print(
+        f"process CPU per request p50: off {cpu_off:.1f} ms, on {cpu_on:.1f} ms; tracing's "
+        f"CPU (spans + export) {cost:.2f} ms = {cost / cpu_off:.1%} of an untraced request"
+    )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
@@ -142,7 +163,7 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=1)
     parser.add_argument("--query", default=QUERY)
     args = parser.parse_args()
-    for name in ("OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_TRACES_SAMPLER"):
+    for name in ("OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER"):
         os.environ.pop(name, None)
     asyncio.run(measure(args.query, args.requests, args.block))
 

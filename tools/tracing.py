@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
@@ -31,15 +31,13 @@ def tracer() -> trace.Tracer:
     return _tracer
 
 
-@contextmanager
 def span(
     name: str,
     attributes: Mapping[str, AttributeValue] | None = None,
     kind: SpanKind = SpanKind.INTERNAL,
-) -> Iterator[Span]:
+) -> AbstractContextManager[Span]:
     """A child span of the current one, current inside the block; exceptions are recorded."""
-    with _tracer.start_as_current_span(name, attributes=attributes, kind=kind) as current:
-        yield current
+    return _tracer.start_as_current_span(name, attributes=attributes, kind=kind)
 
 
 def event(name: str, attributes: Mapping[str, AttributeValue] | None = None) -> None:
