@@ -178,6 +178,9 @@ class Engine:
                 logger.exception("a turn nobody was listening to failed")
             turn.put(exc)
             return
+        except asyncio.CancelledError:
+            turn.put(asyncio.CancelledError())
+            raise
         turn.put(None)
 
     async def drain(self, timeout_s: float = DRAIN_S) -> None:
