@@ -29,6 +29,7 @@ from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
 from agent.models import Page, SearchRequest
 from agent.settings import Settings
+from agent.telemetry import configure_tracing, instrument_app
 from agent.turns import ThreadBusy
 from agent.web.bodies import (
     THREAD_ID_PATTERN,
@@ -232,6 +233,7 @@ def _mount_docs(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None, deps: Deps | None = None) -> FastAPI:
     """The ASGI app. `deps` given here are used as they are and left open on shutdown."""
     settings = settings or Settings()
+    configure_tracing(settings)
     app = FastAPI(
         title="Tessera",
         version=_version(),
@@ -282,4 +284,5 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    instrument_app(app)
     return app

@@ -5,11 +5,15 @@ run on the checkpointed graph so follow-ups see earlier turns. A turn's state
 is written once, when the turn ends (`durability="exit"`): a turn cut short
 leaves the thread as it was before that turn. Turns of one thread run one at a
 time (`TurnLocks`, across workers and processes), so every answered turn is
-kept and each follow-up reads the turn before it.
+kept and each follow-up reads the turn before it. A streamed turn runs in its own
+task, so a client that leaves mid-stream still gets its turn kept. Each request is
+one `search` span (agent/spans.py) when tracing is on.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +26,15 @@ from agent.deps import Deps
 from agent.graph import build_graph
 from agent.memory import forget_threads
 from agent.models import Page, SearchRequest
+from agent.spans import describe_page, request_span
 from agent.state import State, Turn
 from agent.trace import TraceStep
 from agent.turns import turn_locks
 from tools.errors import UserError
+
+logger = logging.getLogger("tessera.engine")
+DRAIN_S = 30.0
+"""How long closing the engine waits for streamed turns still running."""
 
 
 class UnknownThread(UserError, LookupError):
@@ -49,9 +58,12 @@ class Engine:
         self._checkpointer = checkpointer
         self._threaded = build_graph(checkpointer) if checkpointer is not None else None
         self.locks = turn_locks(deps.settings)
+        self._running: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
-        """Release what the turn locks hold open (a PostgreSQL pool, if one was opened)."""
+        """Let streamed turns finish, then release what the turn locks hold open (a
+        PostgreSQL pool, if one was opened)."""
+        await self.drain()
         await self.locks.aclose()
 
     def new_thread(self) -> str:
@@ -109,25 +121,81 @@ class Engine:
 
     async def search(self, request: SearchRequest, *, new_thread: bool = False) -> Page:
         """Run one request to its page."""
-        async with self._turn(request):
-            graph, options = await self._target(request, new_thread)
-            out = await graph.ainvoke({"request": request}, context=self.deps, **options)
-        page = out["page"]
-        return page if isinstance(page, Page) else Page.model_validate(page)
+        content = self.deps.settings.trace_content
+        with request_span(request, streamed=False, content=content) as root:
+            async with self._turn(request):
+                graph, options = await self._target(request, new_thread)
+                out = await graph.ainvoke({"request": request}, context=self.deps, **options)
+            page = out["page"]
+            page = page if isinstance(page, Page) else Page.model_validate(page)
+            describe_page(root, page)
+        return page
 
     async def stream(
         self, request: SearchRequest, *, new_thread: bool = False
     ) -> AsyncIterator[StreamEvent]:
-        """Yield each graph step as it finishes, then the page."""
-        async with self._turn(request):
-            graph, options = await self._target(request, new_thread)
-            async for update in graph.astream(
-                {"request": request}, context=self.deps, stream_mode="updates", **options
-            ):
-                for _node, values in update.items():
-                    if not isinstance(values, dict):
-                        continue
-                    for step in values.get("steps") or []:
-                        yield StreamEvent(kind="step", step=step)
-                    if values.get("page") is not None:
-                        yield StreamEvent(kind="page", page=values["page"])
+        """Yield each graph step as it finishes, then the page.
+
+        The turn runs in a task of its own: a consumer that stops listening (a client
+        that dropped the stream) does not cut it short. It runs to its page and, in a
+        thread, is kept there like any other turn.
+        """
+        turn = _StreamedTurn()
+        task = asyncio.create_task(self._run_streamed(request, new_thread, turn))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        try:
+            while (item := await turn.queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            turn.listening = False
+
+    async def _run_streamed(
+        self, request: SearchRequest, new_thread: bool, turn: _StreamedTurn
+    ) -> None:
+        """Run the turn to its end, handing each event to `turn` while anyone listens."""
+        content = self.deps.settings.trace_content
+        try:
+            with request_span(request, streamed=True, content=content) as root:
+                async with self._turn(request):
+                    graph, options = await self._target(request, new_thread)
+                    async for update in graph.astream(
+                        {"request": request}, context=self.deps, stream_mode="updates", **options
+                    ):
+                        for _node, values in update.items():
+                            if not isinstance(values, dict):
+                                continue
+                            for step in values.get("steps") or []:
+                                turn.put(StreamEvent(kind="step", step=step))
+                            if values.get("page") is not None:
+                                page = Page.model_validate(values["page"])
+                                describe_page(root, page)
+                                turn.put(StreamEvent(kind="page", page=page))
+        except Exception as exc:
+            if not turn.listening:
+                logger.exception("a turn nobody was listening to failed")
+            turn.put(exc)
+            return
+        except asyncio.CancelledError:
+            turn.put(asyncio.CancelledError())
+            raise
+        turn.put(None)
+
+    async def drain(self, timeout_s: float = DRAIN_S) -> None:
+        """Wait (up to `timeout_s`) for streamed turns whose clients left to finish."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=timeout_s)
+
+
+class _StreamedTurn:
+    """The hand-over between a streamed turn's task and its consumer."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[StreamEvent | BaseException | None] = asyncio.Queue()
+        self.listening = True
+
+    def put(self, item: StreamEvent | BaseException | None) -> None:
+        if self.listening:
+            self.queue.put_nowait(item)

@@ -1,5 +1,6 @@
 """Wires the search graph: begin -> understand -> plan -> tools (Send) -> assess ->
-compose -> rank -> suggest -> write -> finish."""
+compose -> rank -> suggest -> write -> finish; each node runs under its own span
+(`run_tool` under its tool call's)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from agent.nodes.rank import rank_node
 from agent.nodes.tools import fan_out, run_tool_node
 from agent.nodes.understand import begin_node, understand_node
 from agent.nodes.write import write_node
+from agent.spans import traced_node
 from agent.state import InputState, State, ToolTask
 
 
@@ -25,17 +27,21 @@ def build_graph(
 ) -> CompiledStateGraph[State, Deps, InputState, State]:
     """Compile the graph; pass a checkpointer to keep conversations across turns."""
     builder = StateGraph(State, context_schema=Deps, input_schema=InputState)
-    builder.add_node("begin", begin_node)
-    builder.add_node("understand", understand_node)
-    builder.add_node("plan", plan_node)
+    for name, node in (
+        ("begin", begin_node),
+        ("understand", understand_node),
+        ("plan", plan_node),
+        ("assess", assess_node),
+        ("compose", compose_node),
+        ("rank", rank_node),
+        ("suggest", suggest_node),
+        ("write", write_node),
+        ("finish", finish_node),
+    ):
+        builder.add_node(name, traced_node(name, node))
+    similar = traced_node("similar_images", similar_node)
     builder.add_node("run_tool", run_tool_node, input_schema=ToolTask)  # type: ignore[arg-type]
-    builder.add_node("similar_images", similar_node, input_schema=ImageTask)  # type: ignore[arg-type]
-    builder.add_node("assess", assess_node)
-    builder.add_node("compose", compose_node)
-    builder.add_node("rank", rank_node)
-    builder.add_node("suggest", suggest_node)
-    builder.add_node("write", write_node)
-    builder.add_node("finish", finish_node)
+    builder.add_node("similar_images", similar, input_schema=ImageTask)  # type: ignore[arg-type]
     builder.add_edge(START, "begin")
     builder.add_edge("begin", "understand")
     builder.add_edge("understand", "plan")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
@@ -177,6 +177,37 @@ class Settings(BaseSettings):
     )
     snapshot_poll_s: float = Field(
         default=1.0, ge=0, description="How often a worker looks for a newer snapshot."
+    )
+    trace_content: bool = Field(
+        default=False,
+        description="Put prompt and completion text (and the request's words) on exported "
+        "spans; off by default, so traces carry counts and ids, not what people typed.",
+    )
+    otel_disabled: bool = Field(
+        default=False,
+        validation_alias="OTEL_SDK_DISABLED",
+        description="The OpenTelemetry spec's switch: true exports nothing.",
+    )
+    otel_exporters: str | None = Field(
+        default=None,
+        validation_alias="OTEL_TRACES_EXPORTER",
+        description="otlp, console or none (comma-separated); unset means otlp when an OTLP "
+        "endpoint is set, else nothing is exported.",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+        description="Where OTLP traces go; the exporter reads it (and the other OTEL_* "
+        "variables) itself, Tessera only asks whether it is set.",
+    )
+    otel_protocol: str = Field(
+        default="http/protobuf",
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
+        ),
+        description="OTLP transport: http/protobuf (the spec's default) or grpc.",
     )
 
     @field_validator("chroma_url", "database_url", "snapshot_dir", mode="before")

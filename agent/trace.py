@@ -114,6 +114,11 @@ class Trace(BaseModel):
     image: ImageTrace | None = Field(
         default=None, description="What was read from the query image; null without one."
     )
+    trace_id: str | None = Field(
+        default=None,
+        description="The OpenTelemetry trace id of the request (32 hex digits), to find it "
+        "in a trace UI; null when no traces are exported.",
+    )
 
     @field_validator("personalisation", "image", mode="before")
     @classmethod

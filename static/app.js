@@ -261,6 +261,11 @@ function showPage(view, page) {
   const seconds = ((performance.now() - view.started) / 1000).toFixed(2);
   view.summary.replaceChildren(`How this page was made · ${page.trace.steps.length} steps · ${seconds} s`);
   view.details.open = false;
+  if (page.trace.trace_id) {
+    view.steps.append(el("li", { class: "step trace-id" },
+      el("span", { class: "step-name" }, "trace id"),
+      el("span", { class: "step-detail" }, page.trace.trace_id)));
+  }
   view.answer.append(el("p", { class: "planner" }, el("span", { class: "planner-label" }, "Planner"), page.trace.planner));
   if (page.trace.errors && page.trace.errors.length) {
     view.answer.append(el("p", { class: "notice" }, page.trace.errors.join("; ")));

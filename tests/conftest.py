@@ -10,10 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agent.cache import Caches
 from agent.deps import Deps, open_index
 from agent.settings import Settings
+from agent.telemetry import install, tracing_on
 from tests.fakes import TINY
 from tools.index import CatalogIndex
 
@@ -35,3 +38,17 @@ def tiny_deps(tiny_home: Path) -> Iterator[Deps]:
     index: CatalogIndex = open_index(settings)
     yield Deps(settings=settings, index=index, caches=Caches())
     index.close()
+
+
+_SPANS = InMemorySpanExporter()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span this process finishes, kept in memory: the SDK's provider is installed
+    (once per process, as `configure_tracing` would) with the in-memory exporter."""
+    if not tracing_on():
+        install([SimpleSpanProcessor(_SPANS)])
+    _SPANS.clear()
+    yield _SPANS
+    _SPANS.clear()

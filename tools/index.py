@@ -36,6 +36,7 @@ from tools.rows import ItemRow, build_row, chroma_metadata
 from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
 from tools.title_vectors import FILE_NAME as TITLE_VECTORS_FILE
 from tools.title_vectors import TitleVectors
+from tools.tracing import event, span
 from tools.vector import VectorStore
 from tools.vector_check import (
     CHECK_SAMPLES,
@@ -275,20 +276,28 @@ class CatalogIndex:
         limit = max(candidates, k)
         if ranker is not None:
             return self._reranked(vertical, text, filters, k, limit, ranker, min_similarity)
-        lexical = self._lexical.search(vertical, text, where_sql, limit) if mode != "dense" else []
+        lexical: list[tuple[str, float]] = []
+        if mode != "dense":
+            with span("retrieve.lexical", {"tessera.vertical": vertical}) as s:
+                lexical = self._lexical.search(vertical, text, where_sql, limit)
+                s.set_attribute("tessera.hits", len(lexical))
         dense: list[tuple[str, float]] = []
         vector: np.ndarray | None = None
         if mode != "lexical":
-            vector = self.embedder.embed_query(text)
-            dense = self._dense(
-                vertical, text, filters, limit, lexical_too=mode == "hybrid", vector=vector
-            )
+            with span("retrieve.dense", {"tessera.vertical": vertical}) as s:
+                vector = self.embedder.embed_query(text)
+                dense = self._dense(
+                    vertical, text, filters, limit, lexical_too=mode == "hybrid", vector=vector
+                )
+                s.set_attribute("tessera.hits", len(dense))
             if mode == "dense" and vertical in self._dense_problems:
                 raise IndexUnavailable(
                     f"the {vertical} vectors are damaged ({self._dense_problems[vertical]}); "
                     "run `tessera index --repair`"
                 )
-        fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k, dense_weight=dense_weight)
+        with span("retrieve.fusion", {"tessera.vertical": vertical, "tessera.fusion": fusion}) as s:
+            fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k, dense_weight=dense_weight)
+            s.set_attribute("tessera.hits", len(fused))
         stored = self._store.json_by_id(vertical, [f.id for f in fused])
         model = ITEM_TYPES[vertical]
         hits: list[Hit] = []
@@ -408,9 +417,14 @@ class CatalogIndex:
         if not text or depth <= 0:
             return []
         title_query = self._embed_title_query(vertical, text)
-        lexical = self._lexical.search_fields(vertical, text, sql_where(vertical, filters), depth)
-        vector = self.embedder.embed_query(text)
-        dense = self._dense(vertical, text, filters, depth, lexical_too=True, vector=vector)
+        with span("retrieve.lexical", {"tessera.vertical": vertical}) as s:
+            where_sql = sql_where(vertical, filters)
+            lexical = self._lexical.search_fields(vertical, text, where_sql, depth)
+            s.set_attribute("tessera.hits", len(lexical))
+        with span("retrieve.dense", {"tessera.vertical": vertical}) as s:
+            vector = self.embedder.embed_query(text)
+            dense = self._dense(vertical, text, filters, depth, lexical_too=True, vector=vector)
+            s.set_attribute("tessera.hits", len(dense))
         lex = {d: (rank, score, fields) for rank, (d, score, fields) in enumerate(lexical, 1)}
         cosine = {d: (rank, score) for rank, (d, score) in enumerate(dense, 1)}
         ids = list(dict.fromkeys([d for d, _, _ in lexical] + [d for d, _ in dense]))
@@ -481,7 +495,10 @@ class CatalogIndex:
         pool = self._pool(vertical, text, filters, depth)
         by_id = {c.id: (item, c) for item, c in pool}
         hits: list[Hit] = []
-        for scored in ranker.rank(text, [c for _, c in pool]):
+        with span("retrieve.rerank", {"tessera.vertical": vertical}) as s:
+            ranked = ranker.rank(text, [c for _, c in pool])
+            s.set_attribute("tessera.candidates", len(pool))
+        for scored in ranked:
             item, cand = by_id[scored.id]
             if floor is not None and cand.lexical_rank is None and (cand.dense_score or 0) < floor:
                 continue
@@ -533,6 +550,7 @@ class CatalogIndex:
     ) -> list[tuple[str, float]]:
         """Dense candidates, or none when the vertical's vectors are out of use."""
         if vertical in self._dense_problems:
+            event("fallback.lexical_only", {"tessera.vertical": vertical})
             return []
         if vector is None:
             vector = self.embedder.embed_query(text)

@@ -3,7 +3,8 @@
 Same collections, names, metadata and `where` filters as the embedded
 `VectorStore`; only the client differs, so every worker on every machine sees
 one set of vectors. A server that does not answer is `BackendUnavailable`
-naming the URL, never an empty result.
+naming the URL, never an empty result. Each query is a `chroma.query` client span
+(the httpx instrumentation adds the HTTP call under it when tracing is on).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
 
 from tools.backend_errors import BackendUnavailable
 from tools.catalog import Vertical
 from tools.pushdown import Where
+from tools.tracing import span
 from tools.vector import VectorStore
 
 
@@ -39,6 +43,12 @@ class ServerVectorStore(VectorStore):
         host, port, ssl = parse_chroma_url(url)
         self.url = url
         self.path = None
+        self._span_attributes: dict[str, AttributeValue] = {
+            "db.system.name": "chromadb",
+            "db.operation.name": "query",
+            "server.address": host,
+            "server.port": port,
+        }
         self.embedder_name = embedder_name
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -69,8 +79,10 @@ class ServerVectorStore(VectorStore):
     def query(
         self, vertical: Vertical, vector: np.ndarray, where: Where | None, limit: int
     ) -> list[tuple[str, float]]:
+        attributes = {**self._span_attributes, "db.collection.name": vertical}
         try:
-            return super().query(vertical, vector, where, limit)
+            with span("chroma.query", attributes, kind=SpanKind.CLIENT):
+                return super().query(vertical, vector, where, limit)
         except BackendUnavailable:
             raise
         except Exception as exc:

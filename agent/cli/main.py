@@ -16,6 +16,7 @@ from rich.console import Console
 
 from agent.cli import chat, db, events, index, llm, rank, search, serve
 from agent.settings import Settings
+from agent.telemetry import configure_tracing
 from evals import cli as eval_cli
 from tools.errors import UserError
 
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         settings = Settings()
+        configure_tracing(settings)
         return handler(args, settings)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")

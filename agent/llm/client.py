@@ -34,6 +34,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
+from agent.llm.spans import describe_call, llm_span
 from agent.settings import Settings
 from prompts.loader import render
 
@@ -216,6 +217,7 @@ class LLMClient:
         self._max_calls = settings.llm_max_calls
         self._budget_s = settings.llm_budget_s
         self._json_schema: bool | None = None
+        self._trace_content = settings.trace_content
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url,
             api_key=settings.llm_api_key,
@@ -327,12 +329,31 @@ class LLMClient:
         name: str,
         max_tokens: int | None,
     ) -> str:
+        cap = max_tokens or self._max_tokens
+        with llm_span(self.model, self.base_url, name, cap) as current:
+            calls = len(budget.records)
+            content: str | None = None
+            try:
+                content = await self._call(messages, response_format, budget, name, cap)
+                return content
+            finally:
+                if current.is_recording():
+                    record = budget.records[-1] if len(budget.records) > calls else None
+                    describe_call(current, record, messages, content, self._trace_content)
+
+    async def _call(
+        self,
+        messages: list[dict[str, str]],
+        response_format: dict[str, Any] | None,
+        budget: Budget,
+        name: str,
+        cap: int,
+    ) -> str:
         if budget.exhausted():
             budget.record(CallRecord(name=name, latency_ms=0.0, outcome="budget"))
             raise BudgetExhausted(f"{name}: {budget.describe()}")
         timeout = max(0.05, min(self._timeout, budget.remaining_s()))
         extra: dict[str, Any] = {"response_format": response_format} if response_format else {}
-        cap = max_tokens or self._max_tokens
         started = time.monotonic()
 
         def done(outcome: Outcome, detail: str, usage: Any = None) -> None:

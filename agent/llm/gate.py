@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from agent.llm.client import LLMError
+from tools.tracing import event
 
 
 class LLMBusy(LLMError):
@@ -89,3 +90,7 @@ class LLMGate:
         self._consecutive += 1
         if self._consecutive >= self.failures:
             self._open_until = self._clock() + self.cooldown_s
+            event(
+                "llm.breaker_opened",
+                {"tessera.failures": self._consecutive, "tessera.cooldown_s": self.cooldown_s},
+            )

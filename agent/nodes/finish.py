@@ -22,6 +22,7 @@ from agent.nodes.rank import fan_out_losers
 from agent.state import State, Turn
 from agent.suggest import MAX_SUGGESTIONS, catalog_suggestions, related_searches
 from agent.trace import Trace, TraceStep
+from tools.tracing import trace_id
 
 logger = logging.getLogger("tessera.suggest")
 RECOMMENDED = 4
@@ -122,6 +123,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         cache=deps.caches.stats() if deps.caches else {},
         image=state.image_info,
         personalisation=state.personalisation,
+        trace_id=trace_id(),
     )
     page = Page(
         query=state.request.text,

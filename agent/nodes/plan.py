@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from langgraph.runtime import Runtime
+from opentelemetry import trace
 
 from agent.deps import Deps
 from agent.llm.budget import request_budget
@@ -36,6 +37,7 @@ from agent.planning.splitter import ClauseSplitter
 from agent.state import State
 from agent.trace import LLMUsage, TraceStep
 from agent.understand.model import Understanding
+from tools.tracing import event
 
 
 def _first_plan(deps: Deps, understood: Understanding, follow_up: bool) -> tuple[Plan, str, str]:
@@ -95,6 +97,7 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         note = deps.planner_note if note == "rule" else f"{note}; {deps.planner_note}"
     elif skip is not None:
         note = _with(note, skip)
+        event("llm.breaker_open", {"tessera.reason": skip})
     else:
         history = [turn.text for turn in state.history[-3:]]
         key = (understood.text.lower(), tuple(history), task)
@@ -111,8 +114,18 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
                     deps.caches.plans.put(key, plan)
             else:
                 note = _with(note, why)
+                event("fallback.router", {"tessera.reason": why})
     routes = ", ".join(f"{sq.id}->{sq.tool}" for sq in plan.subqueries)
     elapsed = (time.perf_counter() - started) * 1000
+    current = trace.get_current_span()
+    if current.is_recording():
+        current.set_attributes(
+            {
+                "tessera.planner": note,
+                "tessera.subqueries": len(plan.subqueries),
+                "tessera.tools": [sq.tool for sq in plan.subqueries],
+            }
+        )
     return {
         "plan": plan,
         "planner_note": note,

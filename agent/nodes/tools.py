@@ -13,14 +13,17 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
+from opentelemetry.util.types import AttributeValue
 
 from agent.deps import Deps
 from agent.models import ToolResult
 from agent.nodes.image import ImageTask
+from agent.spans import current_request
 from agent.state import State, ToolTask
 from agent.trace import TraceStep
 from tools.contract import SubQuery
 from tools.registry import TOOLS
+from tools.tracing import compact, tracer
 
 
 def fan_out(state: State) -> list[Send] | str:
@@ -32,11 +35,43 @@ def fan_out(state: State) -> list[Send] | str:
     ]
     if state.image_key:
         sends.append(Send("similar_images", ImageTask(key=state.image_key, k=k)))
+    spans = current_request()
+    if spans is not None and sends:
+        spans.open_fan_out(len(sends))
     return sends or "compose"
 
 
 async def call_tool(deps: Deps, sq: SubQuery, k: int) -> ToolResult:
     """Run one tool with the configured deadline; never raises."""
+    spans = current_request()
+    parent = spans.fan_out_context() if spans is not None else None
+    with tracer().start_as_current_span(f"tool.{sq.tool}", context=parent) as current:
+        result = await _call_tool(deps, sq, k)
+        if current.is_recording():
+            current.set_attributes(tool_attributes(result))
+    return result
+
+
+def tool_attributes(result: ToolResult) -> dict[str, AttributeValue]:
+    """What a tool span says: the sub-query, its vertical and filters, what came back."""
+    sq = result.subquery
+    attributes: dict[str, AttributeValue] = {
+        "tessera.subquery.id": sq.id,
+        "tessera.subquery.text": sq.text,
+        "tessera.vertical": sq.vertical,
+        "tessera.filters": compact(sq.filters),
+        "tessera.hits": len(result.hits),
+    }
+    if sq.relaxed:
+        attributes["tessera.relaxed"] = list(sq.relaxed)
+    if result.error:
+        attributes["error.type"] = result.error.split(":")[0][:80]
+    if result.note:
+        attributes["tessera.fallback"] = result.note
+    return attributes
+
+
+async def _call_tool(deps: Deps, sq: SubQuery, k: int) -> ToolResult:
     started = time.perf_counter()
     tool = TOOLS[sq.tool]
     try:

@@ -1,7 +1,9 @@
 """`POST /v1/chat` as Server-Sent Events: the graph's steps as they finish, then the page.
 
 The stream holds one concurrency slot for as long as it runs; `LeasedStream`
-gives it back however the response ends (done, failed, or the client left).
+gives it back however the response ends (done, failed, or the client left). A
+client that leaves does not cut its turn short: the engine runs it to its page
+and keeps it in the thread (`Engine.stream`).
 """
 
 from __future__ import annotations
