@@ -26,10 +26,20 @@ class Refinement(BaseModel):
     filters: Filters = Field(default_factory=Filters)
 
 
+class Spelling(BaseModel):
+    """How the request was read after spelling correction, for 'Showing results for ...'."""
+
+    original: str = Field(description="The request as typed (control characters removed).")
+    corrected: str = Field(description="The request as searched.")
+
+
 class Understanding(BaseModel):
     """Signals read from the request by rule taggers grounded in the catalog's facets."""
 
-    text: str = Field(description="Normalised request text.")
+    text: str = Field(description="Normalised request text, spelling corrected.")
+    spelling: Spelling | None = Field(
+        default=None, description="Set when correction changed the request's words."
+    )
     segments: list[Segment] = Field(default_factory=list)
     filters: Filters = Field(default_factory=Filters, description="Union of segment filters.")
     verticals: list[Vertical] = Field(default_factory=list, description="Verticals cued.")
