@@ -14,11 +14,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.trace import Trace
-from agent.understand.clean import strip_controls
-from agent.understand.model import Spelling
 from tools.catalog import Idea, Product, Video
 from tools.contract import Hit, SubQuery
 from tools.filters import Filters
+from tools.text_clean import strip_controls
+
+
+class Spelling(BaseModel):
+    """How a request was read after spelling correction ('Showing results for ...')."""
+
+    original: str = Field(description="The request as typed (control characters removed).")
+    corrected: str = Field(description="The request as searched.")
 
 
 class SearchRequest(BaseModel):

@@ -33,9 +33,7 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
         speller = deps.spellers.ready(deps.index) or await asyncio.to_thread(
             deps.spellers.get, deps.index
         )
-    understood = understand(
-        text, vocab, max_chars=deps.settings.max_query_chars, speller=speller
-    )
+    understood = understand(text, vocab, max_chars=deps.settings.max_query_chars, speller=speller)
     if not state.request.filters.is_empty():
         segments = [
             s.model_copy(update={"filters": s.filters.merged(state.request.filters)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from agent.models import Spelling
 from tools.catalog import Vertical
 from tools.filters import Filters
 
@@ -24,13 +25,6 @@ class Refinement(BaseModel):
     kind: str = Field(description="cheaper, pricier, shorter, vertical, filter, new")
     vertical: Vertical | None = None
     filters: Filters = Field(default_factory=Filters)
-
-
-class Spelling(BaseModel):
-    """How the request was read after spelling correction, for 'Showing results for ...'."""
-
-    original: str = Field(description="The request as typed (control characters removed).")
-    corrected: str = Field(description="The request as searched.")
 
 
 class Understanding(BaseModel):

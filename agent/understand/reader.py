@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from agent.models import Spelling
 from agent.understand.lexicon import (
     ENGLISH_HINTS,
     GENERIC_WORDS,
@@ -19,15 +20,15 @@ from agent.understand.lexicon import (
     STOPWORDS,
     VERTICAL_CUES,
 )
-from agent.understand.clean import strip_controls
-from agent.understand.model import Segment, Spelling, Understanding
+from agent.understand.model import Segment, Understanding
 from agent.understand.quantities import read_quantities, strip_quantities
-from agent.understand.spelling import Speller
 from agent.understand.quantities import split_clauses as split_at_conjunctions
+from agent.understand.spelling import Speller
 from agent.understand.taggers import Tags, tag_facets, tag_quantities, tag_quick
 from tools.catalog import VERTICALS, Vertical
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
+from tools.text_clean import strip_controls
 
 _TOKEN = re.compile(r"[\w$'\-]+", re.UNICODE)
 _RELATION = re.compile(

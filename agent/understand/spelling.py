@@ -166,9 +166,10 @@ class Speller:
     ) -> str | None:
         """The candidate that makes the most frequent catalog pair with a neighbour."""
         pairs = self.catalog.pairs
-        prev, nxt = (w if w not in REQUEST_WORDS else None for w in (prev, nxt))
+        before = prev if prev and prev not in REQUEST_WORDS else ""
+        after = nxt if nxt and nxt not in REQUEST_WORDS else ""
         scored = [
-            (pairs.get((prev, t), 0) + pairs.get((t, nxt), 0), -d, t)
+            (pairs.get((before, t), 0) + pairs.get((t, after), 0), -d, t)
             for t, _, d in found
             if t in self.catalog.words
         ]

@@ -97,7 +97,6 @@ class CatalogWords:
         return cls.from_texts(titles, facets)
 
 
-
 @lru_cache(maxsize=1)
 def english_counts() -> dict[str, int]:
     """The English word frequencies shipped with symspellpy (82,765 words)."""

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from agent.backends import BackendHealth
 from agent.state import Turn
-from agent.understand.clean import strip_controls
 from tools.catalog import Vertical
 from tools.filters import Filters
+from tools.text_clean import strip_controls
 
 THREAD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 

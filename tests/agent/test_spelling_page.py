@@ -35,8 +35,14 @@ CATALOG: list[CatalogItem] = [
     Idea(id="soup-1", title="Tomato Soup", category="soup", description="With basil"),
     Idea(id="soup-2", title="Lentil Soup", category="soup", description="Red lentils"),
     *(
-        Product(id=f"cm-{n}", title=f"Coffee Maker — {colour}", price=40 + n, colors=[colour],
-                category_path=["Kitchen Appliances", "Coffee Maker"], description="Drip coffee")
+        Product(
+            id=f"cm-{n}",
+            title=f"Coffee Maker — {colour}",
+            price=40 + n,
+            colors=[colour],
+            category_path=["Kitchen Appliances", "Coffee Maker"],
+            description="Drip coffee",
+        )
         for n, colour in enumerate(["black", "white", "red"])
     ),  # fmt: skip
     Video(id="v1", title="The Godfather", genre=["Crime", "Drama"], duration_s=10500),
@@ -137,6 +143,9 @@ def test_cli_prints_the_correction_and_has_exact(
     monkeypatch.setenv("COLUMNS", "160")
     assert main(["search", "lazagna", "--planner", "rule"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "Showing results for lasagna. Search instead for lazagna: tessera search --exact lazagna" in out
+    assert (
+        "Showing results for lasagna. Search instead for lazagna: tessera search --exact lazagna"
+        in out
+    )
     assert main(["search", "lazagna", "--planner", "rule", "--exact", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["spelling"] is None

@@ -54,7 +54,9 @@ def speller() -> Speller:
         ("harry poter", "harry potter"),
     ],
 )
-def test_unknown_words_become_the_catalogs_nearest(speller: Speller, typed: str, fixed: str) -> None:
+def test_unknown_words_become_the_catalogs_nearest(
+    speller: Speller, typed: str, fixed: str
+) -> None:
     assert speller.correct(typed) == fixed
 
 
@@ -139,7 +141,7 @@ def test_warming_builds_in_the_background() -> None:
 
 
 def test_the_reader_reads_the_corrected_text(speller: Speller) -> None:
-    from agent.understand.model import Spelling
+    from agent.models import Spelling
     from agent.understand.reader import understand
 
     understood = understand("lazagna recipies", FacetVocabulary(), speller=speller)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agent.models import SearchRequest
-from agent.understand.clean import strip_controls
 from agent.understand.reader import normalise
+from tools.text_clean import strip_controls
 
 
 @pytest.mark.parametrize(
