@@ -34,6 +34,8 @@ LONG_WORD = 6
 """Words this long may be split in two."""
 TWO_EDITS = 8
 """Words this long may be two edits from their correction; shorter ones one."""
+SHORT_WORD = 5
+"""Up to this length a correction may only restore a dropped letter or unswap two."""
 MIN_PAIR = 2
 MIN_JOINED = 5
 LEAD = 2.0
@@ -103,11 +105,17 @@ class Speller:
         return text
 
     def known(self, word: str) -> bool:
-        """True when the catalog or the reader holds `word`: it is never changed."""
-        return word in self.catalog.words or word in REQUEST_WORDS
+        """True when the catalog or the reader holds `word`, or the catalog holds the
+        singular of a plural `word` ('trowels', 'trowel'): it is never changed."""
+        if word in REQUEST_WORDS or word in self.catalog.words:
+            return True
+        if not word.endswith("s") or word.endswith("ss"):
+            return False
+        singular = (word[:-1], word[:-2] if word.endswith("es") else "")
+        return any(s in self.catalog.words for s in singular if s)
 
     def _join(self, left: str, right: str) -> str | None:
-        if left in REQUEST_WORDS or right in REQUEST_WORDS:
+        if left in REQUEST_WORDS or right in REQUEST_WORDS or min(len(left), len(right)) < 3:
             return None
         joined = left + right
         count = self.catalog.words.get(joined, 0)
@@ -150,6 +158,7 @@ class Speller:
     def _closest(self, word: str, prev: str | None, nxt: str | None) -> str | None:
         found = self._candidates(word, 2 if len(word) >= TWO_EDITS else 1)
         fitting = self._fitting(found, prev, nxt)
+        found = [f for f in found if not _unlikely_slip(word, f[0])]
         if fitting or not found:
             return fitting or self._english_near(word)
         nearest = min(d for _, _, d in found)
@@ -182,7 +191,10 @@ class Speller:
         scored = [
             (self.english[w], w)
             for w in _one_edit(word)
-            if w in self.english and w[:1] == word[:1] and w[:STEM] in self.catalog.stems
+            if w in self.english
+            and w[:1] == word[:1]
+            and w[:STEM] in self.catalog.stems
+            and not _unlikely_slip(word, w)
         ]
         return max(scored)[1] if scored else None
 
@@ -210,6 +222,17 @@ def _one_edit(word: str) -> set[str]:
         *(a + c + b[1:] for a, b in cuts if b for c in _LETTERS),
         *(a + c + b for a, b in cuts for c in _LETTERS),
     }
+
+
+def _unlikely_slip(word: str, term: str) -> bool:
+    """True when a short `word` would become `term` by a replaced or an extra letter:
+    in short words those more often make another word ('cozy', 'copy'; 'moen', 'men')
+    than a slip, while a dropped or swapped letter ('piza', 'chiar') rarely does."""
+    if len(word) > SHORT_WORD:
+        return False
+    if len(term) == len(word):
+        return sorted(term) != sorted(word)
+    return len(term) < len(word)
 
 
 def _same_stem(a: str, b: str) -> bool:

@@ -24,6 +24,7 @@ TITLES = [
     "Laptop Stand",
     "Yoga Mat — 4mm, PVC",
     "Yoga Mat — 6mm, TPE",
+    *["Yamat Rug"] * 5,
     "Toy Story",
     "Toy Story 2",
     "Headphones — over-ear, wired",
@@ -63,6 +64,7 @@ def test_unknown_words_become_the_catalogs_nearest(
 def test_compounds_are_split_and_joined_as_the_catalog_writes_them(speller: Speller) -> None:
     assert speller.correct("coffeemaker") == "coffee maker"
     assert speller.correct("lap top bag") == "laptop bag"
+    assert speller.correct("ya mat") == "ya mat"
 
 
 def test_a_common_english_word_changes_only_to_make_a_catalog_pair(speller: Speller) -> None:
@@ -90,8 +92,14 @@ def test_known_words_numbers_units_codes_and_capitals_stay(speller: Speller, typ
 
 
 def test_an_ambiguous_slip_is_left_alone() -> None:
-    speller = Speller(CatalogWords.from_texts(["Beer", "Bear"] * 3))
-    assert speller.correct("behr paint") == "behr paint"
+    speller = Speller(CatalogWords.from_texts(["Carton", "Cartoon"] * 3))
+    assert speller.correct("cartown box") == "cartown box"
+
+
+def test_a_short_word_only_regains_a_letter_or_unswaps_two() -> None:
+    speller = Speller(CatalogWords.from_texts(["Copy Paper", "Men Shoes", "Pizza", "Chair"] * 3))
+    assert speller.correct("cozy moen") == "cozy moen"
+    assert speller.correct("piza chiar") == "pizza chair"
 
 
 def test_the_first_letter_is_kept() -> None:
