@@ -86,6 +86,13 @@ def main() -> None:
     started = time.perf_counter()
     speller = Speller(CatalogWords.from_index(index))
     print(f"built in {time.perf_counter() - started:.2f} s")
+    misspelled = [
+        json.loads(line)["query"]
+        for line in (ROOT / "evals/data/understanding/misspell.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    slips = report("misspelling suite", speller, misspelled, 0)
+    print(f"per misspelled query: p50 {statistics.median(slips):.3f} ms, max {max(slips):.2f} ms")
     times = report("suite queries (spelled right)", speller, suite_queries(), args.show)
     shoppers = home_depot_dev(args.datasets)
     times += report("Home Depot dev, starter catalog's words", speller, shoppers, args.show)
