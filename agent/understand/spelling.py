@@ -5,17 +5,20 @@ values, brands, genres, with counts) plus the request words the reader knows; th
 English frequency list says which words are English already and breaks ties. Precision
 comes first, since a wrong correction is worse than none:
 
-- a word the catalog or the reader knows is never changed, nor a common English
-  word (unless the next rule applies), a word touching digits, hyphens or symbols
-  (numbers, prices, units, model codes), a word of three letters or fewer, or one
-  written in capitals;
+- a word the catalog or the reader knows is never changed, nor an English word
+  (unless the last rule applies), a word of an amount the quantity reader finds
+  ('under 20 mins'), a word touching digits, hyphens or symbols (prices, units, model
+  codes), a word of three letters or fewer, or one written in capitals;
 - two words the catalog writes as one, and never apart, are joined ('lap top' ->
   'laptop'); a word the catalog writes as two is split ('coffeemaker' -> 'coffee
   maker');
-- an unknown word becomes the catalog word fewest edits away (1 edit up to seven
-  letters, 2 beyond), when one candidate clearly leads; a common English word the
-  catalog lacks changes only when the result makes a pair with a neighbour that the
-  catalog's titles hold ('toy storey' -> 'toy story').
+- an unknown word becomes the catalog word that makes a pair with a neighbour the
+  catalog's titles hold ('harry poter' -> 'harry potter'), else the catalog word fewest
+  edits away when one candidate clearly leads (1 edit up to seven letters, 2 beyond; up
+  to five letters only a dropped letter restored or two letters unswapped), else an
+  English word one edit away whose first letters the catalog uses ('animted' ->
+  'animated'); an English word the catalog lacks changes only to make such a pair
+  ('toy storey' -> 'toy story'). Every candidate keeps the first letter.
 
     >>> speller = Speller(CatalogWords.from_texts(["Basic Lasagna", "Coffee Maker"] * 2))
     >>> speller.correct("lazagna and a coffeemaker")
@@ -27,6 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.understand.quantities import read_quantities
 from agent.understand.words import REQUEST_WORDS, CatalogWords, english_counts
 
 MIN_LENGTH = 4
@@ -100,6 +104,9 @@ class Speller:
             if fixed != tok.word:
                 out.append((tok.start, tok.end, _cased(tok.text, fixed)))
             i += 1
+        if out:
+            amounts = [(q.start, q.end) for q in read_quantities(text)]
+            out = [o for o in out if not any(o[0] < end and start < o[1] for start, end in amounts)]
         for start, end, new in reversed(out):
             text = text[:start] + new + text[end:]
         return text

@@ -158,3 +158,9 @@ def test_the_reader_reads_the_corrected_text(speller: Speller) -> None:
     assert [s.topic for s in understood.segments] == ["lasagna"]
     assert understand("lazagna", FacetVocabulary()).spelling is None
     assert understand("lasagna", FacetVocabulary(), speller=speller).spelling is None
+
+
+def test_the_words_of_an_amount_stay() -> None:
+    speller = Speller(CatalogWords.from_texts(["Minds and Brains", "Pasta Bake"] * 3))
+    assert speller.correct("pasta under 20 mins") == "pasta under 20 mins"
+    assert speller.correct("pasta bkae under 20 mins") == "pasta bake under 20 mins"
