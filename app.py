@@ -131,6 +131,7 @@ def _request(body: SearchBody, settings: Settings, thread_id: str | None) -> Sea
         user_id=body.user_id,
         k=k,
         image=body.image,
+        exact=body.exact,
     )
 
 

@@ -22,6 +22,7 @@ from agent.models import Plan
 from agent.personal.module_ranker import ModuleWeights
 from agent.settings import Settings
 from agent.understand.model import Understanding
+from agent.understand.speller_cache import SpellerCache
 from tools.embeddings import load_embedder
 from tools.facets import FacetVocabulary
 from tools.index import CatalogIndex, IndexUnavailable
@@ -72,6 +73,7 @@ class Deps:
     ranker: Reranker | None = None
     ranker_note: str = "fusion ranking"
     module_weights: ModuleWeights = field(default_factory=ModuleWeights)
+    spellers: SpellerCache = field(default_factory=SpellerCache)
 
     def __post_init__(self) -> None:
         if self.gate is None:
@@ -210,6 +212,7 @@ async def open_deps(
         index = open_index(settings)
         stack.callback(index.close)
         deps = Deps(settings=settings, index=index, caches=Caches())
+        stack.callback(deps.spellers.warm(index).join)
         deps.ranker, deps.ranker_note = load_ranker(settings)
         if deps.ranker is not None:
             problem = attach_title_encoder(index, settings)

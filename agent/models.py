@@ -11,12 +11,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.trace import Trace
 from tools.catalog import Idea, Product, Video
 from tools.contract import Hit, SubQuery
 from tools.filters import Filters
+from tools.text_clean import strip_controls
+
+
+class Spelling(BaseModel):
+    """How a request was read after spelling correction ('Showing results for ...')."""
+
+    original: str = Field(description="The request as typed (control characters removed).")
+    corrected: str = Field(description="The request as searched.")
 
 
 class SearchRequest(BaseModel):
@@ -34,6 +42,15 @@ class SearchRequest(BaseModel):
         description="An image: a local path, a file:// URL or a data:image/... base64 URL.",
     )
     k: int = Field(default=8, ge=1, le=50, description="Items per module.")
+    exact: bool = Field(
+        default=False, description="Search the words as typed: no spelling correction."
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _printable(cls, text: str) -> str:
+        """Control and format characters never enter the request (see `strip_controls`)."""
+        return strip_controls(text)
 
 
 class Plan(BaseModel):
@@ -152,4 +169,9 @@ class Page(BaseModel):
     user_id: str | None = None
     modules: list[Module] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list)
+    spelling: Spelling | None = Field(
+        default=None,
+        description="Set when the request was searched with its spelling corrected; "
+        "send it again with `exact` to search the words as typed.",
+    )
     trace: Trace = Field(default_factory=Trace)

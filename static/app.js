@@ -270,6 +270,7 @@ function showPage(view, page) {
   if (page.trace.errors && page.trace.errors.length) {
     view.answer.append(el("p", { class: "notice" }, page.trace.errors.join("; ")));
   }
+  if (page.spelling) view.answer.append(spellingNote(page.spelling));
   const abstained = (page.trace.notes || []).filter((note) => note.startsWith("no good matches"));
   for (const note of abstained) view.answer.append(el("p", { class: "abstain", role: "status" }, note[0].toUpperCase() + note.slice(1) + "."));
   if (!page.modules.length && !abstained.length) view.answer.append(el("p", { class: "empty" }, "No results: try other words."));
@@ -279,6 +280,14 @@ function showPage(view, page) {
   view.turn.setAttribute("aria-busy", "false");
   $("status").textContent = `Page ready: ${page.modules.length} modules.`;
   reveal(view.turn);
+}
+
+/** "Showing results for <corrected>", with one click to search the words as typed. */
+function spellingNote(spelling) {
+  const again = el("button", { type: "button", class: "link", onclick: () => ask(spelling.original, false, null, true) },
+    "Search instead for ", el("em", {}, spelling.original));
+  return el("p", { class: "spelling", role: "status" },
+    "Showing results for ", el("em", {}, spelling.corrected), ". ", again);
 }
 
 function failTurn(view, message) {
@@ -351,7 +360,7 @@ async function pictureDataUrl(file) {
   return canvas.toDataURL("image/jpeg", 0.85);
 }
 
-async function ask(query, retried = false, image = null) {
+async function ask(query, retried = false, image = null, exact = false) {
   query = query.trim();
   if ((!query && !image) || state.busy) return;
   showError("");
@@ -360,6 +369,7 @@ async function ask(query, retried = false, image = null) {
   try {
     const body = { query, user_id: state.userId };
     if (image) body.image = image;
+    if (exact) body.exact = true;
     if (state.threadId) body.thread_id = state.threadId;
     const response = await fetch("/v1/chat", { method: "POST", headers: headers(), body: JSON.stringify(body) });
     if (!response.ok) {
@@ -374,7 +384,7 @@ async function ask(query, retried = false, image = null) {
         setThread(null);
         setBusy(false);
         showError("That conversation is no longer on the server; starting a new one.");
-        return await ask(query, true, image);
+        return await ask(query, true, image, exact);
       }
       failTurn(view, err.detail || `error ${response.status}`);
       showError(err.detail || `error ${response.status}`);

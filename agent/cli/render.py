@@ -47,8 +47,25 @@ def module_panel(module: Module) -> Panel:
     )
 
 
-def print_page(page: Page, console: Console) -> None:
-    """Modules in page order, related searches, and a one-line trace summary."""
+def spelling_line(page: Page, how: str) -> Text | None:
+    """'Showing results for lasagna. Search instead for lazagna: <how>' when the request
+    was searched with its spelling corrected; `how` says what searches the words as typed."""
+    if page.spelling is None:
+        return None
+    line = Text("Showing results for ")
+    line.append(page.spelling.corrected, style="bold italic")
+    line.append(". Search instead for ")
+    line.append(page.spelling.original, style="italic")
+    line.append(f": {how}")
+    return line
+
+
+def print_page(page: Page, console: Console, exact_hint: str | None = None) -> None:
+    """Modules in page order, related searches, and a one-line trace summary; first, when
+    the spelling was corrected, the line that says so, ending with `exact_hint`."""
+    corrected = spelling_line(page, exact_hint or "send it again with exact")
+    if corrected is not None:
+        console.print(corrected)
     abstained = [n for n in page.trace.notes if n.startswith("no good matches")]
     for note in abstained:
         console.print(f"[bold yellow]{note[0].upper() + note[1:]}.[/]")

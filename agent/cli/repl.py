@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "/history": "show the turns of this thread",
     "/json": "toggle printing pages as JSON",
     "/image": "/image PATH [words]: search with a picture, optionally with words",
+    "/exact": "/exact [words]: search the words as typed, no spelling correction "
+    "(alone: the last corrected request)",
     "/help": "show this help",
     "/exit": "leave (also Ctrl-D)",
 }
@@ -67,6 +69,7 @@ class ChatRepl:
         self.k = k
         self.thread_id: str | None = None
         self._thread_saved = False
+        self._typed: str | None = None
 
     async def resume(self, thread_id: str) -> list[Turn]:
         """Continue an existing thread; raises `UnknownThread` if it has no state."""
@@ -132,6 +135,12 @@ class ChatRepl:
                 await self.show_history()
             case "/image":
                 await self.image_turn(text)
+            case "/exact":
+                words = text[len("/exact") :].strip() or self._typed
+                if words:
+                    await self.turn(words, exact=True)
+                else:
+                    self.console.print("usage: /exact WORDS (nothing was corrected yet)")
             case _:
                 self.console.print(
                     f"[yellow]unknown command {escape(name)}[/]; try " + " ".join(COMMANDS)
@@ -150,13 +159,13 @@ class ChatRepl:
             return
         await self.turn(parts[2] if len(parts) > 2 else "", image=str(path.resolve()))
 
-    async def turn(self, text: str, image: str | None = None) -> None:
+    async def turn(self, text: str, image: str | None = None, *, exact: bool = False) -> None:
         """One request in the current thread, with live progress, then the page."""
         if self.thread_id is None:
             self.thread_id = self.engine.new_thread()
             self.console.print(f"new thread [bold]{self.thread_id}[/]")
         request = SearchRequest(
-            text=text[:MAX_TEXT], thread_id=self.thread_id, k=self.k, image=image
+            text=text[:MAX_TEXT], thread_id=self.thread_id, k=self.k, image=image, exact=exact
         )
         try:
             events = self.engine.stream(request, new_thread=not self._thread_saved)
@@ -166,10 +175,11 @@ class ChatRepl:
             self.console.print(f"[red]error:[/] {escape(_describe(exc))}")
             return
         self._thread_saved = True
+        self._typed = page.spelling.original if page.spelling else None
         if self.as_json:
             print_page_json(page, self.console)
         else:
-            print_page(page, self.console)
+            print_page(page, self.console, exact_hint="/exact")
 
     async def show_history(self) -> None:
         """The turns of the current thread: what was asked and which modules came back."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ def add_search_parser(sub: Any) -> None:
         help="personalise for this user id (and log the page)",
     )
     parser.add_argument("--k", type=int, default=8, help="items per module (1-50)")
+    parser.add_argument(
+        "--exact", action="store_true", help="search the words as typed (no spelling correction)"
+    )
     parser.add_argument(
         "--filters", default=None, help="explicit filters as JSON, e.g. '{\"price_max\": 50}'"
     )
@@ -92,13 +96,19 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(update=overrides)
     image = str(args.image.resolve()) if args.image is not None else None
     request = SearchRequest(
-        text=args.query[:10_000], filters=filters, k=args.k, image=image, user_id=args.user
+        text=args.query[:10_000],
+        filters=filters,
+        k=args.k,
+        image=image,
+        user_id=args.user,
+        exact=args.exact,
     )
     page = asyncio.run(_search(settings, request))
     if args.json:
         print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
-        print_page(page, console)
+        again = page.spelling.original if page.spelling else ""
+        print_page(page, console, exact_hint=f"tessera search --exact {shlex.quote(again)}")
         if args.user:
             console.print(f"[dim]page {page.page_id} (tessera event ... --page {page.page_id})[/]")
     return 0

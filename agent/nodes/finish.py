@@ -131,6 +131,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         user_id=state.request.user_id,
         modules=state.modules,
         suggestions=state.suggestions,
+        spelling=state.understood.spelling if state.understood else None,
         trace=trace,
         page_id=state.page_id or uuid.uuid4().hex,
     )

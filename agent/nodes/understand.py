@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -27,7 +28,12 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
         text = f"{reading.text} {text}".strip()
         info = ImageTrace(error=reading.error) if reading.error else reading.info
         update = {"image_key": reading.key, "image_info": info}
-    understood = understand(text, vocab, max_chars=deps.settings.max_query_chars)
+    speller = None
+    if not state.request.exact and not state.request.image:
+        speller = deps.spellers.ready(deps.index) or await asyncio.to_thread(
+            deps.spellers.get, deps.index
+        )
+    understood = understand(text, vocab, max_chars=deps.settings.max_query_chars, speller=speller)
     if not state.request.filters.is_empty():
         segments = [
             s.model_copy(update={"filters": s.filters.merged(state.request.filters)})
@@ -41,6 +47,8 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
         if refined is not None and refined.refinement is not None:
             understood = refined
             detail = f"follow-up: {refined.refinement.kind}"
+    if understood.spelling is not None:
+        detail += f"; spelling: '{understood.spelling.corrected}'"
     if understood.truncated:
         detail += "; query cut to fit the length limit"
     if understood.non_english:

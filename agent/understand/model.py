@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from agent.models import Spelling
 from tools.catalog import Vertical
 from tools.filters import Filters
 
@@ -29,7 +30,10 @@ class Refinement(BaseModel):
 class Understanding(BaseModel):
     """Signals read from the request by rule taggers grounded in the catalog's facets."""
 
-    text: str = Field(description="Normalised request text.")
+    text: str = Field(description="Normalised request text, spelling corrected.")
+    spelling: Spelling | None = Field(
+        default=None, description="Set when correction changed the request's words."
+    )
     segments: list[Segment] = Field(default_factory=list)
     filters: Filters = Field(default_factory=Filters, description="Union of segment filters.")
     verticals: list[Vertical] = Field(default_factory=list, description="Verticals cued.")

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from agent.models import Spelling
 from agent.understand.lexicon import (
     ENGLISH_HINTS,
     GENERIC_WORDS,
@@ -22,10 +23,12 @@ from agent.understand.lexicon import (
 from agent.understand.model import Segment, Understanding
 from agent.understand.quantities import read_quantities, strip_quantities
 from agent.understand.quantities import split_clauses as split_at_conjunctions
+from agent.understand.spelling import Speller
 from agent.understand.taggers import Tags, tag_facets, tag_quantities, tag_quick
 from tools.catalog import VERTICALS, Vertical
 from tools.facets import FacetVocabulary
 from tools.filters import Filters
+from tools.text_clean import strip_controls
 
 _TOKEN = re.compile(r"[\w$'\-]+", re.UNICODE)
 _RELATION = re.compile(
@@ -38,8 +41,9 @@ go with my phone', 'keyboard that works with my tablet', 'hammock with a stand'.
 
 
 def normalise(text: str, max_chars: int) -> tuple[str, bool]:
-    """NFKC, collapse whitespace, cut at `max_chars` on a word boundary."""
-    text = " ".join(unicodedata.normalize("NFKC", text).split())
+    """Control and format characters out, NFKC, collapse whitespace, cut at `max_chars`
+    on a word boundary."""
+    text = " ".join(unicodedata.normalize("NFKC", strip_controls(text)).split())
     if len(text) <= max_chars:
         return text, False
     cut = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
@@ -209,9 +213,17 @@ def _weight(clause: str, vocab: FacetVocabulary | None = None) -> int:
     return len(content_tokens(clause)) + 2 * bool(cues) + 2 * bool(quantities)
 
 
-def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> Understanding:
-    """Read a request into segments with vertical cues and grounded filters."""
+def understand(
+    text: str, vocab: FacetVocabulary, *, max_chars: int = 2000, speller: Speller | None = None
+) -> Understanding:
+    """Read a request into segments with vertical cues and grounded filters; with a
+    `speller`, the corrected request is read and `spelling` says what changed."""
     clean, truncated = normalise(text, max_chars)
+    spelling = None
+    if speller is not None:
+        corrected = speller.correct(clean)
+        if corrected != clean:
+            spelling, clean = Spelling(original=clean, corrected=corrected), corrected
     segments = [_tag_clause(clause, vocab) for clause in split_clauses(clean, vocab)][:4]
     segments = [s for s in segments if s.topic or not s.filters.is_empty() or s.vertical]
     union = Filters()
@@ -225,6 +237,7 @@ def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> U
     )
     return Understanding(
         text=clean,
+        spelling=spelling,
         segments=segments,
         filters=union,
         verticals=verticals,

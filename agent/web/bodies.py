@@ -15,6 +15,7 @@ from agent.backends import BackendHealth
 from agent.state import Turn
 from tools.catalog import Vertical
 from tools.filters import Filters
+from tools.text_clean import strip_controls
 
 THREAD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -45,6 +46,11 @@ class SearchBody(BaseModel):
         examples=["vegetarian soup recipes and a desk lamp under $40"],
     )
     filters: Filters | None = Field(default=None, description="Explicit filters for every module.")
+    exact: bool = Field(
+        default=False,
+        description="Search the words as typed, without spelling correction (what the "
+        "page's 'Search instead for ...' link sends).",
+    )
     k: int | None = Field(
         default=None, ge=1, le=50, description="Items per module (1-50); default page size."
     )
@@ -72,6 +78,7 @@ class SearchBody(BaseModel):
     @field_validator("query")
     @classmethod
     def _something_to_search(cls, value: str, info: ValidationInfo) -> str:
+        value = strip_controls(value)
         if not value.strip() and info.data.get("image") is None:
             raise ValueError("query is empty: type a few words, e.g. 'pasta recipes'")
         return value

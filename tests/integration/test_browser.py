@@ -114,3 +114,33 @@ def test_chat_page_streams_modules_and_follows_a_related_search(base_url: str) -
     thread = httpx.get(f"{base_url}/v1/threads/{thread_label}", timeout=10).json()
     assert [t["text"] for t in thread["turns"]] == [QUERY, chip_text]
     assert not [m for m in problems if "Failed to load resource" not in m], problems
+
+
+def test_a_corrected_search_says_so_and_one_click_searches_as_typed(base_url: str) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(reduced_motion="reduce")
+            page.goto(base_url)
+            page.get_by_role("searchbox", name="Search").fill("vegetarain soup")
+            page.get_by_role("button", name="Search", exact=True).click()
+            done = page.locator(".turn[aria-busy=false]")
+            done.first.wait_for(timeout=WAIT_MS)
+            first = page.locator(".turn").first
+            note = first.locator(".spelling")
+            assert " ".join(note.inner_text().split()) == (
+                "Showing results for vegetarian soup. Search instead for vegetarain soup"
+            )
+            assert first.locator(".module").count() >= 1
+            note.get_by_role("button").click()
+            done.nth(1).wait_for(timeout=WAIT_MS)
+            second = page.locator(".turn").nth(1)
+            assert second.locator(".bubble").inner_text() == "vegetarain soup"
+            assert second.locator(".spelling").count() == 0
+        finally:
+            browser.close()

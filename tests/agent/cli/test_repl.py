@@ -222,7 +222,7 @@ def test_json_toggle_prints_the_page_contract(session: Session) -> None:
 def test_blank_lines_unknown_commands_and_exit(session: Session) -> None:
     result = drive(session, ["", "   ", "/bogus", "/help", "/history", "/quit", "never read"])
     assert result.code == 0 and result.prompts == 6
-    commands = "/new /threads /history /json /image /help /exit"
+    commands = "/new /threads /history /json /image /exact /help /exit"
     assert f"unknown command /bogus; try {commands}" in result.out
     assert "/threads  list recent threads" in result.out
     assert "no turns yet in this thread" in result.out
@@ -289,3 +289,12 @@ async def test_follow_stream_without_a_page_raises() -> None:
     with pytest.raises(NoPage):
         await follow_stream(steps(), Console(file=buffer, color_system=None))
     assert "✓ understood  1 intent(s)" in buffer.getvalue()
+
+
+def test_a_corrected_turn_says_so_and_exact_searches_it_as_typed(session: Session) -> None:
+    result = drive(session, ["ofice chairs", "/exact", "/exit"])
+    out = " ".join(result.out.split())
+    assert "Showing results for office chairs. Search instead for ofice chairs: /exact" in out
+    turns = session.runner.run(session.engine.history(result.repl.thread_id or ""))
+    assert [t.text for t in turns] == ["ofice chairs", "ofice chairs"]
+    assert out.count("Showing results for") == 1
