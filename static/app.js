@@ -261,7 +261,7 @@ function showPage(view, page) {
   const seconds = ((performance.now() - view.started) / 1000).toFixed(2);
   view.summary.replaceChildren(`How this page was made · ${page.trace.steps.length} steps · ${seconds} s`);
   view.details.open = false;
-  view.answer.append(el("p", { class: "planner" }, el("span", { class: "planner-label" }, "Planner"), page.trace.planner));
+  view.details.append(el("p", { class: "planner" }, el("span", { class: "planner-label" }, "Planner"), page.trace.planner));
   if (page.trace.errors && page.trace.errors.length) {
     view.answer.append(el("p", { class: "notice" }, page.trace.errors.join("; ")));
   }

@@ -8,6 +8,7 @@ cut at a word boundary, and the constraint survives the cut.
 
 >>> from tools.contract import SubQuery
 >>> from tools.filters import Filters
+from tools.terms import CatalogTerms
 >>> sq = SubQuery(id="q1", text="chicken that take less than an hour", tool="search_ideas",
 ...               filters=Filters(total_time_max_min=60))
 >>> title_for(sq)
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from agent.understand.quantities import strip_quantities
 from tools.contract import SubQuery
 from tools.filters import Filters
+from tools.terms import CatalogTerms
 
 MAX_TITLE = 60
 _GENERIC = frozenset(
@@ -112,6 +114,23 @@ def head_phrase(text: str) -> str:
     return " ".join(words)
 
 
+_RELATION = re.compile(r"\s(?:for|with|to go with|that (?:works?|goes|fits?) with|to fit)\s", re.I)
+
+
+def topic_phrase(text: str, terms: CatalogTerms | None = None) -> str:
+    """What the request is about: the head phrase before what it is for ('pancake
+    breakfast' of 'pancake breakfast for family'), from its first catalog noun on
+    ('pancakes' of 'how to make pancakes') when `terms` knows the catalog's nouns."""
+    head = head_phrase(text)
+    cut = _RELATION.split(f" {head} ", maxsplit=1)[0].strip()
+    words = (cut or head).split()
+    if terms is not None:
+        first = next((n for n, w in enumerate(words) if terms.is_noun(w)), None)
+        if first is not None:
+            words = words[first:]
+    return " ".join(words)
+
+
 def _stem(word: str) -> str:
     for end, repl in (("ies", "y"), ("ies", "ie"), ("s", "")):
         if word.endswith(end) and len(word) > 3:
@@ -129,10 +148,10 @@ def _cut(text: str, limit: int) -> str:
     return " ".join(words)
 
 
-def title_for(sq: SubQuery) -> str:
+def title_for(sq: SubQuery, terms: CatalogTerms | None = None) -> str:
     """'Chicken ideas · under 1 hour', 'Shop office chair · under $1,500',
-    'Comedy videos · 1990s': at most 60 characters."""
-    topic = head_phrase(sq.text)
+    'Comedy videos · 1990s': at most 60 characters, naming the topic only."""
+    topic = topic_phrase(sq.text, terms)
     filters = sq.filters
     named = {_stem(w) for w in topic.lower().split()}
     category = (filters.category or "").lower()
