@@ -71,6 +71,9 @@ class CatalogTerms(BaseModel):
     head_phrases: dict[str, dict[str, dict[str, int]]] = Field(
         default_factory=dict, description="vertical -> head stem -> 2-3 word phrase -> items."
     )
+    words: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="vertical -> title word -> items whose title has it."
+    )
     facet_words: dict[str, int] = Field(
         default_factory=dict, description="Words of facet values (categories, genres, colours)."
     )
@@ -90,6 +93,11 @@ class CatalogTerms(BaseModel):
         """Phrases ending in `head` that name at least `MIN_SUPPORT` items, commonest first."""
         found = self.head_phrases.get(vertical, {}).get(stem(head), {})
         return sorted(found.items(), key=lambda p: (-p[1], p[0]))
+
+    def knows(self, vertical: str, word: str) -> bool:
+        """True when `word` occurs in a title of `vertical` or in a facet value."""
+        low = word.lower()
+        return bool(self.words.get(vertical, {}).get(low) or self.facet_words.get(low))
 
     def is_noun(self, word: str) -> bool:
         """True when `word` heads item titles or is a word of a facet value."""
@@ -120,7 +128,9 @@ def build_terms(
     spellings: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     phrases: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     brands = {b.lower() for b in facets.brands}
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
     for vertical, title in titles:
+        seen[vertical].update(set(_WORD.findall(title.lower())))
         if vertical == "video":
             continue
         words = title_core(title)
@@ -137,6 +147,7 @@ def build_terms(
         decades[genre.lower()][year // 10 * 10] += 1
     terms = CatalogTerms(
         heads={v: dict(c) for v, c in heads.items()},
+        words={v: dict(c) for v, c in seen.items()},
         surface={
             v: {k: c.most_common(1)[0][0] for k, c in by.items()} for v, by in spellings.items()
         },  # fmt: skip

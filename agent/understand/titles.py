@@ -8,7 +8,6 @@ cut at a word boundary, and the constraint survives the cut.
 
 >>> from tools.contract import SubQuery
 >>> from tools.filters import Filters
-from tools.terms import CatalogTerms
 >>> sq = SubQuery(id="q1", text="chicken that take less than an hour", tool="search_ideas",
 ...               filters=Filters(total_time_max_min=60))
 >>> title_for(sq)
@@ -117,17 +116,19 @@ def head_phrase(text: str) -> str:
 _RELATION = re.compile(r"\s(?:for|with|to go with|that (?:works?|goes|fits?) with|to fit)\s", re.I)
 
 
-def topic_phrase(text: str, terms: CatalogTerms | None = None) -> str:
+def topic_phrase(text: str, terms: CatalogTerms | None = None, vertical: str = "") -> str:
     """What the request is about: the head phrase before what it is for ('pancake
-    breakfast' of 'pancake breakfast for family'), from its first catalog noun on
-    ('pancakes' of 'how to make pancakes') when `terms` knows the catalog's nouns."""
+    breakfast' of 'pancake breakfast for family'); with `terms`, leading words that no
+    title of `vertical` uses are dropped before a catalog noun ('pancakes' of 'how to
+    make pancakes', 'war' of 'classic war' among films)."""
     head = head_phrase(text)
     cut = _RELATION.split(f" {head} ", maxsplit=1)[0].strip()
     words = (cut or head).split()
     if terms is not None:
-        first = next((n for n, w in enumerate(words) if terms.is_noun(w)), None)
-        if first is not None:
-            words = words[first:]
+        while len(words) > 1 and not terms.knows(vertical, words[0]):
+            if not any(terms.is_noun(w) for w in words[1:]):
+                break
+            words.pop(0)
     return " ".join(words)
 
 
@@ -151,7 +152,7 @@ def _cut(text: str, limit: int) -> str:
 def title_for(sq: SubQuery, terms: CatalogTerms | None = None) -> str:
     """'Chicken ideas · under 1 hour', 'Shop office chair · under $1,500',
     'Comedy videos · 1990s': at most 60 characters, naming the topic only."""
-    topic = topic_phrase(sq.text, terms)
+    topic = topic_phrase(sq.text, terms, sq.vertical)
     filters = sq.filters
     named = {_stem(w) for w in topic.lower().split()}
     category = (filters.category or "").lower()
