@@ -78,7 +78,7 @@ def for_module(module: Module, terms: CatalogTerms, asked: set[str]) -> list[str
             out.append(f"{head} ready in under 30 minutes")
     elif module.vertical == "shopping":
         if head is None:
-            leaves = (i.category_path[-1] for i in items if i.category_path)
+            leaves = (i.category.split(">")[-1].strip() for i in items if i.category)
             return _top(leaves, asked)
         out += [f"{c} {head}" for c in _top((c for i in items for c in i.colors), asked)]
         out += _phrases("shopping", head, terms, asked)

@@ -45,6 +45,7 @@ SUITE_MODULES: dict[str, str] = {
     "personalisation": "evals.suites.personalisation",
     "images": "evals.suites.images",
     "answerability": "evals.suites.answerability",
+    "suggestions": "evals.suites.suggestions",
 }
 T = TypeVar("T")
 F = TypeVar("F")

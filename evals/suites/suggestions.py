@@ -1,0 +1,113 @@
+"""Related searches: does each lead to a page, and is each made of the catalog's words?
+
+Over the planning suite's queries and the exploratory intents (when their file is
+present), every page's related searches are run through the same engine, as a person
+clicking them would. Metrics, pooled over all suggestions shown:
+- `nowhere`: the share that lead to a page without a module;
+- `not_catalog_word`: the share with a word that is neither a noun of the catalog
+  (a title head, `CatalogTerms.is_noun`), nor a facet value, nor a number, nor one of
+  the phrasing words (`TEMPLATE_WORDS`: "recipes", "movies", "under" ...);
+- `with_suggestions`: the share of pages that offer any.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+
+from agent.engine import Engine
+from agent.models import SearchRequest
+from agent.suggest import TEMPLATE_WORDS
+from evals.report import CaseResult, ConfigResult, Report
+from evals.suites import DATA_DIR, EvalContext, SuiteSpec, build_report, engine_deps, select
+from tools.terms import CatalogTerms
+
+METRICS = ["nowhere", "not_catalog_word", "with_suggestions"]
+SOURCES = {"planning": DATA_DIR / "planning.jsonl", "exploratory": DATA_DIR / "exploratory.jsonl"}
+_NUMBER = re.compile(r"^\$?\d[\d,.]*s?$")
+_WORD = re.compile(r"[\w$'.,\-]+")
+
+
+def queries(ctx: EvalContext) -> list[tuple[str, str]]:
+    """(id, query) from each source file present; an exploratory line may name its text
+    `query`, `intent` or `text`."""
+    out: list[tuple[str, str]] = []
+    for name, path in SOURCES.items():
+        if not path.is_file():
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            row = json.loads(line)
+            text = row.get("query") or row.get("intent") or row.get("text") or ""
+            if text.strip():
+                out.append((f"{name}:{row.get('id', n)}", str(text)))
+    return select(out, ctx.limit, ctx.seed)
+
+
+def stray_words(text: str, terms: CatalogTerms) -> list[str]:
+    """The words of `text` that are not catalog nouns, facet words, numbers or phrasing."""
+    return [
+        w
+        for w in _WORD.findall(text.lower())
+        if w not in TEMPLATE_WORDS and not _NUMBER.match(w) and not terms.is_noun(w)
+    ]
+
+
+async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
+    """Search every query, then every suggestion it shows, with the rule planner."""
+    cases = queries(ctx)
+    started = time.perf_counter()
+    results: list[CaseResult] = []
+    leads: dict[str, bool] = {}
+    async with engine_deps(
+        ctx.settings.model_copy(update={"planner": "rule"}), use_llm=False
+    ) as deps:
+        engine = Engine(deps)
+        terms = deps.index.terms()
+        for case_id, query in cases:
+            page = await engine.search(SearchRequest(text=query))
+            for text in page.suggestions:
+                if text not in leads:
+                    follow = await engine.search(SearchRequest(text=text))
+                    leads[text] = bool(follow.modules)
+            nowhere = [s for s in page.suggestions if not leads[s]]
+            stray = {s: stray_words(s, terms) for s in page.suggestions}
+            n = len(page.suggestions) or 1
+            results.append(CaseResult(
+                id=case_id, query=query,
+                metrics={"nowhere": len(nowhere) / n,
+                         "not_catalog_word": sum(1 for w in stray.values() if w) / n,
+                         "with_suggestions": float(bool(page.suggestions))},
+                detail={"suggestions": list(page.suggestions), "nowhere": nowhere,
+                        "stray": {s: w for s, w in stray.items() if w}},
+            ))  # fmt: skip
+    shown = [s for c in results for s in c.detail["suggestions"]]  # type: ignore[union-attr]
+    total = len(shown) or 1
+    summary = {
+        "nowhere": sum(1 for s in shown if not leads[str(s)]) / total,
+        "not_catalog_word": sum(1 for s in shown if stray_words(str(s), terms)) / total,
+        "with_suggestions": sum(c.metrics["with_suggestions"] for c in results)
+        / max(len(results), 1),
+        "suggestions": float(len(shown)),
+    }
+    config = ConfigResult(
+        name="rule", description="rule planner over the starter index", summary=summary,
+        cases=results, elapsed_s=time.perf_counter() - started,
+    )  # fmt: skip
+    return build_report(
+        ctx, suite="suggestions", dataset="+".join(p.name for p in SOURCES.values() if p.is_file()),
+        metrics=METRICS, primary="nowhere", configs=[config],
+        params={"cases": len(results), "suggestions": len(shown)},
+    )  # fmt: skip
+
+
+SUITE = SuiteSpec(
+    name="suggestions",
+    summary="related searches: share leading nowhere, share with a word not of the catalog",
+    run=run,
+    configs=lambda: ["rule"],
+    default_configs=("rule",),
+)
