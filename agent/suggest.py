@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 MAX_SUGGESTIONS = 8
 PER_SOURCE = 3
-TEMPLATE_WORDS = frozenset("recipes movies from the under ready in minutes".split())
+TEMPLATE_WORDS = frozenset("recipes ideas movies shop from the under ready in minutes".split())
 _DECADE = re.compile(r"\b(1[89]\d|20\d)0s\b")
 
 

@@ -26,7 +26,7 @@ from tools.terms import CatalogTerms
 
 METRICS = ["nowhere", "not_catalog_word", "with_suggestions"]
 SOURCES = {"planning": DATA_DIR / "planning.jsonl", "exploratory": DATA_DIR / "exploratory.jsonl"}
-_NUMBER = re.compile(r"^\$?\d[\d,.]*s?$")
+_BOUND = re.compile(r"^(\$\d[\d,.]*|\d{3}0s)$")
 _WORD = re.compile(r"[\w$'.,\-]+")
 
 
@@ -48,12 +48,18 @@ def queries(ctx: EvalContext) -> list[tuple[str, str]]:
 
 
 def stray_words(text: str, terms: CatalogTerms) -> list[str]:
-    """The words of `text` that are not catalog nouns, facet words, numbers or phrasing."""
-    return [
-        w
-        for w in _WORD.findall(text.lower())
-        if w not in TEMPLATE_WORDS and not _NUMBER.match(w) and not terms.is_noun(w)
-    ]
+    """The words of `text` that are not catalog nouns, facet words or phrasing; a number
+    counts only as a price ("$40"), a decade ("1970s") or a time ("30 minutes")."""
+    words = _WORD.findall(text.lower())
+    stray = []
+    for n, w in enumerate(words):
+        if w in TEMPLATE_WORDS or terms.is_noun(w):
+            continue
+        following = words[n + 1] if n + 1 < len(words) else ""
+        if _BOUND.match(w) or (w.isdigit() and following == "minutes"):
+            continue
+        stray.append(w)
+    return stray
 
 
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:

@@ -69,3 +69,11 @@ def test_reasons_are_plain_words_without_router_talk() -> None:
     relaxed = SubQuery(id="q1", text="chair", tool="search_products", relaxed=["without red"])
     assert reason_for(relaxed).startswith("Products for \u201cchair\u201d. Few exact matches")
     assert "vertical" not in reason_for(guessed) + reason_for(relaxed)
+
+
+def test_a_module_without_a_known_head_suggests_its_categories() -> None:
+    items = [ResultItem(id="p", vertical="shopping", title="Zorb", score=1.0,
+                        category="Sports > Balls")]  # fmt: skip
+    module = Module(id="q1", title="t", vertical="shopping", reason="", subquery="zorb",
+                    items=items)  # fmt: skip
+    assert related_searches([module], ["zorb"], "zorb", TERMS, FACETS) == ["balls"]
