@@ -15,7 +15,7 @@ from pathlib import Path
 from evals.report import REPO_ROOT, ReportError, load_report
 from evals.tables import markdown_table
 
-_PROVENANCE = re.compile(r"^`tessera eval [^`]*` · report `(?P<source>[^`]+)`")
+_PROVENANCE = re.compile(r"^`tessera eval [^`]*`[^`]* · report `(?P<source>[^`]+)`")
 
 
 def _block_end(lines: list[str], start: int) -> int:
