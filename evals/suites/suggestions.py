@@ -17,6 +17,8 @@ import re
 import time
 from collections.abc import Sequence
 
+from pydantic import JsonValue
+
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.suggest import TEMPLATE_WORDS
@@ -24,8 +26,9 @@ from evals.report import CaseResult, ConfigResult, Report
 from evals.suites import DATA_DIR, EvalContext, SuiteSpec, build_report, engine_deps, select
 from tools.terms import CatalogTerms
 
-METRICS = ["nowhere", "not_catalog_word", "with_suggestions"]
+BASE = ["nowhere", "not_catalog_word", "with_suggestions"]
 SOURCES = {"planning": DATA_DIR / "planning.jsonl", "exploratory": DATA_DIR / "exploratory.jsonl"}
+METRICS = [*BASE, *(f"{m} ({name})" for name in SOURCES for m in BASE[:2])]
 _BOUND = re.compile(r"^(\$\d[\d,.]*|\d{3}0s)$")
 _WORD = re.compile(r"[\w$'.,\-]+")
 
@@ -62,6 +65,38 @@ def stray_words(text: str, terms: CatalogTerms) -> list[str]:
     return stray
 
 
+def _shares(cases: Sequence[CaseResult]) -> dict[str, float]:
+    shown = [s for c in cases for s in _list(c, "suggestions")]
+    total = len(shown) or 1
+    return {
+        "nowhere": sum(len(_list(c, "nowhere")) for c in cases) / total,
+        "not_catalog_word": sum(len(_dict(c, "stray")) for c in cases) / total,
+        "with_suggestions": sum(1 for c in cases if _list(c, "suggestions")) / (len(cases) or 1),
+        "suggestions": float(len(shown)),
+    }
+
+
+def summarise(cases: Sequence[CaseResult]) -> dict[str, float]:
+    """Shares pooled over every suggestion shown, overall and per source file."""
+    summary = _shares(cases) | {"cases": float(len(cases))}
+    for name in SOURCES:
+        mine = [c for c in cases if c.id.startswith(f"{name}:")]
+        if mine:
+            shares = _shares(mine)
+            summary |= {f"{m} ({name})": shares[m] for m in BASE[:2]}
+    return summary
+
+
+def _list(case: CaseResult, key: str) -> list[JsonValue]:
+    value = case.detail.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _dict(case: CaseResult, key: str) -> dict[str, JsonValue]:
+    value = case.detail.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Search every query, then every suggestion it shows, with the rule planner."""
     cases = queries(ctx)
@@ -90,15 +125,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
                 detail={"suggestions": list(page.suggestions), "nowhere": nowhere,
                         "stray": {s: w for s, w in stray.items() if w}},
             ))  # fmt: skip
-    shown = [s for c in results for s in c.detail["suggestions"]]  # type: ignore[union-attr]
-    total = len(shown) or 1
-    summary = {
-        "nowhere": sum(1 for s in shown if not leads[str(s)]) / total,
-        "not_catalog_word": sum(1 for s in shown if stray_words(str(s), terms)) / total,
-        "with_suggestions": sum(c.metrics["with_suggestions"] for c in results)
-        / max(len(results), 1),
-        "suggestions": float(len(shown)),
-    }
+    summary = summarise(results)
     config = ConfigResult(
         name="rule", description="rule planner over the starter index", summary=summary,
         cases=results, elapsed_s=time.perf_counter() - started,
@@ -106,7 +133,7 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     return build_report(
         ctx, suite="suggestions", dataset="+".join(p.name for p in SOURCES.values() if p.is_file()),
         metrics=METRICS, primary="nowhere", configs=[config],
-        params={"cases": len(results), "suggestions": len(shown)},
+        params={"cases": len(results), "suggestions": int(summary["suggestions"])},
     )  # fmt: skip
 
 

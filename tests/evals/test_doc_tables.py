@@ -42,3 +42,31 @@ def test_suggestion_words_outside_the_catalog_are_found() -> None:
     assert stray_words("shop how", terms) == ["how"]
     assert stray_words("1970 ideas", terms) == ["1970"]
     assert stray_words("pancakes under $12", terms) == []
+
+
+def test_suggestion_shares_are_pooled_over_suggestions_and_split_by_source() -> None:
+    from evals.report import CaseResult
+    from evals.suites.suggestions import summarise
+
+    cases = [
+        CaseResult(id="planning:a", detail={"suggestions": ["x", "y", "z"], "nowhere": ["x"]}),
+        CaseResult(id="exploratory:b", detail={"suggestions": ["w"], "stray": {"w": ["w"]}}),
+        CaseResult(id="exploratory:c", detail={"suggestions": []}),
+    ]
+    summary = summarise(cases)
+    assert summary["nowhere"] == 0.25 and summary["not_catalog_word"] == 0.25
+    assert summary["nowhere (planning)"] == 1 / 3 and summary["not_catalog_word (exploratory)"] == 1
+    assert summary["with_suggestions"] == 2 / 3 and summary["cases"] == 3
+
+
+def test_every_kept_report_is_cited_and_every_cited_table_renders() -> None:
+    from evals.report import REPO_ROOT
+
+    docs = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in docs)
+    for folder in sorted((REPO_ROOT / "docs" / "reports").iterdir()):
+        stamp = folder.name.split("-")[1]
+        assert stamp in text, f"docs/reports/{folder.name} is cited nowhere"
+    evaluation = (REPO_ROOT / "docs" / "EVALUATION.md").read_text(encoding="utf-8")
+    rendered, sources = refresh(evaluation)
+    assert rendered == evaluation and len(sources) >= 10
