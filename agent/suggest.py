@@ -162,7 +162,7 @@ def related_searches(
         groups += [for_topic(t, terms, facets)[: PER_SOURCE + 1] for t in topics]
     found = interleave(groups, query)
     if not modules and len(found) < MAX_SUGGESTIONS // 2:
-        found = interleave([found, popular(facets)], query, MAX_SUGGESTIONS // 2 + len(found))
+        found = interleave([found + popular(facets)], query, MAX_SUGGESTIONS // 2 + len(found))
     return found
 
 

@@ -42,6 +42,8 @@ def test_leftover_words_never_become_suggestions() -> None:
 
 def test_the_request_topic_leads_the_suggestions() -> None:
     assert for_topic("how to make pancakes", TERMS, FACETS)[:2] == ["pancakes", "banana pancakes"]
+    page = related_searches([], ["how to make pancakes"], "how to make pancakes", TERMS, FACETS)
+    assert page[:2] == ["pancakes", "banana pancakes"] and "soup recipes" in page
     war = for_topic("classic 1970s war films", TERMS, FACETS)
     assert war == ["war movies from the 1970s", "war movies"]
     assert for_topic("first camping trip", TERMS, FACETS) == []  # no noun: the catalog fills in
