@@ -23,7 +23,15 @@ from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.suggest import TEMPLATE_WORDS
 from evals.report import CaseResult, ConfigResult, Report
-from evals.suites import DATA_DIR, EvalContext, SuiteSpec, build_report, engine_deps, select
+from evals.suites import (
+    DATA_DIR,
+    EvalContext,
+    SuiteSpec,
+    build_report,
+    choose,
+    engine_deps,
+    select,
+)
 from tools.terms import CatalogTerms
 
 BASE = ["nowhere", "not_catalog_word", "with_suggestions"]
@@ -97,14 +105,19 @@ def _dict(case: CaseResult, key: str) -> dict[str, JsonValue]:
     return value if isinstance(value, dict) else {}
 
 
-async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
-    """Search every query, then every suggestion it shows, with the rule planner."""
-    cases = queries(ctx)
+CONFIGS = {
+    "rule": "the rule planner",
+    "auto": "the page as served without an LLM: the distilled router places each clause",
+}
+
+
+async def run_config(ctx: EvalContext, name: str, cases: list[tuple[str, str]]) -> ConfigResult:
+    """Search every query, then every suggestion it shows, with planner `name`."""
     started = time.perf_counter()
     results: list[CaseResult] = []
     leads: dict[str, bool] = {}
     async with engine_deps(
-        ctx.settings.model_copy(update={"planner": "rule"}), use_llm=False
+        ctx.settings.model_copy(update={"planner": name}), use_llm=False
     ) as deps:
         engine = Engine(deps)
         terms = deps.index.terms()
@@ -125,15 +138,20 @@ async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
                 detail={"suggestions": list(page.suggestions), "nowhere": nowhere,
                         "stray": {s: w for s, w in stray.items() if w}},
             ))  # fmt: skip
-    summary = summarise(results)
-    config = ConfigResult(
-        name="rule", description="rule planner over the starter index", summary=summary,
-        cases=results, elapsed_s=time.perf_counter() - started,
+    return ConfigResult(
+        name=name, description=CONFIGS[name], summary=summarise(results), cases=results,
+        elapsed_s=time.perf_counter() - started,
     )  # fmt: skip
+
+
+async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
+    """Each chosen planner over the planning queries and the exploratory intents."""
+    chosen = choose(CONFIGS, configs, ("rule", "auto"))
+    cases = queries(ctx)
+    results = [await run_config(ctx, name, cases) for name in chosen]
     return build_report(
         ctx, suite="suggestions", dataset="+".join(p.name for p in SOURCES.values() if p.is_file()),
-        metrics=METRICS, primary="nowhere", configs=[config],
-        params={"cases": len(results), "suggestions": int(summary["suggestions"])},
+        metrics=METRICS, primary="nowhere", configs=results, params={"cases": len(cases)},
     )  # fmt: skip
 
 
@@ -141,6 +159,6 @@ SUITE = SuiteSpec(
     name="suggestions",
     summary="related searches: share leading nowhere, share with a word not of the catalog",
     run=run,
-    configs=lambda: ["rule"],
-    default_configs=("rule",),
+    configs=lambda: list(CONFIGS),
+    default_configs=("rule", "auto"),
 )
