@@ -218,6 +218,8 @@ async def open_deps(
             problem = attach_title_encoder(index, settings)
             if problem:
                 deps.ranker_note += f"; {problem}"
+        if serving:
+            index.terms()  # the catalog's nouns, read once here rather than on a request
         if serving and deps.ranker is not None:
             stack.callback(start_priming(index, deps.ranker))
         deps.module_weights = ModuleWeights.load(settings.module_weights_path)

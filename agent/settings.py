@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.settings_llm import LLMFields
+from agent.settings_serving import ServingFields
+from agent.settings_tracing import TracingFields
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
@@ -26,7 +29,7 @@ DENSE_WEIGHTS: dict[str, float] = {"shopping": 0.3}
 lean on their words (Home Depot nDCG@10 0.399 at 0.3, 0.384 at 0.5, BM25 0.390)."""
 
 
-class Settings(BaseSettings):
+class Settings(LLMFields, ServingFields, TracingFields, BaseSettings):
     """Everything Tessera can be configured with. Read once at the edge, never mutated."""
 
     model_config = SettingsConfigDict(env_prefix="TESSERA_", frozen=True, extra="ignore")
@@ -70,74 +73,6 @@ class Settings(BaseSettings):
     planner: PlannerMode = Field(
         default="auto", description="auto: LLM when reachable, else rules; or force one."
     )
-    llm_base_url: str | None = Field(
-        default=None, description="OpenAI-compatible base URL; unset means the local server."
-    )
-    llm_model: str = Field(default="qwen2.5-coder-0.5b-instruct")
-    llm_api_key: str = Field(default="sk-local")
-    llm_timeout_s: float = Field(default=20.0, gt=0)
-    llm_max_tokens: int = Field(default=384, ge=16)
-    llm_max_calls: int = Field(default=5, ge=0, description="LLM calls allowed per request.")
-    llm_titles: bool = Field(
-        default=False,
-        description="Let the LLM title modules (a blocking call; template titles otherwise).",
-    )
-    llm_suggestions: bool = Field(
-        default=False,
-        description="Let the LLM suggest searches (a blocking call; catalog ones otherwise).",
-    )
-    llm_rewrites: bool = Field(
-        default=False, description="Let the LLM rewrite weak sub-queries (a call each)."
-    )
-    llm_plan_calls: int = Field(
-        default=1, ge=1, description="LLM attempts a plan may use (retries and repairs count)."
-    )
-    llm_plan_budget_s: float = Field(
-        default=6.0, gt=0, description="Longest a plan waits for the LLM before the router plans."
-    )
-    llm_plan_max_tokens: int = Field(default=160, ge=16, description="Tokens a plan may generate.")
-    llm_plan_kinds: str = Field(
-        default="long",
-        description="Kinds of request auto mode asks the LLM about (comma-separated: long, "
-        "constraint, followup, single); the others the router plans alone.",
-    )
-    llm_plan_task: Literal["split", "plan"] = Field(
-        default="split",
-        description="For long requests: split (the LLM only cuts the text into clauses, the "
-        "router routes them) or plan (the LLM's full plan, grounded).",
-    )
-    llm_split_max_tokens: int = Field(
-        default=96, ge=16, description="Tokens a clause split may generate."
-    )
-    llm_concurrency: int = Field(
-        default=1,
-        ge=1,
-        description="LLM calls at once, apart from the web request limit; also the local "
-        "server's parallel slots (on 2 shared cores two at once were slower, not faster).",
-    )
-    llm_queue_wait_s: float = Field(
-        default=0.2, ge=0, description="How long a request waits for an LLM slot before skipping."
-    )
-    llm_breaker_failures: int = Field(
-        default=3, ge=1, description="Consecutive LLM timeouts or errors that open the breaker."
-    )
-    llm_breaker_cooldown_s: float = Field(
-        default=30.0, ge=0, description="How long an open breaker skips the LLM."
-    )
-    llm_autostart: bool = Field(
-        default=True,
-        description="In auto mode, start the local server when its model is assembled and no "
-        "server answers (never when TESSERA_LLM_BASE_URL is set).",
-    )
-    llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
-    llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
-    llm_threads: int = Field(
-        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
-        ge=1,
-        description="llama.cpp threads (default: one fewer than the cores). On 2 shared cores "
-        "2 threads generate ~40 tok/s when idle but 1-2 tok/s once other work runs; 1 thread "
-        "kept ~8 tok/s under the same load.",
-    )
     personalisation_weight: float = Field(
         default=0.3, ge=0, le=1, description="How much a user's profile moves items and modules."
     )
@@ -149,72 +84,6 @@ class Settings(BaseSettings):
     )
     profile_half_life_days: float = Field(default=30.0, gt=0)
     ips_clip: float = Field(default=50.0, gt=1, description="Clip for inverse-propensity weights.")
-    api_key: str | None = Field(default=None, description="Require this key on the web API.")
-    cors_origins: list[str] = Field(default_factory=list)
-    max_concurrency: int = Field(
-        default=8, ge=1, description="Web API requests run at once; more wait, then get a 503."
-    )
-    queue_wait_s: float = Field(
-        default=2.0, ge=0, description="How long a web API request waits for a free slot."
-    )
-    turn_wait_s: float = Field(
-        default=60.0, gt=0, description="How long a turn waits for its thread's previous turn."
-    )
-    chroma_url: str | None = Field(
-        default=None,
-        description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8010; unset means "
-        "the embedded PersistentClient under TESSERA_HOME.",
-    )
-    database_url: str | None = Field(
-        default=None,
-        description="postgresql://... for threads, events, impressions and profiles; unset "
-        "means SQLite files under TESSERA_HOME.",
-    )
-    snapshot_dir: Path | None = Field(
-        default=None,
-        description="Where `tessera index` publishes immutable item-store snapshots that "
-        "workers open read-only; unset means the writable store under TESSERA_HOME.",
-    )
-    snapshot_poll_s: float = Field(
-        default=1.0, ge=0, description="How often a worker looks for a newer snapshot."
-    )
-    trace_content: bool = Field(
-        default=False,
-        description="Put prompt and completion text (and the request's words) on exported "
-        "spans; off by default, so traces carry counts and ids, not what people typed.",
-    )
-    otel_disabled: bool = Field(
-        default=False,
-        validation_alias="OTEL_SDK_DISABLED",
-        description="The OpenTelemetry spec's switch: true exports nothing.",
-    )
-    otel_exporters: str | None = Field(
-        default=None,
-        validation_alias="OTEL_TRACES_EXPORTER",
-        description="otlp, console or none (comma-separated); unset means otlp when an OTLP "
-        "endpoint is set, else nothing is exported.",
-    )
-    otel_endpoint: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
-        ),
-        description="Where OTLP traces go; the exporter reads it (and the other OTEL_* "
-        "variables) itself, Tessera only asks whether it is set.",
-    )
-    otel_protocol: str = Field(
-        default="http/protobuf",
-        validation_alias=AliasChoices(
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
-        ),
-        description="OTLP transport: http/protobuf (the spec's default) or grpc.",
-    )
-
-    @field_validator("chroma_url", "database_url", "snapshot_dir", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """An empty variable (`TESSERA_CHROMA_URL=`) means the embedded default."""
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("dense_weights", mode="after")
     @classmethod

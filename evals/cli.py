@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,16 @@ def register(subparsers: Any) -> None:
                       help="where to save the runs (default TESSERA_HOME/runs)")  # fmt: skip
     gate.set_defaults(handler=run_gate)
     report = sub.add_parser("report", help="print a saved run as a README table")
-    report.add_argument("run", metavar="RUN", help="run folder, its name or report.json")
+    report.add_argument(
+        "run", metavar="RUN", nargs="?", default=None, help="run folder, its name or report.json"
+    )
+    report.add_argument(
+        "--doc",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="render every table FILE cites from its report, in place",
+    )
     report.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="where runs are saved (default TESSERA_HOME/runs)")  # fmt: skip
     report.set_defaults(handler=run_report)
@@ -177,6 +187,13 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Print a saved run in the README's table format."""
     from evals.tables import report_command
 
+    if args.doc is not None:
+        from evals.doc_tables import refresh_command
+
+        return refresh_command(args.doc)
+    if args.run is None:
+        print("tessera eval report: give a RUN, or --doc FILE", file=sys.stderr)
+        return 2
     return report_command(args.run, args.out or settings.runs_dir)
 
 

@@ -266,7 +266,7 @@ function showPage(view, page) {
       el("span", { class: "step-name" }, "trace id"),
       el("span", { class: "step-detail" }, page.trace.trace_id)));
   }
-  view.answer.append(el("p", { class: "planner" }, el("span", { class: "planner-label" }, "Planner"), page.trace.planner));
+  view.details.append(el("p", { class: "planner" }, el("span", { class: "planner-label" }, "Planner"), page.trace.planner));
   if (page.trace.errors && page.trace.errors.length) {
     view.answer.append(el("p", { class: "notice" }, page.trace.errors.join("; ")));
   }

@@ -34,6 +34,7 @@ from tools.ltr.features import Candidate, from_item
 from tools.pushdown import chroma_where, sql_where
 from tools.rows import ItemRow, build_row, chroma_metadata
 from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
+from tools.terms import CatalogTerms
 from tools.title_vectors import FILE_NAME as TITLE_VECTORS_FILE
 from tools.title_vectors import TitleVectors
 from tools.tracing import event, span
@@ -103,6 +104,7 @@ class CatalogIndex:
         self.embedder = embedder
         self._facets: tuple[int, FacetVocabulary] | None = None
         self._facets_lock = threading.Lock()
+        self._terms: tuple[int, CatalogTerms] | None = None
         self._store = store if store is not None else ItemStore(self.path / DB_NAME, create=create)
         self._lexical = LexicalSearcher(self._store)
         try:
@@ -589,6 +591,14 @@ class CatalogIndex:
             if self._facets is None or self._facets[0] != version:
                 self._facets = (version, self._store.facet_vocabulary())
             return self._facets[1]
+
+    def terms(self) -> CatalogTerms:
+        """The catalog's nouns and their phrases; rebuilt only when the version changes."""
+        version = self.version
+        with self._facets_lock:
+            if self._terms is None or self._terms[0] != version:
+                self._terms = (version, self._store.terms())
+            return self._terms[1]
 
     def close(self) -> None:
         if self._title_pool is not None:

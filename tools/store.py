@@ -19,6 +19,7 @@ from tools.errors import UserError
 from tools.facets import FacetVocabulary
 from tools.rows import ItemRow
 from tools.schema import COLUMNS, INIT_META, SCHEMA, SCHEMA_VERSION
+from tools.terms import CatalogTerms, build_terms
 
 REBUILD_HINT = "run `tessera index --starter` to build it"
 
@@ -223,6 +224,16 @@ class ItemStore:
         return FacetVocabulary.model_validate(
             {**data, "price_range": price_range, "year_range": year_range, "counts": counts}
         )
+
+    def terms(self) -> CatalogTerms:
+        """The catalog's nouns from every title, its facets and its films' genre years."""
+        titles = [(str(v), str(t)) for v, t in self.read("SELECT vertical, title FROM items")]
+        sql = (
+            "SELECT f.value, i.year FROM item_facets f JOIN items i ON i.rid = f.rid "
+            "WHERE f.vertical = 'video' AND f.facet = 'category' AND i.year IS NOT NULL"
+        )
+        years = [(str(g), int(y)) for g, y in self.read(sql)]
+        return build_terms(titles, self.facet_vocabulary(), years)
 
     def close(self) -> None:
         self._closed = True

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.cli.repl import ChatRepl
-from agent.cli.search import add_planner_option
+from agent.cli.search import add_planner_option, add_trace_option
 from agent.deps import Deps, open_deps
 from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
@@ -37,6 +37,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--thread", metavar="ID", default=None, help="resume an earlier thread")
     parser.add_argument("--json", action="store_true", help="print pages as JSON (/json toggles)")
     add_planner_option(parser)
+    add_trace_option(parser)
     parser.set_defaults(handler=run_chat)
 
 
@@ -55,7 +56,9 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
             saver = runner.run(stack.enter_async_context(open_checkpointer(settings)))
             engine = Engine(deps, saver)
             stack.push_async_callback(engine.aclose)
-            repl = ChatRepl(engine, console, input, as_json=args.json, k=settings.page_size)
+            repl = ChatRepl(
+                engine, console, input, as_json=args.json, k=settings.page_size, trace=args.trace
+            )
             turns = None
             if args.thread is not None:
                 try:
@@ -77,7 +80,7 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def _banner(console: Console, deps: Deps) -> None:
     counts = ", ".join(f"{deps.index.count(v)} {v}" for v in VERTICALS)
-    console.print(f"[bold]Tessera chat[/] · index: {counts} · {escape(deps.planner_note)}")
+    console.print(f"[bold]Tessera chat[/] · index: {counts}")
     console.print("[dim]type a request; /help lists commands; /exit or Ctrl-D leaves[/]")
 
 

@@ -1,4 +1,8 @@
-"""Render a page for the terminal with rich: modules as tables, then suggestions."""
+"""Render a page for the terminal with rich: modules as tables, then suggestions.
+
+How the page was made (planner, steps, notes) prints only when asked (`--trace`):
+the page itself speaks to the reader, not about the engine.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.cli.render_live import step_line
 from agent.models import Module, Page, ResultItem
 
 
@@ -60,9 +65,11 @@ def spelling_line(page: Page, how: str) -> Text | None:
     return line
 
 
-def print_page(page: Page, console: Console, exact_hint: str | None = None) -> None:
-    """Modules in page order, related searches, and a one-line trace summary; first, when
-    the spelling was corrected, the line that says so, ending with `exact_hint`."""
+def print_page(
+    page: Page, console: Console, exact_hint: str | None = None, *, trace: bool = False
+) -> None:
+    """Modules in page order and related searches; first, when the spelling was corrected,
+    the line that says so, ending with `exact_hint`; with `trace`, how it was made."""
     corrected = spelling_line(page, exact_hint or "send it again with exact")
     if corrected is not None:
         console.print(corrected)
@@ -75,12 +82,23 @@ def print_page(page: Page, console: Console, exact_hint: str | None = None) -> N
         console.print(module_panel(module))
     if page.suggestions:
         console.print("[bold]Related searches:[/] " + "  ·  ".join(page.suggestions))
+    for error in page.trace.errors:
+        console.print(f"[red]![/] {error}")
+    if trace:
+        print_trace(page, console, steps=True)
+
+
+def print_trace(page: Page, console: Console, *, steps: bool) -> None:
+    """How this page was made: the steps (unless already shown live), the planner,
+    and the notes that are not on the page itself."""
+    console.print(Text("How this page was made", style="bold dim"))
+    if steps:
+        for step in page.trace.steps:
+            console.print(step_line(step), no_wrap=True, overflow="ellipsis")
     total = sum(s.elapsed_ms for s in page.trace.steps)
     trace = page.trace
     line = f"planner: {trace.planner} · {total:.0f} ms in steps · llm calls {trace.llm_calls}"
     console.print(Text(line, style="dim"))
-    for error in page.trace.errors:
-        console.print(f"[red]![/] {error}")
     for note in page.trace.notes:
-        if note not in abstained:
+        if not note.startswith("no good matches"):
             console.print(f"[yellow]·[/] {note}")

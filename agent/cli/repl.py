@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 from rich.console import Console
 from rich.markup import escape
 
-from agent.cli.render import print_page
+from agent.cli.render import print_page, print_trace
 from agent.cli.render_live import follow_stream, print_page_json
 from agent.engine import Engine, UnknownThread
 from agent.models import SearchRequest
@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "/threads": "list recent threads",
     "/history": "show the turns of this thread",
     "/json": "toggle printing pages as JSON",
+    "/trace": "toggle showing how each page was made (planner, steps)",
     "/image": "/image PATH [words]: search with a picture, optionally with words",
     "/exact": "/exact [words]: search the words as typed, no spelling correction "
     "(alone: the last corrected request)",
@@ -61,11 +62,13 @@ class ChatRepl:
         *,
         as_json: bool = False,
         k: int = 8,
+        trace: bool = False,
     ) -> None:
         self.engine = engine
         self.console = console
         self.read_line = read_line
         self.as_json = as_json
+        self.trace = trace
         self.k = k
         self.thread_id: str | None = None
         self._thread_saved = False
@@ -129,6 +132,9 @@ class ChatRepl:
             case "/json":
                 self.as_json = not self.as_json
                 self.console.print(f"JSON output {'on' if self.as_json else 'off'}")
+            case "/trace":
+                self.trace = not self.trace
+                self.console.print(f"how pages are made: {'shown' if self.trace else 'hidden'}")
             case "/threads":
                 await self.show_threads()
             case "/history":
@@ -169,7 +175,8 @@ class ChatRepl:
         )
         try:
             events = self.engine.stream(request, new_thread=not self._thread_saved)
-            page = await follow_stream(events, self.console, show_steps=not self.as_json)
+            show = self.trace and not self.as_json
+            page = await follow_stream(events, self.console, show_steps=show)
         except Exception as exc:  # noqa: BLE001 - one failed turn must not end the conversation
             log.debug("turn failed", exc_info=True)
             self.console.print(f"[red]error:[/] {escape(_describe(exc))}")
@@ -180,6 +187,8 @@ class ChatRepl:
             print_page_json(page, self.console)
         else:
             print_page(page, self.console, exact_hint="/exact")
+            if self.trace:
+                print_trace(page, self.console, steps=False)
 
     async def show_history(self) -> None:
         """The turns of the current thread: what was asked and which modules came back."""

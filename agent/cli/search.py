@@ -41,6 +41,7 @@ def add_search_parser(sub: Any) -> None:
         "--filters", default=None, help="explicit filters as JSON, e.g. '{\"price_max\": 50}'"
     )
     add_planner_option(parser)
+    add_trace_option(parser)
     parser.set_defaults(handler=run_search)
 
 
@@ -51,6 +52,13 @@ def add_planner_option(parser: Any) -> None:
         choices=["auto", "rule", "llm"],
         default=None,
         help="rule: no LLM; llm: start the local LLM if needed; auto: use one if running",
+    )
+
+
+def add_trace_option(parser: Any) -> None:
+    """`--trace`: also print how the page was made (planner, steps, notes)."""
+    parser.add_argument(
+        "--trace", action="store_true", help="also show how each page was made (planner, steps)"
     )
 
 
@@ -108,7 +116,12 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         again = page.spelling.original if page.spelling else ""
-        print_page(page, console, exact_hint=f"tessera search --exact {shlex.quote(again)}")
+        print_page(
+            page,
+            console,
+            exact_hint=f"tessera search --exact {shlex.quote(again)}",
+            trace=args.trace,
+        )
         if args.user:
             console.print(f"[dim]page {page.page_id} (tessera event ... --page {page.page_id})[/]")
     return 0

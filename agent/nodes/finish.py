@@ -20,7 +20,7 @@ from agent.deps import Deps
 from agent.models import Page
 from agent.nodes.rank import fan_out_losers
 from agent.state import State, Turn
-from agent.suggest import MAX_SUGGESTIONS, catalog_suggestions, related_searches
+from agent.suggest import MAX_SUGGESTIONS, related_searches
 from agent.trace import Trace, TraceStep
 from tools.tracing import trace_id
 
@@ -61,13 +61,14 @@ async def suggest_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     """Related searches: the query graph's first, then ones grounded in the page's items."""
     started = time.perf_counter()
     text = state.request.text
-    graph, note = await recommended(runtime.context, text, state.request.user_id)
-    related = related_searches(state.modules, text)
-    if abstentions(state):
-        deps = runtime.context
-        related += await asyncio.to_thread(
-            catalog_suggestions, deps.index, deps.index.facets(), text
-        )
+    deps = runtime.context
+    graph, note = await recommended(deps, text, state.request.user_id)
+    segments = state.understood.segments if state.understood else []
+    topics = [s.text for s in segments if s.text] or [text]
+    terms = await asyncio.to_thread(deps.index.terms)
+    related = related_searches(
+        state.modules, topics, text, terms, deps.index.facets(), missing=bool(abstentions(state))
+    )
     suggestions = merge(graph, related, text)
     step = TraceStep(
         name="suggested",

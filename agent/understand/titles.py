@@ -22,6 +22,7 @@ from collections.abc import Callable
 from agent.understand.quantities import strip_quantities
 from tools.contract import SubQuery
 from tools.filters import Filters
+from tools.terms import CatalogTerms
 
 MAX_TITLE = 60
 _GENERIC = frozenset(
@@ -112,6 +113,25 @@ def head_phrase(text: str) -> str:
     return " ".join(words)
 
 
+_RELATION = re.compile(r"\s(?:for|with|to go with|that (?:works?|goes|fits?) with|to fit)\s", re.I)
+
+
+def topic_phrase(text: str, terms: CatalogTerms | None = None, vertical: str = "") -> str:
+    """What the request is about: the head phrase before what it is for ('pancake
+    breakfast' of 'pancake breakfast for family'); with `terms`, leading words that no
+    title of `vertical` uses are dropped before a catalog noun ('pancakes' of 'how to
+    make pancakes', 'war' of 'classic war' among films)."""
+    head = head_phrase(text)
+    cut = _RELATION.split(f" {head} ", maxsplit=1)[0].strip()
+    words = (cut or head).split()
+    if terms is not None:
+        while len(words) > 1 and not terms.knows(vertical, words[0]):
+            if not any(terms.is_noun(w) for w in words[1:]):
+                break
+            words.pop(0)
+    return " ".join(words)
+
+
 def _stem(word: str) -> str:
     for end, repl in (("ies", "y"), ("ies", "ie"), ("s", "")):
         if word.endswith(end) and len(word) > 3:
@@ -129,10 +149,10 @@ def _cut(text: str, limit: int) -> str:
     return " ".join(words)
 
 
-def title_for(sq: SubQuery) -> str:
+def title_for(sq: SubQuery, terms: CatalogTerms | None = None) -> str:
     """'Chicken ideas · under 1 hour', 'Shop office chair · under $1,500',
-    'Comedy videos · 1990s': at most 60 characters."""
-    topic = head_phrase(sq.text)
+    'Comedy videos · 1990s': at most 60 characters, naming the topic only."""
+    topic = topic_phrase(sq.text, terms, sq.vertical)
     filters = sq.filters
     named = {_stem(w) for w in topic.lower().split()}
     category = (filters.category or "").lower()

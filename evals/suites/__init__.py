@@ -47,6 +47,7 @@ SUITE_MODULES: dict[str, str] = {
     "answerability": "evals.suites.answerability",
     "understanding": "evals.suites.understanding",
     "exploratory": "evals.suites.exploratory",
+    "suggestions": "evals.suites.suggestions",
 }
 T = TypeVar("T")
 F = TypeVar("F")

@@ -11,15 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import threading
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING
 
 from agent.settings import Settings
 from evals.beir import BeirDataset, BeirDoc, BeirQuery, load_beir, resolve_dataset
@@ -27,23 +23,23 @@ from evals.metrics import RANKING_MEASURES, per_query, ranking_to_run
 from evals.report import CaseResult, Reference, Report
 from evals.runner import Observation, System, base_result, run_configs
 from evals.suites import EvalContext, SuiteSpec, build_report, choose, select
+from evals.suites.retrieval_env import (
+    Fusion,
+    Mode,
+    RetrievalEnv,
+    RetrievalFactory,
+    RetrievalSystem,
+)
 from evals.suites.retrieval_ltr import ltr_mode
 from tools.catalog import Idea
-from tools.contract import Hit
-from tools.filters import Filters
-from tools.ltr.features import GROUPS, Candidate
+from tools.ltr.features import GROUPS
 
 if TYPE_CHECKING:
-    from tools.embeddings import Embedder
     from tools.index import CatalogIndex
-    from tools.ltr.features import TermStats
-    from tools.ltr.training import TrainingSet
 
 METRICS = list(RANKING_MEASURES)
 DEFAULT_DATASET = "cranfield"
 UNTITLED = "\u2026"
-Mode = Literal["hybrid", "lexical", "dense"]
-Fusion = Literal["rrf", "normalized"]
 README = "README FTS5"
 REFERENCES: dict[tuple[str, str], list[Reference]] = {
     ("cranfield", "test"): [
@@ -61,117 +57,6 @@ REFERENCES: dict[tuple[str, str], list[Reference]] = {
         Reference(label=README, config="bm25", metrics={"ndcg@10": 0.8025, "recall@100": 0.9785})
     ],
 }  # fmt: skip
-
-
-class Searcher(Protocol):
-    """The part of `CatalogIndex` this suite uses."""
-
-    def search(
-        self,
-        vertical: Literal["ideas", "shopping", "video"],
-        text: str,
-        filters: Filters | None = None,
-        *,
-        k: int = 10,
-        mode: Mode = "hybrid",
-        fusion: Fusion = "rrf",
-        candidates: int = 50,
-        rrf_k: int = 60,
-        dense_weight: float = 0.5,
-    ) -> list[Hit]: ...
-
-    def candidates(
-        self,
-        vertical: Literal["ideas", "shopping", "video"],
-        text: str,
-        filters: Filters | None = None,
-        *,
-        depth: int = 100,
-    ) -> list[Candidate]: ...
-
-    def titles(self, vertical: Literal["ideas", "shopping", "video"]) -> list[str]: ...
-
-    def attach_title_encoder(self, encoder: Embedder) -> None: ...
-
-    def sync_title_vectors(
-        self,
-        vertical: Literal["ideas", "shopping", "video"],
-        *,
-        batch: int = 1024,
-        progress: Callable[[int], None] | None = None,
-        stop: threading.Event | None = None,
-        total: Callable[[int], None] | None = None,
-    ) -> int: ...
-
-    def count(self, vertical: Literal["ideas", "shopping", "video"] | None = None) -> int: ...
-
-
-RetrievalSystem = System[BeirQuery, list[str]]
-
-
-@dataclass
-class RetrievalEnv:
-    """What a retrieval configuration is built from; the index opens on first use."""
-
-    ctx: EvalContext
-    dataset: BeirDataset
-    open_searcher: Callable[[], Searcher]
-    queries: list[BeirQuery] = field(default_factory=list)
-    pools: dict[str, TrainingSet] = field(default_factory=dict)
-    extras: dict[str, JsonValue] = field(default_factory=dict)
-    _searcher: Searcher | None = field(default=None, init=False)
-    _speller: Callable[[str], str] | None = field(default=None, init=False)
-    _term_stats: TermStats | None = field(default=None, init=False)
-    _title_vectors: bool = field(default=False, init=False)
-
-    def searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = self.open_searcher()
-        return self._searcher
-
-    def speller(self) -> Callable[[str], str]:
-        """Query correction against the indexed titles, built on first use."""
-        if self._speller is None:
-            from tools.ltr.spelling import Speller
-
-            self._speller = Speller.from_texts(self.searcher().titles("ideas")).correct
-        return self._speller
-
-    def term_stats(self) -> TermStats:
-        """Document frequencies of the indexed titles' stems, built on first use."""
-        if self._term_stats is None:
-            from tools.ltr.features import TermStats
-
-            self._term_stats = TermStats.from_titles(self.searcher().titles("ideas"))
-        return self._term_stats
-
-    def title_vectors(self) -> None:
-        """Give pools the second encoder's title cosines, embedding the indexed titles that
-        have no vector yet (once per index: Home Depot's 54,667 titles took 34 min here)."""
-        if self._title_vectors:
-            return
-        from tools.embeddings import E5TitleEncoder
-
-        searcher = self.searcher()
-        searcher.attach_title_encoder(E5TitleEncoder(cache_size=self.ctx.settings.query_cache_size))
-        bar = self.ctx.progress
-        task = bar.add_task("title vectors", total=None) if bar else None
-        searcher.sync_title_vectors(
-            "ideas",
-            progress=lambda n: bar.advance(task, n) if bar and task is not None else None,
-            total=lambda n: bar.update(task, total=n) if bar and task is not None else None,
-        )
-        self._title_vectors = True
-
-    def close(self) -> None:
-        """Close the index if it was opened."""
-        close = getattr(self._searcher, "close", None)
-        if callable(close):
-            close()
-        self._searcher = None
-
-
-RetrievalFactory = Callable[[RetrievalEnv], AbstractAsyncContextManager[RetrievalSystem]]
 
 
 def index_mode(mode: Mode, fusion: Fusion = "rrf", dense_weight: float = 0.5) -> RetrievalFactory:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from evals.beir import BeirQuery
 from evals.runner import System
+from evals.suites.retrieval_env import RetrievalEnv, RetrievalFactory, RetrievalSystem
 from tools.ltr.calibration import expected_calibration_error, fit
 from tools.ltr.features import FEATURES, Candidate
 from tools.ltr.training import (
@@ -27,9 +28,6 @@ from tools.ltr.training import (
     cross_validate,
     rankings,
 )
-
-if TYPE_CHECKING:
-    from evals.suites.retrieval import RetrievalEnv, RetrievalFactory, RetrievalSystem
 
 FOLDS = 5
 RELEVANT_GAIN = 2

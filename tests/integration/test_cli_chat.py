@@ -105,7 +105,7 @@ def finish(child: pexpect.spawn) -> int:
 
 
 def test_two_turns_exit_then_resume_with_history(home: Path) -> None:
-    child = spawn(home)
+    child = spawn(home, "--trace")
     child.expect_exact(PROMPT)
     first = turn(child, "office chairs under $200")
     found = re.search(r"new thread ([0-9a-f]{16})", first)

@@ -161,7 +161,8 @@ def drive(session: Session, lines: list[str], *, repl: ChatRepl | None = None) -
 
 
 def test_two_turns_follow_up_then_history(session: Session) -> None:
-    result = drive(session, ["office chairs under $200", "cheaper", "/history", "/exit"])
+    lines = ["/trace", "office chairs under $200", "cheaper", "/history", "/exit"]
+    result = drive(session, lines)
     assert result.code == 0
     thread = result.repl.thread_id
     assert thread is not None and f"new thread {thread}" in result.out
@@ -187,9 +188,17 @@ def test_threads_persist_across_restarts(tmp_path: Path, index: CatalogIndex) ->
         repl = ChatRepl(second.engine, Console(file=io.StringIO()))
         turns = second.runner.run(repl.resume(thread))
         assert [t.text for t in turns] == ["office chairs under $200"]
-        result = drive(second, ["cheaper", "/history"], repl=repl)
+        result = drive(second, ["/trace", "cheaper", "/history"], repl=repl)
     assert "new thread" not in result.out
     assert "follow-up: cheaper" in result.out and "2 turns" in result.out
+
+
+def test_pages_keep_how_they_were_made_to_themselves_unless_asked(session: Session) -> None:
+    result = drive(session, ["office chairs under $200"])
+    assert "Shop office chairs" in result.out
+    assert "✓ understood" not in result.out and "planner:" not in result.out
+    traced = drive(session, ["/trace", "office chairs under $200"])
+    assert "How this page was made" in traced.out and "planner:" in traced.out
 
 
 def test_resume_unknown_thread_raises(session: Session) -> None:
@@ -222,7 +231,7 @@ def test_json_toggle_prints_the_page_contract(session: Session) -> None:
 def test_blank_lines_unknown_commands_and_exit(session: Session) -> None:
     result = drive(session, ["", "   ", "/bogus", "/help", "/history", "/quit", "never read"])
     assert result.code == 0 and result.prompts == 6
-    commands = "/new /threads /history /json /image /exact /help /exit"
+    commands = "/new /threads /history /json /trace /image /exact /help /exit"
     assert f"unknown command /bogus; try {commands}" in result.out
     assert "/threads  list recent threads" in result.out
     assert "no turns yet in this thread" in result.out
