@@ -14,7 +14,10 @@ from agent.understand.lexicon import (
     ENGLISH_HINTS,
     GENERIC_WORDS,
     MEASURES,
+    NOT_CUES,
+    OCCASION_WORDS,
     PHRASE_CUES,
+    REQUEST_WORDS,
     SPLIT_WORDS,
     STOPWORDS,
     VERTICAL_CUES,
@@ -71,7 +74,7 @@ def topic_tokens(text: str) -> list[str]:
 
 def _vertical_cues(text: str) -> Tags:
     tags = Tags()
-    lowered = text.lower()
+    lowered = NOT_CUES.sub(" ", text.lower())
     for phrase, vertical in PHRASE_CUES.items():
         if phrase in lowered:
             tags.cue(vertical, phrase)
@@ -84,8 +87,10 @@ def _vertical_cues(text: str) -> Tags:
     return tags
 
 
-def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
+def _tag_clause(clause: str, vocab: FacetVocabulary, hint: Vertical | None = None) -> Segment:
     cues = _vertical_cues(clause)
+    if hint is not None and _pick_vertical(cues) is None:
+        cues = Tags(cues={hint: ["thread"]})
     kinds = Tags()
     tag_facets(clause, kinds, vocab, None)
     unit = _pick_vertical(cues) or _pick_vertical(kinds)
@@ -99,7 +104,7 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     tag_quick(clause, tags, guess)
     _add_cues(cues, tags)
     vertical = _pick_vertical(cues)
-    topic = _strip_spans(clause, tags.spans)
+    topic = _strip_spans(clause, [*tags.spans, *_asking_spans(clause, tags.spans)])
     filters = _grounded_filters(tags, vertical)
     words = sorted({w for ws in cues.cues.values() for w in ws})
     return Segment(
@@ -127,8 +132,29 @@ def _pick_vertical(tags: Tags) -> Vertical | None:
     return winners[0] if len(winners) == 1 else None
 
 
+def _asking_spans(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where the clause says how it asks ('you can make', 'how about') or when it is for
+    ('for later', 'to watch after'): words the topic never keeps. An occasion is read at
+    the end of what is left once the `taken` spans (quantities, facets) are set aside."""
+    spans = [m.span() for m in REQUEST_WORDS.finditer(text)]
+    masked = list(text)
+    for start, end in [*taken, *spans]:
+        masked[start:end] = " " * (end - start)
+    rest = "".join(masked).rstrip(" .!?")
+    if (m := OCCASION_WORDS.search(rest)) and rest[: m.start()].strip():
+        spans.append(m.span())
+    return spans
+
+
 def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in sorted(spans, reverse=True):
+    """`text` with each span (overlapping ones merged) blanked out."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
         text = text[:start] + " " + text[end:]
     return text
 
@@ -207,6 +233,13 @@ def _weight(clause: str, vocab: FacetVocabulary | None = None) -> int:
     if quantities and not content_tokens(strip_quantities(clause, quantities)):
         return 0
     return len(content_tokens(clause)) + 2 * bool(cues) + 2 * bool(quantities)
+
+
+def read_in(text: str, vocab: FacetVocabulary, vertical: Vertical) -> Segment:
+    """`text` read as one clause of `vertical` unless its own words name another: how a
+    follow-up reads against an earlier intent ('under 20 minutes' after 'pancakes' is
+    a recipe's time, 'horror' after 'thrillers' a genre)."""
+    return _tag_clause(normalise(text, 2000)[0], vocab, hint=vertical)
 
 
 def understand(text: str, vocab: FacetVocabulary, *, max_chars: int = 2000) -> Understanding:
