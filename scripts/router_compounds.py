@@ -8,8 +8,9 @@ dishes. The router learns the difference from compounds made here:
   recipe categories), crossed with nouns that name objects: the head words of the
   catalog's product titles and its product categories, plus the containers, tools,
   appliances, textiles and bags of a kitchen (`OBJECT_NOUNS`);
-- against them, the catalog's recipe titles that hold such a noun, and recipes cooked
-  "in a" named object.
+- against them, the same food words as dishes ('salad', 'apple pie', a food word led by
+  another), the catalog's recipe titles that hold an object noun, and recipes cooked
+  "in a" named object: the last noun, not the first, says what is asked for.
 
 `OBJECT_NOUNS` leaves some common kitchen nouns out on purpose ("ladle", "tin",
 "stone", "press", "towel", "glass", "cutter"), so the product-noun routing set measures
@@ -50,6 +51,10 @@ SHOP_FORMS = (
     "{f} {n}", "a {f} {n}", "{f} {n}s", "buy a {f} {n}", "{m} {f} {n}", "{f} {n} under ${p}",
     "best {f} {n}", "a {n} for {f}", "{f} {n} for the kitchen", "cheap {f} {n}",
     "{c} {f} {n}", "a new {f} {n}", "{f} {n} gift", "large {f} {n}", "{f} {n} set",
+)  # fmt: skip
+FOOD_FORMS = (
+    "{f}", "a {f}", "{g} {f}", "{f} recipe", "homemade {g} {f}", "easy {f}", "a {g} {f}",
+    "{g} {f} for dinner", "{f} with {g}",
 )  # fmt: skip
 COOK_FORMS = (
     "{f} in a {n}", "how to make {f} in a {n}", "{f} cooked in a {n}", "{n} {f} recipe",
@@ -95,7 +100,7 @@ def vocabulary(db: Path) -> tuple[list[str], list[str], list[str]]:
 
 
 def compound_examples(db: Path, rng: random.Random, n: int) -> list[Example]:
-    """`n` product compounds (shopping) and about `n // 3` dishes that name an object (ideas)."""
+    """`n` product compounds (shopping) and about `n` dishes (ideas) over the same words."""
     food, nouns, recipes = vocabulary(db)
     kitchen = [x for x in OBJECT_NOUNS if " " not in x]
     shop, cook = frozenset({"shopping"}), frozenset({"ideas"})
@@ -107,6 +112,9 @@ def compound_examples(db: Path, rng: random.Random, n: int) -> list[Example]:
             p=rng.choice([15, 25, 40, 60, 100]),
         )  # fmt: skip
         out.append((" ".join(text.split()), shop))
+    for _ in range(n * 2 // 3):
+        text = rng.choice(FOOD_FORMS).format(f=rng.choice(food), g=rng.choice(food))
+        out.append((text, cook))
     for _ in range(n // 6):
         out.append((rng.choice(COOK_FORMS).format(f=rng.choice(food), n=rng.choice(kitchen)), cook))
     for title in rng.sample(recipes, min(len(recipes), n // 6)):

@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-vertical", type=int, default=2500)
     parser.add_argument("--multi", type=int, default=4000)
     parser.add_argument("--compounds", type=int, default=3000, help="food word + object texts")
+    parser.add_argument("--compound-weight", type=float, default=1.0, help="their sample weight")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=1000)
@@ -236,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = compound_examples(db, random.Random(args.seed + 1), args.compounds)
     extra = [e for e in dict.fromkeys(extra) if e[0] not in {t for t, _ in pool}]
     base = len(test)
+    weight = [1.0] * len(train) + [args.compound_weight] * sum(not held_out(t) for t, _ in extra)
     train += [e for e in extra if not held_out(e[0])]
     test += [e for e in extra if held_out(e[0])]
     print(f"{len(train)} training texts, {len(test)} held out ({len(shopper)} shopper queries)")
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     x_train = embed_cached([t for t, _ in train], folder / "train_vectors.npz")
     y_train = labels_of(train)
-    weights = fit(x_train, y_train, epochs=args.epochs, l2=args.l2)
+    weights = fit(x_train, y_train, epochs=args.epochs, l2=args.l2, sample_weight=np.array(weight))
     x_test = embed_cached([t for t, _ in test], folder / "test_vectors.npz")
     probs = weights.predict(x_test)[:, : len(VERTICALS)]
     pred = (probs >= 0.5).astype(np.float32)

@@ -38,6 +38,13 @@ VERTICAL_CUES: dict[Vertical, frozenset[str]] = {
     ),
 }
 
+MODIFIER_CUES = frozenset(
+    {"salad", "soup", "dinner", "lunch", "breakfast", "dessert", "snack", "meal", "dish"}
+)
+"""Ideas cue words that also name what a thing to buy is for ('a salad bowl', 'a lunch
+bag', 'dinner plates'): they cue ideas only as the head of the phrase, not before
+another noun."""
+
 PHRASE_CUES: dict[str, Vertical] = {
     "how to": "ideas",
     "how-to": "ideas",

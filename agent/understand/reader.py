@@ -14,6 +14,7 @@ from agent.understand.lexicon import (
     ENGLISH_HINTS,
     GENERIC_WORDS,
     MEASURES,
+    MODIFIER_CUES,
     NOT_CUES,
     OCCASION_WORDS,
     PHRASE_CUES,
@@ -72,13 +73,27 @@ def topic_tokens(text: str) -> list[str]:
     return [*head, "with" if m.group(0).lower() == "with" else "for", *context]
 
 
+def _heads(tokens: list[str], i: int) -> bool:
+    """Whether `tokens[i]` heads its phrase: last, or followed by a function word, a
+    request word or another cue ('soup recipes', 'salad for lunch'), not by the noun it
+    qualifies ('salad bowl')."""
+    if i + 1 >= len(tokens):
+        return True
+    nxt = tokens[i + 1]
+    cue = any(nxt in words for words in VERTICAL_CUES.values())
+    return cue or nxt in STOPWORDS or nxt in GENERIC_WORDS or not nxt.isalpha()
+
+
 def _vertical_cues(text: str) -> Tags:
     tags = Tags()
     lowered = NOT_CUES.sub(" ", text.lower())
     for phrase, vertical in PHRASE_CUES.items():
         if phrase in lowered:
             tags.cue(vertical, phrase)
-    for token in _TOKEN.findall(lowered):
+    tokens = _TOKEN.findall(lowered)
+    for i, token in enumerate(tokens):
+        if token in MODIFIER_CUES and not _heads(tokens, i):
+            continue
         for vertical, words in VERTICAL_CUES.items():
             if token in words:
                 tags.cue(vertical, token)

@@ -96,22 +96,21 @@ def refine(
         here = read[vertical]
         new = filters_for(vertical, here.filters)
         if kind == "vertical" and switch:
-            segment = _segment(topic, switch, Filters())
-        elif kind in ("cheaper", "pricier", "shorter"):
-            moved = _relative_bound(filters, kind, vertical, max_price_seen)
-            segment = _segment(topic, vertical, moved)
+            segments.append(_segment(topic, switch, Filters()))
+            continue
+        if kind in ("cheaper", "pricier", "shorter"):
+            merged = _relative_bound(filters, kind, vertical, max_price_seen)
         else:
             if kind == "topic":
                 topic = here.topic
             elif new.category and topic.lower() == (filters.category or "").lower():
                 topic = ""
             merged = _replace(filters, new)
-            kind_of = (kinds or {}).get(topic) if vertical == "shopping" else None
-            if kind_of and not merged.category:
-                merged = merged.model_copy(update={"category": kind_of})
-                locks = locks.model_copy(update={"category": kind_of})
-            segment = _segment(topic, vertical, merged)
-        segments.append(segment)
+        kind_of = (kinds or {}).get(topic) if vertical == "shopping" else None
+        if kind_of and not merged.category and kind != "topic":
+            merged = merged.model_copy(update={"category": kind_of})
+            locks = locks.model_copy(update={"category": kind_of})
+        segments.append(_segment(topic, vertical, merged))
     segments = list({(s.topic, s.vertical): s for s in segments}.values())
     stated = _union(filters_for(v, seg.filters) for v, seg in read.items())
     if locks.category:
