@@ -109,3 +109,10 @@ async def test_a_bound_nothing_meets_says_so_instead_of_showing_other_things(
     page = await two_turns(tiny_deps, tmp_path, "office chair", "cheaper than 50")
     assert not [i for m in page.modules for i in m.items if "chair" not in i.title.lower()]
     assert "no good matches for 'office chair under $50' in this catalog" in page.trace.notes
+
+
+async def test_an_added_intent_leads_the_page_and_the_earlier_one_stays(
+    tiny_deps: Deps, tmp_path: Path
+) -> None:
+    page = await two_turns(tiny_deps, tmp_path, "soup recipes", "and a comedy to watch after")
+    assert [m.vertical for m in page.modules][:2] == ["video", "ideas"]
