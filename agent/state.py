@@ -32,6 +32,11 @@ class Turn(BaseModel):
     plan: Plan
     page_summary: list[str] = Field(default_factory=list, description="Module titles shown.")
     max_price_seen: float | None = None
+    kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="The catalog category most of a shopping sub-query's items fell in, by "
+        "sub-query text ('laptops' -> 'laptop'): what a follow-up on it stays within.",
+    )
 
 
 class InputState(BaseModel):

@@ -6,10 +6,13 @@ Labelled queries come from three places:
 - templates over the starter catalog's own attributes (recipe titles, categories and
   diets; product categories, brands and colours; film titles and genres), with
   paraphrases, labelled by construction;
-- multi-intent texts joining two or three of those with everyday connectors.
+- multi-intent texts joining two or three of those with everyday connectors;
+- things to buy that start with a food word ("a salad bowl", `router_compounds.py`), with
+  dishes that name an object ("chicken pot pie") against them.
 
 A hash of each text (`agent.planning.router.held_out`) keeps one text in five out of
-training. The held-out texts are written as planning cases, so the planning suite
+training; held-out F1 is printed for the base texts and for the compounds apart. The
+held-out texts are written as planning cases, so the planning suite
 scores the rule, router and LLM planners on queries the router never saw:
 
     python scripts/train_router.py --hd /work/shared/datasets/home_depot_search_relevance
@@ -28,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from router_compounds import compound_examples
 
 from agent.planning.router import HEADS, WEIGHTS_PATH, fit, held_out
 from agent.settings import Settings
@@ -187,13 +191,18 @@ def f1(pred: np.ndarray, gold: np.ndarray) -> float:
 
 
 def embed_cached(texts: list[str], path: Path) -> np.ndarray:
-    """MiniLM vectors of `texts`, reused from `path` when it holds these very texts."""
+    """MiniLM vectors of `texts`; those `path` already holds are reused, the rest embedded."""
+    known: dict[str, np.ndarray] = {}
     if path.is_file():
         with np.load(path) as data:
-            if list(data["texts"]) == texts:
-                return np.asarray(data["vectors"])
-    vectors = load_embedder(0).embed_documents(texts)
-    np.savez_compressed(path, texts=np.array(texts), vectors=vectors)
+            known = dict(zip(map(str, data["texts"]), np.asarray(data["vectors"]), strict=True))
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        fresh = load_embedder(0).embed_documents(missing)
+        known.update(zip(missing, np.asarray(fresh), strict=True))
+    vectors = np.stack([known[t] for t in texts])
+    if missing:
+        np.savez_compressed(path, texts=np.array(texts), vectors=vectors)
     return vectors
 
 
@@ -202,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hd", type=Path, required=True, help="home_depot_search_relevance dir")
     parser.add_argument("--per-vertical", type=int, default=2500)
     parser.add_argument("--multi", type=int, default=4000)
+    parser.add_argument("--compounds", type=int, default=3000, help="food word + object texts")
+    parser.add_argument("--compound-weight", type=float, default=1.0, help="their sample weight")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=2000)
     parser.add_argument("--l2", type=float, default=1e-4)
     parser.add_argument(
         "--cases-dir",
@@ -222,17 +233,28 @@ def main(argv: list[str] | None = None) -> int:
     test = [e for e in pool if held_out(e[0])]
     train += combine(train, rng, args.multi)
     test += [e for e in combine(test, rng, args.multi // 4) if held_out(e[0])]
+    db = settings.index_dir / "catalog.sqlite"
+    extra = compound_examples(db, random.Random(args.seed + 1), args.compounds)
+    extra = [e for e in dict.fromkeys(extra) if e[0] not in {t for t, _ in pool}]
+    base = len(test)
+    weight = [1.0] * len(train) + [args.compound_weight] * sum(not held_out(t) for t, _ in extra)
+    train += [e for e in extra if not held_out(e[0])]
+    test += [e for e in extra if held_out(e[0])]
     print(f"{len(train)} training texts, {len(test)} held out ({len(shopper)} shopper queries)")
     folder = args.cases_dir or settings.root / "router"
     folder.mkdir(parents=True, exist_ok=True)
     x_train = embed_cached([t for t, _ in train], folder / "train_vectors.npz")
     y_train = labels_of(train)
-    weights = fit(x_train, y_train, epochs=args.epochs, l2=args.l2)
+    weights = fit(x_train, y_train, epochs=args.epochs, l2=args.l2, sample_weight=np.array(weight))
     x_test = embed_cached([t for t, _ in test], folder / "test_vectors.npz")
     probs = weights.predict(x_test)[:, : len(VERTICALS)]
     pred = (probs >= 0.5).astype(np.float32)
     pred[np.arange(len(pred)), probs.argmax(axis=1)] = 1.0
-    print(f"held-out routing F1 (router alone): {f1(pred, labels_of(test)[:, :3]):.3f}")
+    gold = labels_of(test)[:, :3]
+    print(f"held-out routing F1 (router alone): {f1(pred, gold):.3f}")
+    print(f"  base texts ({base}): {f1(pred[:base], gold[:base]):.3f}")
+    if len(test) > base:
+        print(f"  compounds ({len(test) - base}): {f1(pred[base:], gold[base:]):.3f}")
     weights.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, heads {', '.join(HEADS)})")
     rng.shuffle(test)

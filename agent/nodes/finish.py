@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from langgraph.config import get_config
@@ -99,6 +100,20 @@ def abstentions(state: State) -> list[str]:
     return [f"no good matches for '{p}' in this catalog" for p in dict.fromkeys(phrases)]
 
 
+def kinds_shown(state: State) -> dict[str, str]:
+    """For each shopping module, the category leaf at least 3 of its first 5 items share."""
+    out: dict[str, str] = {}
+    for module in state.modules:
+        if module.vertical != "shopping":
+            continue
+        leaves = Counter(
+            i.category.split(" > ")[-1].lower() for i in module.items[:5] if i.category
+        )
+        if leaves and (top := leaves.most_common(1)[0])[1] >= 3:
+            out[module.subquery] = top[0]
+    return out
+
+
 async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     """Assemble the page; remember this turn in the thread's history."""
     deps = runtime.context
@@ -144,6 +159,7 @@ async def finish_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
             plan=state.plan,
             page_summary=[m.title for m in state.modules],
             max_price_seen=max(prices) if prices else None,
+            kinds=kinds_shown(state),
         )
         update["history"] = [*state.history, turn][-20:]
     return update

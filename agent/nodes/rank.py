@@ -202,6 +202,9 @@ async def rank_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     else:
         shown, odds = gate(state.modules, state.assessed, losers=losers)
     ranked = rank(shown, state.assessed, request.k, runtime.context.module_weights)
+    if refinement is not None and refinement.kind == "add" and state.plan is not None:
+        planned = {sq.id: i for i, sq in enumerate(state.plan.subqueries)}
+        ranked.sort(key=lambda m: planned.get(m.id, len(planned)))
     modules, note, ok = trim(ranked, request.k), "", True
     personalisation: PersonalisationTrace | None = None
     if personal is not None and request.user_id:

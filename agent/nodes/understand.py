@@ -43,7 +43,7 @@ async def understand_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any
     detail = f"{len(understood.segments)} intent(s)"
     if state.history:
         last = state.history[-1]
-        refined = refine(understood, last.plan, last.max_price_seen)
+        refined = refine(understood, last.plan, last.max_price_seen, vocab, last.kinds)
         if refined is not None and refined.refinement is not None:
             understood = refined
             detail = f"follow-up: {refined.refinement.kind}"

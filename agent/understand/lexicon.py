@@ -38,6 +38,13 @@ VERTICAL_CUES: dict[Vertical, frozenset[str]] = {
     ),
 }
 
+MODIFIER_CUES = frozenset(
+    {"salad", "soup", "dinner", "lunch", "breakfast", "dessert", "snack", "meal", "dish"}
+)
+"""Ideas cue words that also name what a thing to buy is for ('a salad bowl', 'a lunch
+bag', 'dinner plates'): they cue ideas only as the head of the phrase, not before
+another noun."""
+
 PHRASE_CUES: dict[str, Vertical] = {
     "how to": "ideas",
     "how-to": "ideas",
@@ -93,3 +100,28 @@ MEASURES = re.compile(
 )
 """How many or what kind of a thing is asked for ('a pair of scissors', 'a set of pens',
 'a few recipes'): never the thing itself, so never a topic word."""
+
+REQUEST_WORDS = re.compile(
+    r"\b(?:(?:that|which)\s+)?(?:you|i|we|one)\s+(?:can|could|might|would)\s+"
+    r"(?:make|cook|bake|whip\s+up|prepare|watch|see|buy|get|use)\b"
+    r"|\b(?:(?:how|what)\s+about|make\s+(?:that|it)|actually|rather|instead|maybe|perhaps|"
+    r"do\s+you\s+have|is\s+there|are\s+there|i['’]?d\s+like|i\s+would\s+like|"
+    r"something|anything|any)\b",
+    re.I,
+)
+"""How the request is put, not what it asks for ('curry you can make', 'how about
+comedies', 'make that under 100', 'do you have any ...'): never a topic word."""
+
+OCCASION_WORDS = re.compile(
+    r"\b(?:(?:for|on)\s+(?:a|an|the|this|my|our|tonight['’]?s?)?\s*)?"
+    r"(?:later(?:\s+on)?|tonight|afterwards|after|weeknights?|(?:this\s+)?weekend|"
+    r"date\s+night|movie\s+night|game\s+night|a\s+busy\s+day)\s*$"
+    r"|\b(?:to\s+(?:watch|see|make|cook|try))\s+(?:later|tonight|afterwards|after)\b",
+    re.I,
+)
+"""When it is for, said at the end of a clause ('an italian film for later', 'a comedy
+to watch after', 'curry for a weeknight'): the occasion, never a topic word."""
+
+NOT_CUES = re.compile(r"\b(?:(?:how|what)\s+about|make\s+(?:that|it))\b", re.I)
+"""Request words that look like vertical cues but are not ('how about comedies', 'make that
+under 100')."""

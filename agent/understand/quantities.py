@@ -72,7 +72,8 @@ _MONEY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"{_CUR_BEFORE}\s*(?P<n>{_NUM})(?:\s*(?P<k>k\b))?(?P<plus>\+)?", re.I),
     re.compile(rf"\b(?P<n>{_NUM})\s*(?P<k>k\b)?\s*{_CUR_AFTER}(?P<plus>\+)?", re.I),
     re.compile(
-        rf"\b(?P<n>{_SPELLEDNUM})\s+(?P<unit>dollars?|bucks|euros?)\b(?P<k>)(?P<plus>)", re.I
+        rf"\b(?P<n>{_SPELLEDNUM})\s+(?P<unit>dollars?|bucks|euros?|usd|eur|gbp)\b(?P<k>)(?P<plus>)",
+        re.I,
     ),
 )
 _DECADE_WORDS = {

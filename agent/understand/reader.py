@@ -15,7 +15,11 @@ from agent.understand.lexicon import (
     ENGLISH_HINTS,
     GENERIC_WORDS,
     MEASURES,
+    MODIFIER_CUES,
+    NOT_CUES,
+    OCCASION_WORDS,
     PHRASE_CUES,
+    REQUEST_WORDS,
     SPLIT_WORDS,
     STOPWORDS,
     VERTICAL_CUES,
@@ -73,13 +77,27 @@ def topic_tokens(text: str) -> list[str]:
     return [*head, "with" if m.group(0).lower() == "with" else "for", *context]
 
 
+def _heads(tokens: list[str], i: int) -> bool:
+    """Whether `tokens[i]` heads its phrase: last, or followed by a function word, a
+    request word or another cue ('soup recipes', 'salad for lunch'), not by the noun it
+    qualifies ('salad bowl')."""
+    if i + 1 >= len(tokens):
+        return True
+    nxt = tokens[i + 1]
+    cue = any(nxt in words for words in VERTICAL_CUES.values())
+    return cue or nxt in STOPWORDS or nxt in GENERIC_WORDS or not nxt.isalpha()
+
+
 def _vertical_cues(text: str) -> Tags:
     tags = Tags()
-    lowered = text.lower()
+    lowered = NOT_CUES.sub(" ", text.lower())
     for phrase, vertical in PHRASE_CUES.items():
         if phrase in lowered:
             tags.cue(vertical, phrase)
-    for token in _TOKEN.findall(lowered):
+    tokens = _TOKEN.findall(lowered)
+    for i, token in enumerate(tokens):
+        if token in MODIFIER_CUES and not _heads(tokens, i):
+            continue
         for vertical, words in VERTICAL_CUES.items():
             if token in words:
                 tags.cue(vertical, token)
@@ -88,8 +106,10 @@ def _vertical_cues(text: str) -> Tags:
     return tags
 
 
-def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
+def _tag_clause(clause: str, vocab: FacetVocabulary, hint: Vertical | None = None) -> Segment:
     cues = _vertical_cues(clause)
+    if hint is not None and _pick_vertical(cues) is None:
+        cues = Tags(cues={hint: ["thread"]})
     kinds = Tags()
     tag_facets(clause, kinds, vocab, None)
     unit = _pick_vertical(cues) or _pick_vertical(kinds)
@@ -103,7 +123,7 @@ def _tag_clause(clause: str, vocab: FacetVocabulary) -> Segment:
     tag_quick(clause, tags, guess)
     _add_cues(cues, tags)
     vertical = _pick_vertical(cues)
-    topic = _strip_spans(clause, tags.spans)
+    topic = _strip_spans(clause, [*tags.spans, *_asking_spans(clause, tags.spans)])
     filters = _grounded_filters(tags, vertical)
     words = sorted({w for ws in cues.cues.values() for w in ws})
     return Segment(
@@ -131,8 +151,29 @@ def _pick_vertical(tags: Tags) -> Vertical | None:
     return winners[0] if len(winners) == 1 else None
 
 
+def _asking_spans(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where the clause says how it asks ('you can make', 'how about') or when it is for
+    ('for later', 'to watch after'): words the topic never keeps. An occasion is read at
+    the end of what is left once the `taken` spans (quantities, facets) are set aside."""
+    spans = [m.span() for m in REQUEST_WORDS.finditer(text)]
+    masked = list(text)
+    for start, end in [*taken, *spans]:
+        masked[start:end] = " " * (end - start)
+    rest = "".join(masked).rstrip(" .!?")
+    if (m := OCCASION_WORDS.search(rest)) and rest[: m.start()].strip():
+        spans.append(m.span())
+    return spans
+
+
 def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in sorted(spans, reverse=True):
+    """`text` with each span (overlapping ones merged) blanked out."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
         text = text[:start] + " " + text[end:]
     return text
 
@@ -211,6 +252,13 @@ def _weight(clause: str, vocab: FacetVocabulary | None = None) -> int:
     if quantities and not content_tokens(strip_quantities(clause, quantities)):
         return 0
     return len(content_tokens(clause)) + 2 * bool(cues) + 2 * bool(quantities)
+
+
+def read_in(text: str, vocab: FacetVocabulary, vertical: Vertical) -> Segment:
+    """`text` read as one clause of `vertical` unless its own words name another: how a
+    follow-up reads against an earlier intent ('under 20 minutes' after 'pancakes' is
+    a recipe's time, 'horror' after 'thrillers' a genre)."""
+    return _tag_clause(normalise(text, 2000)[0], vocab, hint=vertical)
 
 
 def understand(

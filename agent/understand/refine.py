@@ -1,20 +1,37 @@
-"""Follow-up turns: 'cheaper', 'show me videos instead', 'only in blue'.
+"""Follow-up turns as state: a short turn changes the thread's intents, not the topic.
 
-A short turn that changes the previous request rather than starting a new one
-(its amounts read by the quantity reader: 'under $1,500 instead', 'less than an hour')
-is rewritten into segments built from the previous plan, so planning and
-retrieval work exactly as for a fresh request.
+A turn that adjusts the previous request is rewritten into segments built from the
+previous plan, so planning and retrieval work exactly as for a fresh request. The
+follow-up is read (`read_in`) in the vertical of each earlier intent, by the same
+quantity reader as any request, so 'under 20 minutes' after 'pancakes' is a recipe's
+time and 'horror' after 'thrillers' a genre.
+
+- An explicit bound replaces the one before it: 'cheaper than 900' after 'laptops' is
+  laptops under $900, 'make that under 100' replaces 'under 500'.
+- Constraints accumulate on the same topic: 'desk chairs', 'less than 90 dollars',
+  'in black'.
+- A genre or topic switch keeps what still applies: 'how about comedies' after 'action
+  films from the 1980s' keeps the 1980s; 'how about pasta' keeps a recipe's time.
+- A relative word without an amount moves the bound: 'cheaper' is 0.7 x the highest
+  price seen, 'shorter' shortens the time.
+- A new intent named after 'and' / 'also' / 'plus' is added before the earlier ones:
+  'and an italian film for later' after 'lemon cake'.
+- The kind of thing an earlier shopping intent found (`kinds`: its catalog category)
+  stays with it and is locked, so a bound the catalog cannot meet empties that module
+  (and the page says so) instead of filling it with other products.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 from agent.models import Plan
 from agent.understand.model import Refinement, Segment, Understanding
-from agent.understand.quantities import strip_quantities
-from agent.understand.reader import content_tokens
+from agent.understand.reader import content_tokens, read_in
+from agent.understand.titles import constraints
 from tools.catalog import Vertical
+from tools.facets import FacetVocabulary
 from tools.filters import Filters, filters_for
 
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|budget|more affordable)\b", re.I)
@@ -26,68 +43,148 @@ _SWITCH: dict[Vertical, re.Pattern[str]] = {
     "shopping": re.compile(r"\b(products?|things to buy|shopping|to buy)\b", re.I),
 }
 _INSTEAD = re.compile(r"\b(instead|rather|only|just|switch to|what about)\b", re.I)
+_OTHER = re.compile(r"\b(?:how|what)\s+about\b|\binstead\b|^\s*(?:now|maybe|perhaps)\b", re.I)
+_ADD = re.compile(r"^\s*(?:and|also|plus|&)\b", re.I)
 _FOLLOW_WORDS = frozenset(
-    {
-        "cheaper",
-        "pricier",
-        "shorter",
-        "quicker",
-        "instead",
-        "ones",
-        "one",
-        "those",
-        "them",
-        "expensive",
-        "less",
-        "more",
-        "lower",
-        "price",
-        "affordable",
-        "premium",
-        "faster",
-    }
+    "cheaper pricier shorter quicker instead ones one those them expensive less more lower "
+    "price affordable premium faster".split()
+)
+_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("price_min", "price_max"),
+    ("duration_min_s", "duration_max_s"),
+    ("year_min", "year_max"),
+    ("total_time_max_min",),
+    ("colors",),
+    ("brands",),
+    ("category",),
+    ("diet",),
+    ("availability",),
 )
 
 
 def refine(
-    understood: Understanding, previous: Plan, max_price_seen: float | None
+    understood: Understanding,
+    previous: Plan,
+    max_price_seen: float | None,
+    vocab: FacetVocabulary,
+    kinds: Mapping[str, str] | None = None,
 ) -> Understanding | None:
     """Rewrite a follow-up into a full understanding, or None when it is a new request."""
     text = understood.text
-    tokens = [t for t in content_tokens(strip_quantities(text)) if t not in _FOLLOW_WORDS]
-    new_filters = understood.filters
+    earlier = [(sq.text, sq.vertical, sq.filters) for sq in previous.subqueries]
+    read = {v: read_in(text, vocab, v) for v in dict.fromkeys(v for _, v, _ in earlier)}
     switch = next((v for v, p in _SWITCH.items() if p.search(text)), None)
+    words = _words(understood)
+    if _ADD.match(text) and any(_names_intent(s) for s in understood.segments):
+        return _add(understood, earlier)
     kind: str | None = None
-    if _CHEAPER.search(text):
-        kind = "cheaper"
-    elif _PRICIER.search(text):
-        kind = "pricier"
-    elif _SHORTER.search(text):
-        kind = "shorter"
-    elif switch and (_INSTEAD.search(text) or len(tokens) <= 1):
+    if switch and (_INSTEAD.search(text) or len(words) <= 1):
         kind = "vertical"
-    elif not new_filters.is_empty() and len(_topic_words(understood)) == 0:
+    elif all(_words_of(seg) for seg in read.values()):
+        kind = "topic" if _OTHER.search(text) and len(words) <= 3 else None
+        if kind is None and _relative(text) and not _new_topic(words, previous):
+            kind = _relative(text)
+    elif any(not seg.filters.is_empty() for seg in read.values()):
         kind = "filter"
-    if kind is None or len(tokens) > 3 and kind != "filter":
+    elif _relative(text):
+        kind = _relative(text)
+    if kind is None:
         return None
-    if kind in ("cheaper", "pricier", "shorter") and _new_topic(tokens, previous):
-        return None
-    segments = [
-        _refined_segment(
-            sq.text, sq.vertical, sq.filters, kind, switch, new_filters, max_price_seen
-        )
-        for sq in previous.subqueries
-    ]
-    if kind == "vertical":
-        segments = list({(s.topic, s.vertical): s for s in segments}.values())
+    segments: list[Segment] = []
+    locks = Filters()
+    for topic, vertical, filters in earlier:
+        here = read[vertical]
+        new = filters_for(vertical, here.filters)
+        if kind == "vertical" and switch:
+            segments.append(_segment(topic, switch, Filters()))
+            continue
+        if kind in ("cheaper", "pricier", "shorter"):
+            merged = _relative_bound(filters, kind, vertical, max_price_seen)
+        else:
+            if kind == "topic":
+                topic = here.topic
+            elif new.category and topic.lower() == (filters.category or "").lower():
+                topic = ""
+            merged = _replace(filters, new)
+        kind_of = (kinds or {}).get(topic) if vertical == "shopping" else None
+        if kind_of and not merged.category and kind != "topic":
+            merged = merged.model_copy(update={"category": kind_of})
+            locks = locks.model_copy(update={"category": kind_of})
+        segments.append(_segment(topic, vertical, merged))
+    segments = list({(s.topic, s.vertical): s for s in segments}.values())
+    stated = _union(filters_for(v, seg.filters) for v, seg in read.items())
+    if locks.category:
+        stated = stated.model_copy(update={"category": stated.category or locks.category})
     return understood.model_copy(
         update={
             "segments": segments,
             "verticals": list(dict.fromkeys(s.vertical for s in segments if s.vertical)),
-            "refinement": Refinement(kind=kind, vertical=switch, filters=new_filters),
+            "refinement": Refinement(kind=kind, vertical=switch, filters=stated),
             "confident": True,
         }
     )
+
+
+def _relative(text: str) -> str | None:
+    for kind, pattern in (("cheaper", _CHEAPER), ("pricier", _PRICIER), ("shorter", _SHORTER)):
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def _words_of(segment: Segment) -> list[str]:
+    return [w for w in content_tokens(segment.topic) if w not in _FOLLOW_WORDS]
+
+
+def _words(understood: Understanding) -> list[str]:
+    return [w for s in understood.segments for w in _words_of(s)]
+
+
+def _names_intent(segment: Segment) -> bool:
+    """A segment that names something of its own: topic words or a genre, in a vertical."""
+    return segment.vertical is not None and bool(_words_of(segment) or segment.filters.category)
+
+
+def _add(understood: Understanding, earlier: list[tuple[str, Vertical, Filters]]) -> Understanding:
+    """The follow-up's own intents first, then the earlier ones as they were."""
+    added = [s for s in understood.segments if _names_intent(s)]
+    kept = [_segment(topic, vertical, filters) for topic, vertical, filters in earlier]
+    segments = list({(s.topic, s.vertical): s for s in [*added, *kept]}.values())[:4]
+    return understood.model_copy(
+        update={
+            "segments": segments,
+            "verticals": list(dict.fromkeys(s.vertical for s in segments if s.vertical)),
+            "refinement": Refinement(kind="add", vertical=added[0].vertical),
+            "confident": True,
+        }
+    )
+
+
+def _segment(topic: str, vertical: Vertical, filters: Filters) -> Segment:
+    """A segment whose text says the intent in words ('laptops under $900')."""
+    filters = filters_for(vertical, filters)
+    text = " ".join(p for p in (topic, *constraints(filters, with_category=not topic)) if p)
+    return Segment(text=text or topic, topic=topic, vertical=vertical, filters=filters)
+
+
+def _replace(old: Filters, new: Filters) -> Filters:
+    """`old` with every constraint `new` states put in place of the same kind in `old`."""
+    data = old.model_dump(exclude_defaults=True)
+    stated = new.model_dump(exclude_defaults=True)
+    for group in _GROUPS:
+        if any(name in stated for name in group):
+            for name in group:
+                data.pop(name, None)
+                if name in stated:
+                    data[name] = stated[name]
+    return Filters.model_validate(data)
+
+
+def _union(parts: Iterable[Filters]) -> Filters:
+    out = Filters()
+    for part in parts:
+        out = out.merged(part)
+    return out
 
 
 def _stem(word: str) -> str:
@@ -101,21 +198,9 @@ def _new_topic(tokens: list[str], previous: Plan) -> bool:
     return any(_stem(t) not in known for t in tokens)
 
 
-def _topic_words(understood: Understanding) -> list[str]:
-    return [w for s in understood.segments for w in s.topic.split() if w not in _FOLLOW_WORDS]
-
-
-def _refined_segment(
-    topic: str,
-    vertical: Vertical,
-    filters: Filters,
-    kind: str,
-    switch: Vertical | None,
-    new: Filters,
-    max_price_seen: float | None,
-) -> Segment:
-    if kind == "vertical" and switch:
-        return Segment(text=topic, topic=topic, vertical=switch, filters=Filters())
+def _relative_bound(
+    filters: Filters, kind: str, vertical: Vertical, max_price_seen: float | None
+) -> Filters:
     data = filters.model_dump(exclude_defaults=True)
     if kind == "cheaper" and vertical == "shopping":
         ceiling = filters.price_max or max_price_seen
@@ -131,10 +216,4 @@ def _refined_segment(
         data["duration_max_s"] = int((filters.duration_max_s or 7200) * 0.75)
     elif kind == "shorter" and vertical == "ideas":
         data["total_time_max_min"] = int((filters.total_time_max_min or 60) * 0.6)
-    elif kind == "filter":
-        data |= _applicable(new, vertical)
-    return Segment(text=topic, topic=topic, vertical=vertical, filters=Filters.model_validate(data))
-
-
-def _applicable(new: Filters, vertical: Vertical) -> dict[str, object]:
-    return filters_for(vertical, new).model_dump(exclude_defaults=True)
+    return Filters.model_validate(data)

@@ -156,7 +156,7 @@ def title_for(sq: SubQuery, terms: CatalogTerms | None = None) -> str:
     filters = sq.filters
     named = {_stem(w) for w in topic.lower().split()}
     category = (filters.category or "").lower()
-    use_category = bool(category) and _stem(category) not in named
+    use_category = bool(category) and not all(_stem(w) in named for w in category.split())
     if not topic and sq.vertical == "video" and filters.category:
         topic, use_category = filters.category, False
     tail = ", ".join(constraints(filters, with_category=use_category))

@@ -49,7 +49,7 @@ def test_empty_request_raises() -> None:
 
 def test_cheaper_follow_up_lowers_the_ceiling() -> None:
     first = rule_plan(understand("office chairs under $200", VOCAB))
-    follow = refine(understand("cheaper", VOCAB), first, max_price_seen=190)
+    follow = refine(understand("cheaper", VOCAB), first, 190, VOCAB)
     assert follow is not None and follow.refinement is not None
     assert follow.refinement.kind == "cheaper"
     assert follow.segments[0].filters.price_max == pytest.approx(140)
@@ -57,14 +57,14 @@ def test_cheaper_follow_up_lowers_the_ceiling() -> None:
 
 def test_switch_vertical_follow_up() -> None:
     first = rule_plan(understand("pasta carbonara recipes", VOCAB))
-    follow = refine(understand("show me videos instead", VOCAB), first, None)
+    follow = refine(understand("show me videos instead", VOCAB), first, None, VOCAB)
     assert follow is not None
     assert [(s.vertical, s.topic) for s in follow.segments] == [("video", "pasta carbonara")]
 
 
 def test_colour_follow_up_applies_to_products_only() -> None:
     first = rule_plan(understand("backpack under $80 and hiking movies", VOCAB))
-    follow = refine(understand("only in blue", VOCAB), first, None)
+    follow = refine(understand("only in blue", VOCAB), first, None, VOCAB)
     assert follow is not None
     by_vertical = {s.vertical: s.filters for s in follow.segments}
     assert by_vertical["shopping"].colors == ("blue",)
@@ -74,7 +74,8 @@ def test_colour_follow_up_applies_to_products_only() -> None:
 
 def test_new_request_is_not_a_follow_up() -> None:
     first = rule_plan(understand("office chairs under $200", VOCAB))
-    assert refine(understand("chocolate cake recipes for a birthday", VOCAB), first, None) is None
+    cake = understand("chocolate cake recipes for a birthday", VOCAB)
+    assert refine(cake, first, None, VOCAB) is None
 
 
 def test_relax_widens_price_before_dropping_colour() -> None:
