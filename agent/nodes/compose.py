@@ -17,8 +17,11 @@ def template_title(sq: SubQuery) -> str:
     return title_for(sq)
 
 
-def reason_for(sq: SubQuery, within_bounds: str | None = None) -> str:
-    """Why the module is on the page, including any relaxed filter or kept bound."""
+def reason_for(sq: SubQuery, within_bounds: str | None = None, ladder: str | None = None) -> str:
+    """Why the module is on the page, including any relaxed filter or kept bound; a
+    relaxation ladder step says what it did instead."""
+    if ladder:
+        return f"{ladder}; {within_bounds}" if within_bounds else ladder
     asked = sq.note or sq.text or sq.filters.describe() or sq.vertical
     if sq.weight >= 1.0:
         why = f"You asked for \u201c{asked}\u201d"
@@ -55,7 +58,7 @@ def compose(
                 id=sq.id,
                 title=template_title(sq),
                 vertical=sq.vertical,
-                reason=reason_for(sq, result.within_bounds),
+                reason=reason_for(sq, result.within_bounds, result.ladder),
                 subquery=sq.text,
                 relaxed=sq.relaxed,
                 items=items,

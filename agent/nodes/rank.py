@@ -119,7 +119,8 @@ def gate(
     A module stays when the calibrated probability that its top item is relevant
     to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`), or
     when assess kept its items as the closest inside the request's stated bounds
-    (the catalog answers the words only beyond them; `agent/nodes/assess.py`). A
+    (the catalog answers the words only beyond them; `agent/nodes/assess.py`), or when a
+    step of the relaxation ladder found them (`agent/nodes/ladder.py`). A
     fanned-out vertical that loses to a sibling (`fan_out_losers`, or `losers` when the
     caller has them already) gets probability 0.
     """
@@ -135,7 +136,7 @@ def gate(
             continue
         p = 0.0 if module.id in losers else relevance(result.subquery.text, result.hits, model)
         odds[module.id] = round(p, 3)
-        if p >= model.threshold or result.within_bounds:
+        if p >= model.threshold or result.within_bounds or result.ladder:
             kept.append(module)
     return kept, odds
 
