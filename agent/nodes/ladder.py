@@ -9,15 +9,15 @@ relevance gate, `agent/quality/relevance.py`), the ladder tries, in order:
 3. the nearest category of the vertical: the recipe category, film genre or product
    category whose name is closest in meaning to the request.
 
-Steps 1 and 2 are judged like the strict search, against the original request: the
-found items' stored vectors are compared with the request's embedding, so a step is
-taken only when its items are likely relevant to what was asked. Step 3 is taken when
-the category's name is as near in meaning as an answering item would be (the gate's
-floor for the vertical). Steps 2 and 3 run only in a vertical the request asked for,
-not in one an unsure plan merely tried (there, a loose neighbour is junk). Otherwise nothing in the catalog is near and the page abstains.
-The request's stated bounds (price, time, year, diet, colour) stay as they were; only a
-category the planner guessed is dropped. Each step says what it did in plain words, for
-the module's reason.
+Steps 1 and 2 are judged like the strict search, against the original request: the found
+items' stored vectors are compared with the request's embedding, so a step is taken only
+when its items are likely relevant to what was asked. Step 3 is taken when the
+category's name is as near in meaning as an answering item would be (the gate's floor
+for the vertical). Steps 2 and 3 run only in a vertical the request asked for, not in
+one an unsure plan merely tried (there, a loose neighbour is junk). Otherwise nothing in
+the catalog is near and the page abstains. The request's stated bounds (price, time,
+year, diet, colour) stay as they were; only a category the planner guessed is dropped.
+Each step says what it did in plain words, for the module's reason.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def rescored(index: CatalogIndex, vertical: str, text: str, hits: Sequence[Hit])
 
 def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str, float] | None:
     """The category (genre, recipe category, product category) of `vertical` whose name is
-    closest in meaning to `text`, and that cosine."""
+    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'), and that
+    cosine. The names are embedded once per index version."""
     key = (id(index), index.version, vertical)
     if key not in _CATEGORY_CACHE:
         vocab = index.facets()
@@ -90,7 +91,9 @@ def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str
             vertical, vocab.genres
         )
         names = sorted(table)
-        vectors = index.embedder.embed_documents(names) if names else np.zeros((0, 1))
+        noun = {"ideas": " recipes", "video": " films"}.get(vertical, "")
+        phrases = [f"{name}{noun}" for name in names]
+        vectors = index.embedder.embed_documents(phrases) if names else np.zeros((0, 1))
         _CATEGORY_CACHE[key] = (names, np.asarray(vectors, dtype=np.float32))
     names, vectors = _CATEGORY_CACHE[key]
     if not names:
