@@ -6,8 +6,8 @@ relevance gate, `agent/quality/relevance.py`), the ladder tries, in order:
 1. its core words: the request without its modifier and occasion words ("desk chairs"
    -> "chairs", "a kettle to boil water for tea" -> "kettle");
 2. meaning only: a dense search for the whole request, whatever the words;
-3. the nearest category of the vertical: the recipe category, film genre or product
-   category whose name is closest in meaning to the request.
+3. the nearest category of the vertical: the category the request named, else the recipe
+   category, film genre or product category whose name is closest in meaning to it.
 
 Steps 1 and 2 are judged like the strict search, against the original request: the found
 items' stored vectors are compared with the request's embedding, so a step is taken only
@@ -16,7 +16,8 @@ category's name is as near in meaning as an answering item would be (the gate's 
 for the vertical). Steps 2 and 3 run only in a vertical the request asked for, not in
 one an unsure plan merely tried (there, a loose neighbour is junk). Otherwise nothing in
 the catalog is near and the page abstains. The request's stated bounds (price, time,
-year, diet, colour) stay as they were; only a category the planner guessed is dropped.
+year, diet, colour) and a category the request named stay as they were (step 3 then
+shows that category); when no step answers, assess relaxes the filters as before.
 Each step says what it did in plain words, for the module's reason.
 """
 
@@ -82,8 +83,8 @@ def rescored(index: CatalogIndex, vertical: str, text: str, hits: Sequence[Hit])
 
 def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str, float] | None:
     """The category (genre, recipe category, product category) of `vertical` whose name is
-    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'), and that
-    cosine. The names are embedded once per index version."""
+    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'; the request is
+    read the same way: 'indian' as 'indian recipes'), and that cosine. The names are embedded once per index version."""
     key = (id(index), index.version, vertical)
     if key not in _CATEGORY_CACHE:
         vocab = index.facets()
@@ -98,7 +99,9 @@ def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str
     names, vectors = _CATEGORY_CACHE[key]
     if not names:
         return None
-    cosines = vectors @ np.asarray(index.embedder.embed_query(text), dtype=np.float32)
+    noun = {"ideas": " recipes", "video": " films"}.get(vertical, "")
+    query = index.embedder.embed_query(f"{text}{noun}")
+    cosines = vectors @ np.asarray(query, dtype=np.float32)
     best = int(np.argmax(cosines))
     return names[best], float(cosines[best])
 
@@ -124,8 +127,6 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
     what it did (`ToolResult.ladder`); None when nothing in the catalog is near."""
     gate = load_gate()
     sq = result.subquery
-    if sq.filters.category:
-        sq = sq.model_copy(update={"filters": sq.filters.without("category")})
     asked = sq.text
     noun = _NOUNS.get(sq.vertical, "items")
     core = core_text(asked)
@@ -141,13 +142,19 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
     if hits:
         phrase = f"Nothing matched every word \u2014 these {noun} are closest in meaning"
         return ToolResult(subquery=sq, hits=hits, ladder=phrase)
-    near = await asyncio.to_thread(nearest_category, deps.index, sq.vertical, asked)
-    if near is None or near[1] < gate.floor(sq.vertical):
-        return None
-    category = near[0]
+    if sq.filters.category:
+        category = str(sq.filters.category)
+    else:
+        near = await asyncio.to_thread(nearest_category, deps.index, sq.vertical, asked)
+        if near is None or near[1] < gate.floor(sq.vertical):
+            return None
+        category = near[0]
     filters = sq.filters.model_copy(update={"category": category})
     found = await call_tool(deps, sq.model_copy(update={"text": "", "filters": filters}), k)
     if not found.hits:
         return None
-    phrase = f"Nothing close to \u201c{asked}\u201d \u2014 here are {category} {noun} instead"
+    if category.lower() == asked.lower().strip():
+        phrase = f"Few {noun} match every word \u2014 here are other {category} {noun}"
+    else:
+        phrase = f"Nothing close to \u201c{asked}\u201d \u2014 here are {category} {noun} instead"
     return ToolResult(subquery=sq, hits=found.hits, ladder=phrase)
