@@ -84,7 +84,8 @@ def rescored(index: CatalogIndex, vertical: str, text: str, hits: Sequence[Hit])
 def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str, float] | None:
     """The category (genre, recipe category, product category) of `vertical` whose name is
     closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'; the request is
-    read the same way: 'indian' as 'indian recipes'), and that cosine. The names are embedded once per index version."""
+    read the same way: 'indian' as 'indian recipes'), and that cosine. The names are
+    embedded once per index version."""
     key = (id(index), index.version, vertical)
     if key not in _CATEGORY_CACHE:
         vocab = index.facets()
