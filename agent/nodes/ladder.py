@@ -13,8 +13,8 @@ Steps 1 and 2 are judged like the strict search, against the original request: t
 items' stored vectors are compared with the request's embedding, so a step is taken only
 when its items are likely relevant to what was asked. Step 3 is taken when the
 category's name is as near in meaning as an answering item would be (the gate's floor
-for the vertical). Steps 2 and 3 run only in a vertical the request asked for, not in
-one an unsure plan merely tried (there, a loose neighbour is junk). Otherwise nothing in
+for the vertical). The ladder runs only in a vertical the request asked for, not in one an
+unsure plan merely tried (there, a loose neighbour is junk). Otherwise nothing in
 the catalog is near and the page abstains. The request's stated bounds (price, time,
 year, diet, colour) and a category the request named stay as they were (step 3 then
 shows that category); when no step answers, assess relaxes the filters as before.
@@ -128,6 +128,8 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
     what it did (`ToolResult.ladder`); None when nothing in the catalog is near."""
     gate = load_gate()
     sq = result.subquery
+    if sq.weight < 1.0:
+        return None
     asked = sq.text
     noun = _NOUNS.get(sq.vertical, "items")
     core = core_text(asked)
@@ -137,8 +139,6 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
             what = re.sub(r"^(?:a|an|the|some)\s+", "", asked.strip(), flags=re.IGNORECASE)
             phrase = f"No {what} \u2014 here are other {plural(core)}"
             return ToolResult(subquery=sq, hits=hits, ladder=phrase)
-    if sq.weight < 1.0:
-        return None
     hits = await _step(deps, sq, asked, k, gate, dense=True)
     if hits:
         phrase = f"Nothing matched every word \u2014 these {noun} are closest in meaning"

@@ -76,8 +76,8 @@ async def test_the_nearest_category_when_no_item_is_close(tiny_deps: Deps) -> No
     assert all("chair" in h.item.title.lower() for h in climbed.hits)
 
 
-async def test_a_guessed_vertical_takes_only_the_first_step(tiny_deps: Deps) -> None:
-    guessed = weak("seats")
+async def test_a_guessed_vertical_takes_no_step(tiny_deps: Deps) -> None:
+    guessed = weak("velvet office chairs")
     guessed.subquery.weight = 0.5
     assert await climb(tiny_deps, guessed, k=5) is None
 
