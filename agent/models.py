@@ -76,6 +76,13 @@ class ToolResult(BaseModel):
             "bounds): says so, for the module's reason. The relevance gate keeps them."
         ),
     )
+    ladder: str | None = Field(
+        default=None,
+        description=(
+            "Set when the strict search was weak and a looser step of the relaxation ladder "
+            "found the items (`agent/nodes/ladder.py`): what it did, in the page's words."
+        ),
+    )
     elapsed_ms: float = 0.0
 
 

@@ -1,10 +1,11 @@
 """Relevance judged from a catalog item's own fields, and whether a catalog can answer at all.
 
-One judgment serves the relevance gate's fitting (`evals.gate_fit`) and the page
-suite's check that an intent has no answer in the catalog: an item answers a request
-when the request's head word (the last word of its noun phrase) and its other content
-words (two thirds of them past two) occur in the item's structured fields (title,
-tags, category or genre, brand, ingredients), never in its free description alone.
+It serves the page suite's check that an intent has no answer in the catalog (the
+relevance gate is fitted on people's judgments instead, `evals.gate_fit`): an item
+answers a request when the request's head word (the last word of its noun phrase) and
+its other content words (two thirds of them past two) occur in the item's structured
+fields (title, tags, category or genre, brand, ingredients), never in its free
+description alone.
 
 >>> from tools.catalog import Product
 >>> answers("rice cooker", Product(id="p1", title="Tea Kettle", price=20.0))

@@ -1,16 +1,20 @@
 """Node `assess`: a quality gate that repairs empty or weak sub-queries.
 
-A sub-query is weak when it found nothing, or when none of its hits matches
-its words lexically (only loose semantic neighbours). It is retried with its least
-important filter relaxed (a category guess first, then a wider price, then
-brand, colour and the rest), at most `MAX_REPAIRS` times, within the deadline.
-What was relaxed is recorded on the sub-query so the module can say so.
+A sub-query is weak when it found nothing, or when the relevance gate finds its first
+items unlikely to answer it (judged by meaning: `agent/quality/relevance.py`). A weak
+sub-query climbs the relaxation ladder (`agent/nodes/ladder.py`): its core words
+without modifiers and occasions, then meaning only, then the nearest category of its
+vertical, each under the request's stated bounds and named in the module's reason.
+Only when no step is near in meaning are its filters relaxed (a category guess first,
+then a wider price, then brand, colour and the rest), at most `MAX_REPAIRS` times,
+within the deadline. What was relaxed is recorded on the sub-query so the module can
+say so.
 
 A bound the request stated (a price, a length, a year, a diet, a colour) is a hard
 constraint: an item beyond it fails the request. A category is only the planner's guess
 and is relaxed freely. A stated bound is kept whenever the items inside it are near in
 meaning to the sub-query (the best of the first items' cosine reaches the gate's
-`similarity_floor`, a closeness that searches judged unanswered rarely reach): they are
+floor for the vertical, a closeness that searches judged unanswered rarely reach): they are
 the closest answers the bounds allow ("usb headset under 25" keeps the $13 headsets
 rather than a $37 one that says "USB"), and the result says so. Only when nothing inside
 the bounds is near in meaning is a bound widened, and the relaxed phrase says plainly
@@ -29,6 +33,7 @@ from agent.llm.budget import request_budget, usage
 from agent.llm.client import Budget
 from agent.llm.writer import rewrite_query
 from agent.models import ToolResult
+from agent.nodes.ladder import climb
 from agent.nodes.tools import call_tool
 from agent.quality.relevance import JUDGED, load_gate, query_terms, relevance
 from agent.state import State
@@ -106,15 +111,13 @@ def relax(filters: Filters, locked: frozenset[str] = frozenset()) -> tuple[Filte
 
 
 def is_weak(result: ToolResult) -> bool:
-    """Nothing found, nothing that matches the sub-query's words, or a top item the
-    relevance gate finds unlikely to be relevant. Words that only say who or when it
-    is for ('a war movie for the weekend') leave the filters to answer it."""
+    """Nothing found, or first items the relevance gate finds unlikely to be relevant.
+    Words that only say who or when it is for ('a war movie for the weekend') leave the
+    filters to answer it."""
     if not result.hits:
         return True
     if not query_terms(result.subquery.text):
         return False
-    if all(h.lexical_rank is None for h in result.hits):
-        return True
     gate = load_gate()
     return relevance(result.subquery.text, result.hits, gate) < gate.threshold
 
@@ -129,7 +132,7 @@ def within_bounds(bounded: ToolResult) -> ToolResult | None:
     """`bounded`, marked as the closest in-bound items, when they are near in meaning to
     the sub-query (past the gate's similarity floor); None when nothing in-bound is."""
     inside = closeness(bounded)
-    if inside is None or inside < load_gate().similarity_floor:
+    if inside is None or inside < load_gate().floor(bounded.subquery.vertical):
         return None
     stated = bounded.subquery.filters.describe() or "the stated bounds"
     phrase = f"kept to {stated}: no item there matches every word, these are the closest"
@@ -178,14 +181,20 @@ async def assess_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     budget = request_budget(deps.settings, state)
     k = state.request.k * state.overfetch
     for result in results:
-        if result.error is None and not result.subquery.filters.is_empty() and is_weak(result):
-            result = await repair(deps, result, k, deadline, locked)
+        if result.error is None and is_weak(result):
+            climbed = await climb(deps, result, k)
+            if climbed is not None:
+                result = climbed
+            elif not result.subquery.filters.is_empty():
+                result = await repair(deps, result, k, deadline, locked)
         if result.error is None and is_weak(result) and deps.llm and deps.settings.llm_rewrites:
             result = await rewrite(deps, result, k, state.request.text, budget)
         if result.subquery.relaxed:
             notes.append(f"{result.subquery.id}: {'; '.join(result.subquery.relaxed)}")
         if result.within_bounds:
             notes.append(f"{result.subquery.id}: {result.within_bounds}")
+        if result.ladder:
+            notes.append(f"{result.subquery.id}: ladder: {result.ladder}")
         repaired.append(result)
     step = TraceStep(
         name="assessed",

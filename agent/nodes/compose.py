@@ -24,10 +24,15 @@ def template_title(sq: SubQuery, terms: CatalogTerms | None = None) -> str:
     return title_for(sq, terms)
 
 
-def reason_for(sq: SubQuery, within_bounds: str | None = None) -> str:
+def reason_for(sq: SubQuery, within_bounds: str | None = None, ladder: str | None = None) -> str:
     """Why the module is on the page, in a shopper's words: what it matches, and what
-    was widened or kept when exact matches were few. How the vertical was chosen is
-    the trace's business, never the reader's."""
+    was widened or kept when exact matches were few; a relaxation ladder step says what
+    it did instead. How the vertical was chosen is the trace's business, never the
+    reader's."""
+    if ladder:
+        return (
+            f"{ladder}. {within_bounds[0].upper()}{within_bounds[1:]}" if within_bounds else ladder
+        )
     asked = sq.note or sq.text or sq.filters.describe()
     kind = _KINDS.get(sq.vertical, "Results")
     why = f"{kind} for \u201c{asked}\u201d" if asked else kind
@@ -65,7 +70,7 @@ def compose(
                 id=sq.id,
                 title=template_title(sq, terms),
                 vertical=sq.vertical,
-                reason=reason_for(sq, result.within_bounds),
+                reason=reason_for(sq, result.within_bounds, result.ladder),
                 subquery=sq.text,
                 relaxed=sq.relaxed,
                 items=items,

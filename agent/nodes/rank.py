@@ -120,7 +120,8 @@ def gate(
     A module stays when the calibrated probability that its top item is relevant
     to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`), or
     when assess kept its items as the closest inside the request's stated bounds
-    (the catalog answers the words only beyond them; `agent/nodes/assess.py`). A
+    (the catalog answers the words only beyond them; `agent/nodes/assess.py`), or when a
+    step of the relaxation ladder found them (`agent/nodes/ladder.py`). A
     fanned-out vertical that loses to a sibling (`fan_out_losers`, or `losers` when the
     caller has them already) gets probability 0.
     """
@@ -138,7 +139,7 @@ def gate(
             lost = module.id in losers
             p = 0.0 if lost else relevance(result.subquery.text, result.hits, model)
             odds[module.id] = round(p, 3)
-            keep = p >= model.threshold or result.within_bounds
+            keep = bool(p >= model.threshold or result.within_bounds or result.ladder)
             decision.set_attributes(
                 {
                     "tessera.gate.probability": round(p, 4),
@@ -146,8 +147,12 @@ def gate(
                     "tessera.gate.kept": keep,
                     "tessera.gate.reason": "lost to a closer vertical"
                     if lost
+                    else "probability"
+                    if p >= model.threshold
+                    else "relaxation ladder"
+                    if result.ladder
                     else "within bounds"
-                    if result.within_bounds and p < model.threshold
+                    if result.within_bounds
                     else "probability",
                     "tessera.vertical": module.vertical,
                 }

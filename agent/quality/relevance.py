@@ -1,69 +1,63 @@
 """The relevance gate: how likely a module's first items hold one relevant to its sub-query.
 
 A module is shown only when that probability reaches the gate's threshold;
-otherwise the page abstains and says there are no good matches in this catalog.
-The probability comes from a logistic model over retrieval features (how much
-of the query the top items cover, in their titles and in their full text, how
-many were matched lexically, and how close in meaning the first items are to the
-sub-query: the cosine of their stored vectors to its embedding). It is fitted by
-`python -m evals.gate_fit` on (query, first three items) judged from the catalog's own
-fields (`evals.judge`), and the fitted weights, threshold and their held-out calibration
-live in
-`agent/quality/relevance_gate.json`. A sub-query with no words of its own (only
+otherwise the relaxation ladder (`agent/nodes/assess.py`) tries looser searches, and the
+page abstains only when nothing in the catalog is near in meaning.
+
+Relevance is judged by meaning. Each item gets a probability from a logistic model whose
+first feature is the cosine of the item's stored MiniLM vector to the sub-query's
+embedding (`Hit.similarity`), with the vertical as indicators (films and recipes sit at
+other cosines than products), and whose lexical features only add evidence: the share
+of the query's words in the item's title and in all its indexed text, its head word
+there, and a typo-tolerant share ('cofee' meets 'coffee'). The module's probability is
+that of its most likely item among the first `JUDGED`. The model is fitted by
+`python -m evals.gate_fit` on judgments made by people: shoppers' graded Home Depot
+judgments for products, and (query, item) judgments written by reading ideas and films
+(`evals/data/judgments/`); its weights, threshold and held-out calibration per vertical
+live in `agent/quality/relevance_gate.json`. A sub-query with no words of its own (only
 filters: "comedies from the 1990s") is relevant by construction.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.understand.lexicon import GENERIC_WORDS, MEASURES, STOPWORDS
-from tools.catalog import CatalogItem
+from agent.quality.words import (
+    head_word,
+    item_terms,
+    near_cover,
+    query_terms,
+    query_words,
+    stem,
+)
 from tools.contract import Hit
-from tools.lexical import IRREGULAR_PLURALS
-from tools.rows import build_row
+
+__all__ = [
+    "FEATURES", "GATE_FILE", "JUDGED", "GateModel", "features", "head_word", "item_features",
+    "item_terms", "load_gate", "query_terms", "query_words", "relevance", "signals", "stem",
+]  # fmt: skip
 
 GATE_FILE = Path(__file__).resolve().parent / "relevance_gate.json"
-FEATURES = (
-    "cover_top", "cover_title", "cover_mean", "lexical_share", "head_top", "head_title",
-    "cover_best", "head_best", "similarity_top", "similarity_best",
-)  # fmt: skip
-UNKNOWN_SIMILARITY = 0.5
-"""The cosine assumed for a hit whose vector was not read (lexical search, damaged vectors):
-a typical answering item's, so the gate then rests on the lexical evidence."""
+BASE = ("similarity", "cover_title", "cover_text", "head_title", "head_text", "near_cover")
+"""Per (sub-query, item): meaning first, then lexical evidence."""
+OWN = ("ideas", "video")
+"""Verticals with their own offset and weights (shared weights plus these, so a
+vertical with few judgments leans on the others)."""
+FEATURES = (*BASE, *OWN, *(f"{v}:{b}" for v in OWN for b in BASE))
+UNKNOWN_SIMILARITY = 0.3
+"""The cosine assumed for a hit whose vector was not read (damaged vectors): an
+unremarkable one, so the gate then rests on the lexical evidence."""
 JUDGED = 3
 """The gate judges whether any of a module's first `JUDGED` items is relevant."""
-TOP = 5
-_WORD = re.compile(r"[a-z0-9]+")
-_OCCASIONS = frozenset(
-    "dinner dinners lunch lunches supper meal meals dish dishes snack snacks weeknight "
-    "party night something anything make making cook cooking bake baking homemade easy "
-    "quick simple".split()
-)
-_AUDIENCES = frozenset(
-    "kid kids child children toddler toddlers teen teens boy boys girl girls man men woman "
-    "women adult adults school office work weekend holiday holidays halloween christmas "
-    "thanksgiving easter birthday wedding date summer winter gift gifts".split()
-)
-"""Who or when an item is for, not what it is: a catalog rarely names them, so a
-backpack answers 'kids backpack' and a cookie 'halloween cookie'."""
-_JUDGEMENTS = frozenset(
-    "cheap cheaper cheapest inexpensive affordable budget pricier pricey expensive "
-    "premium best better good great top popular favourite favorite nice new newer newest "
-    "latest recent old older shorter longer short long".split()
-)
-"""Words that rank or bound what is asked for (price, quality, age, length): filters
-and the ranking answer them, and no item's text carries them."""
 
 
 class GateModel(BaseModel):
-    """A fitted logistic gate: p = sigmoid(bias + weights . features)."""
+    """A fitted logistic item model: p(relevant | query, item) = sigmoid(bias + w . x)."""
 
     features: list[str] = Field(default_factory=lambda: list(FEATURES))
     weights: list[float]
@@ -72,18 +66,27 @@ class GateModel(BaseModel):
     meaning: str = Field(default="", description="What the threshold means, in words.")
     similarity_floor: float = Field(
         default=0.5,
+        description="The highest of `floors`: a cosine near in meaning in every vertical.",
+    )
+    floors: dict[str, float] = Field(
+        default_factory=dict,
         description=(
-            "A best-of-first-items cosine that searches judged unanswered rarely reach "
-            "(their 95th percentile when fitted): items this close are near in meaning."
+            "Per vertical, the cosine at which an item sharing no word with the query "
+            "reaches the threshold: items this close are near in meaning."
         ),
     )
-    calibration: dict[str, float] = Field(
-        default_factory=dict, description="Held-out Brier score, ECE, pairs, base rate."
+    calibration: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Held out by query, per vertical: pairs, base rate, Brier, ECE, P/R.",
     )
 
     def probability(self, values: Sequence[float]) -> float:
         z = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
+
+    def floor(self, vertical: str) -> float:
+        """The cosine near in meaning for `vertical` (`floors`, else `similarity_floor`)."""
+        return self.floors.get(vertical, self.similarity_floor)
 
 
 @lru_cache(maxsize=1)
@@ -92,91 +95,50 @@ def load_gate(path: Path = GATE_FILE) -> GateModel:
     return GateModel.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def stem(word: str) -> str:
-    """A crude stem so 'chairs' and 'chair', 'cookies' and 'cookie', 'berries' and
-    'berry', 'mice' and 'mouse' meet."""
-    word = IRREGULAR_PLURALS.get(word, word)
-    if word.endswith("es") and len(word) > 4 and word[:-2].endswith(("ss", "x", "z", "ch", "sh")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        word = word[:-1]
-    if word.endswith("ie") and len(word) > 4:
-        return word[:-2]
-    if word.endswith("y") and len(word) > 3:
-        return word[:-1]
-    return word
-
-
-def query_words(text: str) -> list[str]:
-    """The stemmed words of a sub-query that must be answered, in order (no stopwords,
-    no request words, no occasions or audiences, no bare numbers)."""
-    words = [
-        stem(w)
-        for w in _WORD.findall(MEASURES.sub(" ", text.lower()))
-        if w not in STOPWORDS
-        and w not in GENERIC_WORDS
-        and w not in _OCCASIONS
-        and w not in _AUDIENCES
-        and w not in _JUDGEMENTS
-        and not w.isdigit()
+def signals(
+    terms: set[str],
+    head: str | None,
+    title: set[str],
+    text: set[str],
+    similarity: float,
+    vertical: str,
+) -> list[float]:
+    """The features of one (query, item) pair from its words and its cosine."""
+    n = len(terms) or 1
+    base = [
+        similarity,
+        len(terms & title) / n,
+        len(terms & text) / n,
+        float(head in title),
+        float(head in text),
+        near_cover(terms, text | title),
     ]
-    return list(dict.fromkeys(words))
+    own = [float(vertical == v) for v in OWN]
+    return base + own + [x * flag for flag in own for x in base]
 
 
-def query_terms(text: str) -> set[str]:
-    """`query_words` as a set."""
-    return set(query_words(text))
-
-
-def head_word(text: str) -> str | None:
-    """The head of the sub-query's noun phrase: its last content word before a
-    preposition ('drill' in 'cordless drill', 'perfume' in 'perfume for men')."""
-    lowered = text.lower()
-    first = re.split(r"\b(?:for|with|about|from|in|on|by|without|under|over)\b", lowered)[0]
-    words = query_words(first) or query_words(lowered)
-    return words[-1] if words else None
-
-
-def _terms(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.lower())}
-
-
-def item_terms(item: CatalogItem) -> tuple[set[str], set[str]]:
-    """(title words, every indexed word) of an item."""
-    row = build_row(item)
-    return _terms(item.title), _terms(row.embed_text)
-
-
-def features(text: str, hits: Sequence[Hit]) -> list[float] | None:
-    """The gate's features for a sub-query's hits; None when the query has no words."""
+def item_features(text: str, hit: Hit) -> list[float] | None:
+    """The features of one hit for `text`; None when the query has no words."""
     terms = query_terms(text)
-    head = head_word(text)
     if not terms:
         return None
-    top = list(hits[:TOP])
-    if not top:
-        return [0.0] * len(FEATURES)
-    covers: list[float] = []
-    titles: list[float] = []
-    heads: list[float] = []
-    head_titles: list[float] = []
-    for hit in top:
-        title, full = item_terms(hit.item)
-        covers.append(len(terms & full) / len(terms))
-        titles.append(len(terms & title) / len(terms))
-        heads.append(float(head in full))
-        head_titles.append(float(head in title))
-    lexical = sum(h.lexical_rank is not None for h in top) / len(top)
-    similarity = [UNKNOWN_SIMILARITY if h.similarity is None else h.similarity for h in top]
-    return [covers[0], max(titles[:JUDGED]), sum(covers) / len(covers), lexical, heads[0],
-            max(head_titles[:JUDGED]), max(covers[:JUDGED]), max(heads[:JUDGED]),
-            similarity[0], max(similarity[:JUDGED])]  # fmt: skip
+    title, full = item_terms(hit.item)
+    cosine = UNKNOWN_SIMILARITY if hit.similarity is None else hit.similarity
+    return signals(terms, head_word(text), title, full, cosine, hit.item.vertical)
+
+
+def features(text: str, hits: Sequence[Hit]) -> list[list[float]] | None:
+    """The features of the first `JUDGED` hits; None when the query has no words."""
+    if not query_terms(text):
+        return None
+    return [row for hit in hits[:JUDGED] if (row := item_features(text, hit)) is not None]
 
 
 def relevance(text: str, hits: Sequence[Hit], gate: GateModel | None = None) -> float:
-    """Estimated probability that one of the first `JUDGED` items is relevant to `text`
-    (1.0 for no words)."""
-    values = features(text, hits)
-    if values is None:
+    """Estimated probability that one of the first `JUDGED` items is relevant to `text`:
+    that of the most likely one (1.0 for a query with no words and some hits)."""
+    rows = features(text, hits)
+    if rows is None:
         return 1.0 if hits else 0.0
-    return (gate or load_gate()).probability(values)
+    model = gate or load_gate()
+    return max((model.probability(row) for row in rows), default=0.0)

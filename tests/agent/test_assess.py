@@ -62,9 +62,9 @@ def test_the_gate_keeps_and_the_module_discloses_a_kept_bound() -> None:
     assert kept is not None
     [module] = compose([kept], k=5)
     assert "under $40" in module.reason
-    shown, odds = gate([module], [kept])
-    assert shown == [module] and odds["q1"] < load_gate().threshold
-    unmarked = kept.model_copy(update={"within_bounds": None})
+    assert gate([module], [kept])[0] == [module]
+    far = [h.model_copy(update={"similarity": 0.05}) for h in kept.hits]
+    unmarked = kept.model_copy(update={"within_bounds": None, "hits": far})
     other = Module(id="q1", title="t", vertical="shopping", reason="r",
                    items=[ResultItem.from_hit(kept.hits[0])])  # fmt: skip
     assert gate([other], [unmarked])[0] == []
