@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from agent.deps import Deps
 from agent.graph import build_graph
 from agent.memory import forget_threads
-from agent.models import Page, SearchRequest
+from agent.models import Module, Page, SearchRequest
 from agent.state import State, Turn
 from agent.trace import TraceStep
 from agent.turns import turn_locks
@@ -33,10 +33,13 @@ class UnknownThread(UserError, LookupError):
 
 
 class StreamEvent(BaseModel):
-    """One streamed update: a finished graph step, or the final page."""
+    """One streamed update: a finished graph step, a module as soon as it is ready (those
+    that need no LLM once ranked, then each aspect module of a broad request as it is
+    grounded), or the final page (whose order and contents are the ones to keep)."""
 
-    kind: Literal["step", "page"]
+    kind: Literal["step", "module", "page"]
     step: TraceStep | None = None
+    module: Module | None = None
     page: Page | None = None
 
 
@@ -118,16 +121,27 @@ class Engine:
     async def stream(
         self, request: SearchRequest, *, new_thread: bool = False
     ) -> AsyncIterator[StreamEvent]:
-        """Yield each graph step as it finishes, then the page."""
+        """Yield each graph step as it finishes and each module as it is ready, then the page."""
         async with self._turn(request):
             graph, options = await self._target(request, new_thread)
-            async for update in graph.astream(
-                {"request": request}, context=self.deps, stream_mode="updates", **options
+            async for mode, update in graph.astream(
+                {"request": request},
+                context=self.deps,
+                stream_mode=["updates", "custom"],
+                **options,
             ):
-                for _node, values in update.items():
+                if mode == "custom":
+                    if isinstance(update, dict) and update.get("module") is not None:
+                        module = Module.model_validate(update["module"])
+                        yield StreamEvent(kind="module", module=module)
+                    continue
+                for node, values in update.items():
                     if not isinstance(values, dict):
                         continue
                     for step in values.get("steps") or []:
                         yield StreamEvent(kind="step", step=step)
+                    if node == "rank":
+                        for module in values.get("modules") or []:
+                            yield StreamEvent(kind="module", module=Module.model_validate(module))
                     if values.get("page") is not None:
                         yield StreamEvent(kind="page", page=values["page"])

@@ -11,8 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
-RequestKind = Literal["long", "constraint", "followup", "single"]
-REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single")
+RequestKind = Literal["long", "constraint", "followup", "single", "exploratory"]
+REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single", "exploratory")
 RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "hybrid-norm", "lexical", "dense"]
 """`hybrid` fuses with `TESSERA_FUSION`; `hybrid-norm` always with normalised scores."""
@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     llm_plan_max_tokens: int = Field(default=160, ge=16, description="Tokens a plan may generate.")
     llm_plan_kinds: str = Field(
         default="long",
-        description="Kinds of request auto mode asks the LLM about (comma-separated: long, "
-        "constraint, followup, single); the others the router plans alone.",
+        description="Kinds of request auto mode asks the LLM planner about (comma-separated: "
+        "long, constraint, followup, single, exploratory); the others the router plans alone. "
+        "Exploratory requests are opened into aspects either way (TESSERA_EXPLORE_*).",
     )
     llm_plan_task: Literal["split", "plan"] = Field(
         default="split",
@@ -108,6 +109,30 @@ class Settings(BaseSettings):
     )
     llm_split_max_tokens: int = Field(
         default=96, ge=16, description="Tokens a clause split may generate."
+    )
+    explore_deadline_s: float = Field(
+        default=6.0,
+        gt=0,
+        description="How long a page waits for the aspects of a broad intent (burger night) "
+        "before it is returned with what has arrived; the trace says what was cut.",
+    )
+    explore_max_tokens: int = Field(
+        default=70, ge=16, description="Tokens the aspect call may generate (about 25-35 used)."
+    )
+    explore_similarity: float = Field(
+        default=0.05,
+        ge=-1,
+        le=1,
+        description="Cosine between a request and an aspect's first items below which the "
+        "aspect is not shown: unrelated to the request (MiniLM puts good aspects at 0.09-0.33 "
+        "of their plan, and the relevance gate has already judged them against the aspect).",
+    )
+    explore_group_similarity: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Without the LLM: the cosine to the request an item needs to join one of "
+        "the catalog groups shown for a broad request.",
     )
     llm_concurrency: int = Field(
         default=1,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agent.cli.render import print_page
+from agent.cli.render_live import follow_stream
 from agent.deps import open_deps
 from agent.engine import Engine
 from agent.models import SearchRequest
@@ -94,7 +95,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     request = SearchRequest(
         text=args.query[:10_000], filters=filters, k=args.k, image=image, user_id=args.user
     )
-    page = asyncio.run(_search(settings, request))
+    page = asyncio.run(_search(settings, request, None if args.json else err))
     if args.json:
         print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
@@ -104,6 +105,11 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _search(settings: Settings, request: SearchRequest) -> Any:
+async def _search(settings: Settings, request: SearchRequest, progress: Console | None) -> Any:
+    """The page; with a `progress` console, a spinner follows the steps and the aspect
+    modules of a broad request as they arrive."""
     async with open_deps(settings, vision=request.image is not None) as deps:
-        return await Engine(deps).search(request)
+        engine = Engine(deps)
+        if progress is None:
+            return await engine.search(request)
+        return await follow_stream(engine.stream(request), progress, show_steps=False)

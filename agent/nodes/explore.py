@@ -1,0 +1,155 @@
+"""Node `explore`: a broad intent ("burger night") opens into a page of grounded aspects.
+
+It runs after `rank`, so the modules that need no LLM are ranked (and, on a
+stream, already shown) first. A request read as `exploratory`, or a `single`
+one whose page came back empty, is opened: the LLM's aspects
+(`agent/planning/expand.py`) are each searched in their vertical and kept only
+when the catalog grounds them (`agent/quality/aspect_ground.py`); without the
+LLM, or when none of its aspects holds, the catalog's own groups near the
+request are shown instead (`agent/planning/clusters.py`). Each module is
+streamed as it is made (a `module` custom event) and the page is re-ranked
+with them. Everything waits at most until `TESSERA_EXPLORE_DEADLINE_S` after
+the turn began; what was still running then is cut, and the trace says so,
+beside every aspect kept or dropped and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from agent.deps import Deps
+from agent.models import Module, ToolResult
+from agent.nodes.rank import module_score
+from agent.nodes.tools import call_tool
+from agent.planning.clusters import cluster_modules, clusters, near_items
+from agent.planning.expand import proposals
+from agent.quality.aspect_ground import Verdict, aspect_query, judge, place, request_vector
+from agent.state import State
+from agent.trace import TraceStep
+from tools.catalog import Vertical
+
+MAX_ASPECT_MODULES = 6
+RESERVE_S = 0.5
+"""Time kept back from the LLM for searching and grounding its aspects."""
+
+
+def why_explore(state: State) -> str | None:
+    """Why this turn opens into aspects, or None when it does not."""
+    if state.plan is None or state.image_key or not state.request.filters.is_empty():
+        return None
+    if state.kind == "exploratory":
+        return "a plan or occasion"
+    if state.kind == "single" and not state.modules:
+        return "nothing matched closely"
+    return None
+
+
+def _emit(module: Module) -> None:
+    get_stream_writer()({"module": module.model_dump(mode="json")})
+
+
+async def _grounded(
+    deps: Deps, state: State, found: list[Any], seen: dict[tuple[str, str], str], until: float
+) -> tuple[list[Module], list[str]]:
+    """Aspect modules in the order their searches finish, and one line per aspect."""
+    request, k = state.request.text, state.request.k
+    query = await asyncio.to_thread(request_vector, deps, request)
+    tasks = {
+        asyncio.create_task(_ground(deps, n, request, p.text, p.vertical, query, k)): p
+        for n, p in enumerate(found, start=1)
+    }
+    modules: list[Module] = []
+    lines: list[str] = []
+    pending = set(tasks)
+    while pending:
+        done, pending = await asyncio.wait(
+            pending, timeout=max(0.0, until - time.time()), return_when=asyncio.FIRST_COMPLETED
+        )
+        if not done:
+            break
+        for task in done:
+            verdict, result = task.result()
+            if verdict.held:
+                verdict = _placed(verdict, result, request, seen, deps, k, len(modules))
+            if verdict.module is not None:
+                modules.append(verdict.module)
+                _emit(verdict.module)
+            lines.append(f"{verdict.vertical}/'{verdict.aspect}': {verdict.reason or 'dropped'}")
+    for task in pending:
+        task.cancel()
+        p = tasks[task]
+        lines.append(f"{p.vertical}/'{p.text}': cut at the deadline")
+    return modules, lines
+
+
+async def _ground(
+    deps: Deps, n: int, request: str, aspect: str, vertical: Vertical, query: Any, k: int
+) -> tuple[Verdict, ToolResult]:
+    result = await call_tool(deps, aspect_query(n, request, aspect, vertical), k)
+    return await judge(deps, aspect, vertical, result, query), result
+
+
+def _placed(
+    verdict: Verdict,
+    result: ToolResult,
+    request: str,
+    seen: dict[tuple[str, str], str],
+    deps: Deps,
+    k: int,
+    shown: int,
+) -> Verdict:
+    if shown >= MAX_ASPECT_MODULES:
+        return verdict.model_copy(update={"reason": "page full"})
+    placed = place(verdict, result, request, seen, k)
+    if placed.module is None:
+        return placed
+    score = module_score(placed.module, result, k, deps.module_weights)
+    return placed.model_copy(update={"module": placed.module.model_copy(update={"score": score})})
+
+
+async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Open a broad intent into grounded aspect modules, ranked into the page."""
+    why = why_explore(state)
+    if why is None:
+        return {}
+    started = time.perf_counter()
+    deps = runtime.context
+    begun = state.started_at or time.time()
+    until = begun + deps.settings.explore_deadline_s
+    seen = {(i.vertical, i.id): m.title for m in state.modules for i in m.items}
+    found, source, usage = await proposals(
+        deps, state.request.text, until - time.time() - RESERVE_S
+    )
+    lines = [f"{p.vertical}/'{p.text}': dropped ({p.reason})" for p in found or [] if not p.kept]
+    modules: list[Module] = []
+    if found is not None:
+        kept = [p for p in found if p.kept]
+        modules, grounded = await _grounded(deps, state, kept, seen, until)
+        lines += grounded
+    if not modules and time.time() < until:
+        near = await near_items(deps, state.request.text)
+        groups = clusters(near, deps.settings.explore_group_similarity)
+        modules, notes = cluster_modules(state.request.text, groups, seen, state.request.k)
+        for module in modules:
+            _emit(module)
+        source = (
+            f"the catalog's groups ({source})"
+            if found is None
+            else f"{source}, none held: the catalog's groups"
+        )
+        lines += notes
+    cut = any(line.endswith("cut at the deadline") for line in lines)
+    detail = f"{why}: aspects from {source}; {len(modules)} module(s)"
+    if cut:
+        detail += f"; deadline {deps.settings.explore_deadline_s:g}s reached, shown what arrived"
+    detail += " | " + "; ".join(lines) if lines else ""
+    step = TraceStep(
+        name="explored", detail=detail, elapsed_ms=(time.perf_counter() - started) * 1000
+    )
+    page = sorted([*state.modules, *modules], key=lambda m: -m.score)
+    return {"modules": page, "steps": [step], "llm_calls": usage}
