@@ -56,7 +56,9 @@ def _emit(module: Module) -> None:
 async def _grounded(
     deps: Deps, state: State, found: list[Any], seen: dict[tuple[str, str], str], until: float
 ) -> tuple[list[Module], list[str]]:
-    """Aspect modules in the order their searches finish, and one line per aspect."""
+    """Aspect modules, and one line per aspect. The searches run at once; their results
+    are placed in the model's order (the first aspect to show an item keeps it), each
+    streamed as soon as it and those before it are done."""
     request, k = state.request.text, state.request.k
     query = await asyncio.to_thread(request_vector, deps, request)
     tasks = {
@@ -65,25 +67,22 @@ async def _grounded(
     }
     modules: list[Module] = []
     lines: list[str] = []
-    pending = set(tasks)
-    while pending:
-        done, pending = await asyncio.wait(
-            pending, timeout=max(0.0, until - time.time()), return_when=asyncio.FIRST_COMPLETED
-        )
+    order = list(tasks)
+    for n, task in enumerate(order):
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, until - time.time()))
         if not done:
+            for late in order[n:]:
+                late.cancel()
+                p = tasks[late]
+                lines.append(f"{p.vertical}/'{p.text}': cut at the deadline")
             break
-        for task in done:
-            verdict, result = task.result()
-            if verdict.held:
-                verdict = _placed(verdict, result, request, seen, deps, k, len(modules))
-            if verdict.module is not None:
-                modules.append(verdict.module)
-                _emit(verdict.module)
-            lines.append(f"{verdict.vertical}/'{verdict.aspect}': {verdict.reason or 'dropped'}")
-    for task in pending:
-        task.cancel()
-        p = tasks[task]
-        lines.append(f"{p.vertical}/'{p.text}': cut at the deadline")
+        verdict, result = task.result()
+        if verdict.held:
+            verdict = _placed(verdict, result, request, seen, deps, k, len(modules))
+        if verdict.module is not None:
+            modules.append(verdict.module)
+            _emit(verdict.module)
+        lines.append(f"{verdict.vertical}/'{verdict.aspect}': {verdict.reason or 'dropped'}")
     return modules, lines
 
 

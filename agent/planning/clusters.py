@@ -60,12 +60,15 @@ def group_name(item: CatalogItem) -> str | None:
 def clusters(hits_by_vertical: dict[Vertical, list[Hit]], floor: float) -> list[Cluster]:
     """Groups of near hits by catalog name, closest first."""
     groups: dict[tuple[Vertical, str], list[Hit]] = {}
+    names: dict[tuple[Vertical, str], str] = {}
     for vertical, hits in hits_by_vertical.items():
         for hit in hits:
-            name = group_name(hit.item)
+            name = " ".join((group_name(hit.item) or "").split())
             if name and (hit.similarity or 0.0) >= floor:
-                groups.setdefault((vertical, " ".join(name.split()).lower()), []).append(hit)
-    found = [Cluster(name=n, vertical=v, hits=h) for (v, n), h in groups.items()]
+                key = (vertical, name.lower())
+                names.setdefault(key, name)
+                groups.setdefault(key, []).append(hit)
+    found = [Cluster(name=names[key], vertical=key[0], hits=h) for key, h in groups.items()]
     return sorted(found, key=lambda c: -c.closeness)
 
 
