@@ -42,7 +42,11 @@ def register(subparsers: Any) -> None:
             help="retrieval: a BEIR folder or a name under $TESSERA_DATASETS (default "
             "cranfield); other suites: a cases .jsonl (default: the suite's file in evals/data)",
         )  # fmt: skip
-        suite.add_argument("--split", default=None, help="BEIR qrels split (default: detected)")
+        suite.add_argument(
+            "--split", default=None,
+            help="retrieval: BEIR qrels split (default: detected); suites whose cases come in "
+            "halves: dev, heldout or all (default dev)",
+        )  # fmt: skip
         suite.add_argument("--limit", type=int, default=None, metavar="N",
                            help="a seeded sample of N cases")  # fmt: skip
         suite.add_argument("--depth", type=int, default=100, metavar="K",

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, JsonValue, ValidationError
 from rich.console import Console
@@ -45,6 +45,8 @@ SUITE_MODULES: dict[str, str] = {
     "personalisation": "evals.suites.personalisation",
     "images": "evals.suites.images",
     "answerability": "evals.suites.answerability",
+    "understanding": "evals.suites.understanding",
+    "exploratory": "evals.suites.exploratory",
 }
 T = TypeVar("T")
 F = TypeVar("F")
@@ -115,6 +117,25 @@ def select(cases: Sequence[T], limit: int | None, seed: int) -> list[T]:
         raise EvalConfigError(f"--limit must be at least 1 (got {limit}).")
     keep = sorted(random.Random(seed).sample(range(len(cases)), limit))
     return [cases[i] for i in keep]
+
+
+class Halved(Protocol):
+    """A case that belongs to the dev half or the held-out half of its file."""
+
+    @property
+    def split(self) -> str: ...
+
+
+H = TypeVar("H", bound=Halved)
+HALVES = ("dev", "heldout", "all")
+
+
+def half(cases: Sequence[H], split: str | None) -> list[H]:
+    """The cases of the chosen half: `dev` (the default), `heldout` or `all`."""
+    chosen = split or "dev"
+    if chosen not in HALVES:
+        raise EvalConfigError(f"--split must be one of {list(HALVES)} for this suite.")
+    return [c for c in cases if chosen == "all" or c.split == chosen]
 
 
 def load_cases(ctx: EvalContext, default: Path, model: type[M]) -> tuple[Path, list[M]]:
