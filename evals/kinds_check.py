@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     index = open_index(settings)
     try:
         router = Router.load(index.embedder)
+        if router is None:
+            raise SystemExit("no router weights: run scripts/train_router.py")
         vocab = index.facets()
         cases = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
         tp = fp = fn = 0

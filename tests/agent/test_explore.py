@@ -17,42 +17,16 @@ from agent.deps import Deps, open_index
 from agent.engine import Engine
 from agent.models import Page, SearchRequest
 from agent.settings import Settings
-from tests.fakes import FakeServer, completion, make_client
-from tools.catalog import CatalogItem, Idea, Product, Video
+from tests.fakes import BURGER, FakeServer, completion, make_client
 from tools.expansions import SqliteExpansions
 from tools.index import CatalogIndex
-
-
-def _ideas(kind: str, titles: list[str], category: str) -> list[CatalogItem]:
-    return [
-        Idea(id=f"{kind}{n}", title=t, description=f"{t}, a {kind} recipe", category=category)
-        for n, t in enumerate(titles)
-    ]
-
-
-CATALOG: list[CatalogItem] = [
-    *_ideas("burger", ["Classic beef burger", "Cheese burger", "Bacon burger"], "Sandwich"),
-    *_ideas("fries", ["French fries", "Oven fries", "Sweet potato fries"], "Side"),
-    *_ideas("slaw", ["Creamy coleslaw", "Vinegar coleslaw", "Apple coleslaw"], "Salad"),
-    *_ideas("soup", ["Lentil soup", "Tomato soup"], "Soup"),
-    *[
-        Product(id=f"grill{n}", title=t, category_path=["Outdoor", "Grill"], price=99.0 + n)
-        for n, t in enumerate(["Charcoal grill", "Gas grill", "Portable grill"])
-    ],
-    *[
-        Product(id=f"chair{n}", title=t, category_path=["Office", "Chairs"], price=80.0 + n)
-        for n, t in enumerate(["Mesh office chair", "Task office chair"])
-    ],
-    Video(id="v1", title="Burger Wars", genre=["Comedy"], description="a comedy about burgers"),
-    Video(id="v2", title="Heat", genre=["Crime"]),
-]
 
 
 @pytest.fixture(scope="module")
 def burger_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("burger-home")
     index = open_index(Settings(home=home), create=True)
-    index.upsert(CATALOG)
+    index.upsert(BURGER)
     index.close()
     return home
 
