@@ -30,7 +30,7 @@ import time
 from agent.deps import open_deps
 from agent.engine import Engine
 from agent.models import Page, SearchRequest
-from agent.planning.aspects import normalise_intent
+from agent.planning.aspects import AspectOpener, normalise_intent
 from agent.settings import Settings
 from evals.suites import DATA_DIR
 
@@ -78,7 +78,7 @@ async def run(limit: int, fresh: bool, warm: bool) -> None:
         if fresh and deps.expansions is not None and deps.llm is not None:
             store = deps.expansions
             for text in intents(limit):
-                store.put(normalise_intent(text), deps.llm.model, "null")
+                store.put(normalise_intent(text), AspectOpener(deps.llm).model, "null")
         for text in THINGS[:2]:
             await timed_search(engine, text)
         explore_ms: list[float] = []

@@ -5,8 +5,10 @@ stream, already shown) first. A request read as `exploratory`, or a `single`
 one whose page came back empty, is opened: the LLM's aspects
 (`agent/planning/expand.py`) are each searched in their vertical and kept only
 when the catalog grounds them (`agent/quality/aspect_ground.py`); without the
-LLM, or when none of its aspects holds, the catalog's own groups near the
-request are shown instead (`agent/planning/clusters.py`). Each module is
+LLM, or when none of its aspects holds, an exploratory request shows the
+catalog's own groups near it instead (`agent/planning/clusters.py`; an empty
+page is not filled with them: nearness alone is no answer to a request for a
+thing). Each module is
 streamed as it is made (a `module` custom event) and the page is re-ranked
 with them. Everything waits at most until `TESSERA_EXPLORE_DEADLINE_S` after
 the turn began; what was still running then is cut, and the trace says so,
@@ -130,7 +132,7 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         kept = [p for p in found if p.kept]
         modules, grounded = await _grounded(deps, state, kept, seen, until)
         lines += grounded
-    if not modules and time.time() < until:
+    if not modules and state.kind == "exploratory" and time.time() < until:
         near = await near_items(deps, state.request.text)
         groups = clusters(near, deps.settings.explore_group_similarity)
         modules, notes = cluster_modules(state.request.text, groups, seen, state.request.k)

@@ -13,13 +13,14 @@ catalog (`agent/quality/aspect_ground.py`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.llm.client import Budget, LLMClient
 from agent.llm.safety import unsafe, words
-from prompts.loader import render
+from prompts.loader import load_prompt, render
 from tools.catalog import Vertical
 
 MAX_PER_LIST = 3
@@ -27,7 +28,7 @@ MAX_ASPECT_WORDS = 4
 ASPECT_VERTICALS: dict[str, Vertical] = {"ideas": "ideas", "products": "shopping", "films": "video"}
 """Schema field -> vertical the aspect is searched in."""
 _FILLER = frozenset("a an the some of for and with to my our your".split())
-_KEY = re.compile(r"[^a-z0-9 ]+")
+_KEY = re.compile(r"[^a-z0-9' ]+")
 
 
 class AspectLists(BaseModel):
@@ -54,6 +55,12 @@ class Proposal(BaseModel):
     vertical: Vertical
     kept: bool
     reason: str = ""
+
+
+def prompt_version() -> str:
+    """A short digest of the aspect prompts: a new prompt does not reuse old expansions."""
+    text = load_prompt("aspects_system") + load_prompt("aspects_user")
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def normalise_intent(text: str) -> str:
@@ -101,7 +108,8 @@ class AspectOpener:
 
     @property
     def model(self) -> str:
-        return self._llm.model
+        """The model and prompt version an expansion is stored under."""
+        return f"{self._llm.model}#{prompt_version()}"
 
     async def open(self, request: str, budget: Budget) -> list[Proposal]:
         """The verified proposals for `request` (kept and dropped)."""

@@ -56,7 +56,8 @@ async def proposals(
     if llm is None:
         return None, "no LLM (" + deps.planner_note + ")", []
     intent = normalise_intent(request)
-    cached = await asyncio.to_thread(_cached, deps, intent, llm.model)
+    opener = AspectOpener(llm, max_tokens=deps.settings.explore_max_tokens)
+    cached = await asyncio.to_thread(_cached, deps, intent, opener.model)
     if cached is not None:
         return cached, f"{llm.model} (stored expansion)", []
     gate = deps.gate
@@ -67,7 +68,6 @@ async def proposals(
     if seconds <= 0.2:
         return None, "LLM skipped: no time left before the deadline", []
     budget = Budget.start(max_calls=1, seconds=seconds)
-    opener = AspectOpener(llm, max_tokens=deps.settings.explore_max_tokens)
     try:
         async with gate.slot():
             async with asyncio.timeout(budget.remaining_s() + 0.2):
@@ -85,5 +85,5 @@ async def proposals(
             gate.succeeded()
         return None, f"LLM aspects failed: {str(exc)[:160]}", budget_usage(budget)
     gate.succeeded()
-    await asyncio.to_thread(_store, deps, intent, llm.model, found)
+    await asyncio.to_thread(_store, deps, intent, opener.model, found)
     return found, llm.model, budget_usage(budget)
