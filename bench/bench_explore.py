@@ -6,8 +6,9 @@ an LLM where the settings let one attach) and prints, with the load average:
 
 - exploratory requests (the `exploratory` suite's intents): p50 / p95 page latency,
   and how many pages held aspect modules;
-- the same intents streamed (`Engine.stream`, as `/v1/chat` does): p50 / p95 time to
-  the first module event and to the first aspect module;
+- the same intents streamed (`Engine.stream`, as `/v1/chat` does, search results no
+  longer cached, expansions stored by the first pass): p50 / p95 time to the first
+  module event and to the first aspect module;
 - requests for a thing (single / constraint: no LLM): p50 / p95 page latency.
 
 Each exploratory intent is asked once cold (its expansion not yet stored) unless
@@ -16,6 +17,7 @@ Timings on a shared machine are noisy: quote the load beside them.
 
     python bench/bench_explore.py --limit 12
     TESSERA_PLANNER=rule python bench/bench_explore.py --limit 12
+    cd OTHER_CHECKOUT && PYTHONPATH=. python PATH/bench_explore.py --things-only
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ import os
 import statistics
 import time
 
+from agent.cache import Caches
 from agent.deps import open_deps
 from agent.engine import Engine
 from agent.models import Page, SearchRequest
-from agent.planning.aspects import AspectOpener, normalise_intent
 from agent.settings import Settings
 from evals.suites import DATA_DIR
 
@@ -71,11 +73,24 @@ async def timed_stream(engine: Engine, text: str) -> tuple[float | None, float |
     return first, aspect
 
 
+async def things_only() -> None:
+    """Requests for a thing alone: run it from another checkout to compare (no LLM)."""
+    async with open_deps(Settings()) as deps:
+        engine = Engine(deps)
+        for text in THINGS[:2]:
+            await timed_search(engine, text)
+        things = [(await timed_search(engine, t))[0] for t in THINGS]
+    print(f"load average: {os.getloadavg()}")
+    print(f"things ({len(things)}): p50 {statistics.median(things):.0f} ms")
+
+
 async def run(limit: int, fresh: bool, warm: bool) -> None:
     settings = Settings()
     async with open_deps(settings) as deps:
         engine = Engine(deps)
         if fresh and deps.expansions is not None and deps.llm is not None:
+            from agent.planning.aspects import AspectOpener, normalise_intent
+
             store = deps.expansions
             for text in intents(limit):
                 store.put(normalise_intent(text), AspectOpener(deps.llm).model, "null")
@@ -89,6 +104,7 @@ async def run(limit: int, fresh: bool, warm: bool) -> None:
             ms, page = await timed_search(engine, text)
             explore_ms.append(ms)
             with_aspects += any(m.aspect for m in page.modules)
+        deps.caches = Caches()
         firsts: list[float] = []
         aspects: list[float] = []
         for text in intents(limit):
@@ -119,8 +135,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--fresh", action="store_true", help="clear stored expansions first")
     parser.add_argument("--warm", action="store_true", help="ask each intent twice, time the 2nd")
+    parser.add_argument("--things-only", action="store_true", help="only requests for a thing")
     args = parser.parse_args()
-    asyncio.run(run(args.limit, args.fresh, args.warm))
+    if args.things_only:
+        asyncio.run(things_only())
+    else:
+        asyncio.run(run(args.limit, args.fresh, args.warm))
 
 
 if __name__ == "__main__":
