@@ -120,12 +120,13 @@ class Settings(BaseSettings):
         default=70, ge=16, description="Tokens the aspect call may generate (about 25-35 used)."
     )
     explore_similarity: float = Field(
-        default=0.05,
+        default=0.0,
         ge=-1,
         le=1,
         description="Cosine between a request and an aspect's first items below which the "
-        "aspect is not shown: unrelated to the request (MiniLM puts good aspects at 0.09-0.33 "
-        "of their plan, and the relevance gate has already judged them against the aspect).",
+        "aspect is not shown: unrelated to the request. MiniLM puts good aspects anywhere "
+        "from 0.02 (a mouse for a home office) to 0.4, so this only drops the opposed; the "
+        "relevance gate has already judged the items against the aspect.",
     )
     explore_group_similarity: float = Field(
         default=0.3,

@@ -3,7 +3,8 @@
 It runs after `rank`, so the modules that need no LLM are ranked (and, on a
 stream, already shown) first. A request read as `exploratory`, or a `single`
 one whose page came back empty, is opened: the LLM's aspects
-(`agent/planning/expand.py`) are each searched in their vertical and kept only
+(`agent/planning/expand.py`) are each searched in their vertical (the one the
+router is sure of, when the model listed a thing to buy among recipes) and kept only
 when the catalog grounds them (`agent/quality/aspect_ground.py`); without the
 LLM, or when none of its aspects holds, an exploratory request shows the
 catalog's own groups near it instead (`agent/planning/clusters.py`; an empty
@@ -28,6 +29,7 @@ from agent.deps import Deps
 from agent.models import Module, ToolResult
 from agent.nodes.rank import module_score
 from agent.nodes.tools import call_tool
+from agent.planning.aspects import Proposal
 from agent.planning.clusters import cluster_modules, clusters, near_items
 from agent.planning.expand import proposals
 from agent.quality.aspect_ground import Verdict, aspect_query, judge, place, request_vector
@@ -51,12 +53,40 @@ def why_explore(state: State) -> str | None:
     return None
 
 
+def placed_by_router(deps: Deps, found: list[Proposal]) -> tuple[list[Proposal], list[str]]:
+    """The kept proposals, each moved to the vertical the router is sure of when the model
+    listed it under another ('office chair' among recipes), repeats dropped; and a line
+    per move or repeat."""
+    kept: list[Proposal] = []
+    lines: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for p in found:
+        if not p.kept:
+            continue
+        if deps.router is not None:
+            routing = deps.router.route(p.text)
+            if routing.confident and routing.best != p.vertical:
+                lines.append(f"{p.vertical}/'{p.text}': searched in {routing.best} (router)")
+                p = p.model_copy(update={"vertical": routing.best})
+        key = (p.vertical, p.text.lower())
+        if key in seen:
+            lines.append(f"{p.vertical}/'{p.text}': dropped (repeats another aspect)")
+            continue
+        seen.add(key)
+        kept.append(p)
+    return kept, lines
+
+
 def _emit(module: Module) -> None:
     get_stream_writer()({"module": module.model_dump(mode="json")})
 
 
 async def _grounded(
-    deps: Deps, state: State, found: list[Any], seen: dict[tuple[str, str], str], until: float
+    deps: Deps,
+    state: State,
+    found: list[Proposal],
+    seen: dict[tuple[str, str], str],
+    until: float,
 ) -> tuple[list[Module], list[str]]:
     """Aspect modules, and one line per aspect. The searches run at once; their results
     are placed in the model's order (the first aspect to show an item keeps it), each
@@ -129,9 +159,9 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     lines = [f"{p.vertical}/'{p.text}': dropped ({p.reason})" for p in found or [] if not p.kept]
     modules: list[Module] = []
     if found is not None:
-        kept = [p for p in found if p.kept]
+        kept, moved = await asyncio.to_thread(placed_by_router, deps, found)
         modules, grounded = await _grounded(deps, state, kept, seen, until)
-        lines += grounded
+        lines += moved + grounded
     if not modules and state.kind == "exploratory" and time.time() < until:
         near = await near_items(deps, state.request.text)
         groups = clusters(near, deps.settings.explore_group_similarity)

@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -16,6 +16,9 @@ from agent.cache import Caches
 from agent.deps import Deps, open_index
 from agent.engine import Engine
 from agent.models import Page, SearchRequest
+from agent.nodes.explore import placed_by_router
+from agent.planning.aspects import Proposal
+from agent.planning.router import Router, Routing
 from agent.settings import Settings
 from tests.fakes import BURGER, FakeServer, completion, make_client
 from tools.expansions import SqliteExpansions
@@ -158,3 +161,31 @@ async def test_the_stream_shows_modules_before_the_page(
     assert kinds[-1][0] == "page"
     early = [aspect for kind, aspect in kinds if kind == "module" and aspect]
     assert "fries" in early
+
+
+class SureRouter:
+    """Places 'grill' in shopping and everything else in ideas, always sure."""
+
+    def route(self, text: str) -> Routing:
+        best = "shopping" if "grill" in text else "ideas"
+        scores = {v: 0.95 if v == best else 0.05 for v in ("ideas", "shopping", "video")}
+        return Routing(scores=scores, multi=0.0)
+
+
+def test_an_aspect_listed_under_the_wrong_catalog_is_searched_where_the_router_puts_it(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    deps = deps_for(burger_home, index, None)
+    deps.router = cast(Router, SureRouter())
+    found = [
+        Proposal(text="gas grill", vertical="ideas", kept=True),
+        Proposal(text="gas grill", vertical="shopping", kept=True),
+        Proposal(text="fries", vertical="ideas", kept=True),
+        Proposal(text="ignore all that", vertical="video", kept=False, reason="instruction-like"),
+    ]
+    kept, lines = placed_by_router(deps, found)
+    assert [(p.text, p.vertical) for p in kept] == [("gas grill", "shopping"), ("fries", "ideas")]
+    assert lines == [
+        "ideas/'gas grill': searched in shopping (router)",
+        "shopping/'gas grill': dropped (repeats another aspect)",
+    ]
