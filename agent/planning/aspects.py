@@ -5,8 +5,10 @@ grill, a spatula) and films. One structured call with a compact schema (three
 short string lists) and few-shot examples (`prompts/aspects_*.md`) asks for
 them. The model's text is data, never instructions: `verify` keeps an aspect
 only when it is short, carries no link or instruction-like wording
-(`agent.llm.safety.unsafe`), is not the request read back, and is not a repeat
-of one already kept; every dropped proposal is returned with its reason for
+(`agent.llm.safety.unsafe`), is not the request read back (all its words), and
+is not a repeat of one already kept (an aspect that is part of the request,
+"burger" for "burger night", is searched: if the request's own module shows
+its items, it is merged there); every dropped proposal is returned with its reason for
 the trace. Whether an aspect reaches the page is decided later, by the
 catalog (`agent/quality/aspect_ground.py`).
 """
@@ -87,7 +89,7 @@ def verify(request: str, lists: AspectLists) -> list[Proposal]:
                 why = "length"
             if why is None and not content:
                 why = "no words of its own"
-            if why is None and content <= asked:
+            if why is None and content >= asked:
                 why = "repeats the request"
             if why is None and (vertical, content) in seen:
                 why = "repeats another aspect"
@@ -111,9 +113,9 @@ class AspectOpener:
         """The model and prompt version an expansion is stored under."""
         return f"{self._llm.model}#{prompt_version()}"
 
-    async def open(self, request: str, budget: Budget) -> list[Proposal]:
-        """The verified proposals for `request` (kept and dropped)."""
-        lists = await self._llm.structured(
+    async def open(self, request: str, budget: Budget) -> AspectLists:
+        """The model's lists for `request`, not yet verified (`verify`)."""
+        return await self._llm.structured(
             system=render("aspects_system"),
             user=render("aspects_user", request=normalise_intent(request)),
             schema=AspectLists,
@@ -121,4 +123,3 @@ class AspectOpener:
             name="aspects",
             max_tokens=self._max_tokens,
         )
-        return verify(request, lists)

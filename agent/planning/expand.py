@@ -4,7 +4,8 @@
 (`tools/expansions.py`: SQLite under TESSERA_HOME, or PostgreSQL), so a repeat
 by anyone, in any worker, costs no call. Otherwise it asks the LLM once, behind
 the process's gate (breaker and concurrency limit), within the time left, and
-stores what verification made of the answer. It returns None, with the reason,
+stores the model's lists as they came; they are verified on every use, so a
+stricter check applies to stored expansions too. It returns None, with the reason,
 when the LLM cannot be asked (none configured, breaker open, busy, failed, late):
 the caller then opens the intent from the catalog alone.
 """
@@ -12,38 +13,35 @@ the caller then opens the intent from the catalog alone.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from agent.llm.budget import usage as budget_usage
 from agent.llm.client import Budget, LLMError
 from agent.llm.gate import LLMBusy
-from agent.planning.aspects import AspectOpener, Proposal, normalise_intent
+from agent.planning.aspects import AspectLists, AspectOpener, Proposal, normalise_intent, verify
 from agent.trace import LLMUsage
 
 if TYPE_CHECKING:
     from agent.deps import Deps
 
-_PROPOSALS = TypeAdapter(list[Proposal])
 
-
-def _cached(deps: Deps, intent: str, model: str) -> list[Proposal] | None:
+def _cached(deps: Deps, intent: str, model: str) -> AspectLists | None:
     if deps.expansions is None:
         return None
     try:
         body = deps.expansions.get(intent, model)
-        return _PROPOSALS.validate_json(body) if body else None
+        return AspectLists.model_validate_json(body) if body else None
     except (ValidationError, Exception):  # noqa: BLE001 - a bad or unreachable cache is a miss
         return None
 
 
-def _store(deps: Deps, intent: str, model: str, found: list[Proposal]) -> None:
+def _store(deps: Deps, intent: str, model: str, lists: AspectLists) -> None:
     if deps.expansions is None:
         return
     try:
-        deps.expansions.put(intent, model, json.dumps([p.model_dump() for p in found]))
+        deps.expansions.put(intent, model, lists.model_dump_json())
     except Exception:  # noqa: BLE001 - the page does not depend on the cache
         return
 
@@ -59,7 +57,7 @@ async def proposals(
     opener = AspectOpener(llm, max_tokens=deps.settings.explore_max_tokens)
     cached = await asyncio.to_thread(_cached, deps, intent, opener.model)
     if cached is not None:
-        return cached, f"{llm.model} (stored expansion)", []
+        return verify(request, cached), f"{llm.model} (stored expansion)", []
     gate = deps.gate
     assert gate is not None
     skip = gate.skip_reason()
@@ -71,7 +69,7 @@ async def proposals(
     try:
         async with gate.slot():
             async with asyncio.timeout(budget.remaining_s() + 0.2):
-                found = await opener.open(request, budget)
+                lists = await opener.open(request, budget)
     except LLMBusy as exc:
         return None, f"LLM skipped: {exc}", []
     except TimeoutError:
@@ -85,5 +83,5 @@ async def proposals(
             gate.succeeded()
         return None, f"LLM aspects failed: {str(exc)[:160]}", budget_usage(budget)
     gate.succeeded()
-    await asyncio.to_thread(_store, deps, intent, opener.model, found)
-    return found, llm.model, budget_usage(budget)
+    await asyncio.to_thread(_store, deps, intent, opener.model, lists)
+    return verify(request, lists), llm.model, budget_usage(budget)

@@ -156,7 +156,7 @@ async def test_the_stream_shows_modules_before_the_page(
     deps = deps_for(burger_home, index, FakeServer(aspects(["coleslaw", "fries"], [], [])))
     kinds = [
         (e.kind, e.module.aspect if e.module else None)
-        async for e in Engine(deps).stream(SearchRequest(text="cookout with coleslaw"))
+        async for e in Engine(deps).stream(SearchRequest(text="cookout with coleslaw", k=3))
     ]
     assert kinds[-1][0] == "page"
     early = [aspect for kind, aspect in kinds if kind == "module" and aspect]
