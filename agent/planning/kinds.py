@@ -38,7 +38,8 @@ PLAN_WORDS = frozenset(
     "parties picnic picnics holiday holidays vacation vacations getaway staycation marathon "
     "prep camping cookout barbecue bbq potluck brunch gathering get-together reunion "
     "sleepover tailgate celebration season setup plan plans planning hosting move moving "
-    "housewarming playdate".split()
+    "housewarming playdate morning mornings afternoon afternoons essentials fiesta feast "
+    "tailgating setting".split()
 )
 """Words that frame a time, a gathering or an undertaking, not a thing to find."""
 _CONSTRAINT = re.compile(
