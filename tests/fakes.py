@@ -481,6 +481,7 @@ BURGER: list[CatalogItem] = [
     *_ideas("fries", ["French fries", "Oven fries", "Sweet potato fries"], "Side"),
     *_ideas("slaw", ["Creamy coleslaw", "Vinegar coleslaw", "Apple coleslaw"], "Salad"),
     *_ideas("soup", ["Lentil soup", "Tomato soup"], "Soup"),
+    *_ideas("soda", ["Homemade cola soda", "Ginger soda", "Cream soda"], "Beverage"),
     *[
         Product(id=f"grill{n}", title=t, category_path=["Outdoor", "Grill"], price=99.0 + n)
         for n, t in enumerate(["Charcoal grill", "Gas grill", "Portable grill"])
@@ -492,5 +493,5 @@ BURGER: list[CatalogItem] = [
     Video(id="v1", title="Burger Wars", genre=["Comedy"], description="a comedy about burgers"),
     Video(id="v2", title="Heat", genre=["Crime"]),
 ]
-"""A small catalog a broad intent ("burger night") can open into: burgers, sides and
-slaws, grills, a film; and things it must not pull in (soups, office chairs)."""
+"""A small catalog a broad intent ("burger night") can open into: burgers, sides,
+slaws and sodas, grills, a film; and things it must not pull in (soups, office chairs)."""

@@ -140,7 +140,16 @@ async def test_without_an_llm_the_catalog_groups_are_titled_from_their_names(
     page = await search(deps, "burger night")
     assert "the catalog's groups (no LLM" in explored(page)
     names = {m.aspect for m in page.modules if m.id.startswith("g")}
-    assert names and names <= {"Sandwich", "Side", "Salad", "Soup", "Grill", "Chairs", "Comedy"}
+    assert names and names <= {
+        "Sandwich",
+        "Side",
+        "Salad",
+        "Soup",
+        "Beverage",
+        "Grill",
+        "Chairs",
+        "Comedy",
+    }
 
 
 async def test_a_request_for_a_thing_is_not_opened(burger_home: Path, index: CatalogIndex) -> None:
