@@ -121,7 +121,8 @@ async def _grounded(
 async def _ground(
     deps: Deps, n: int, request: str, aspect: str, vertical: Vertical, query: Any, k: int
 ) -> tuple[Verdict, ToolResult]:
-    result = await call_tool(deps, aspect_query(n, request, aspect, vertical), k)
+    sq = aspect_query(n, request, aspect, vertical, deps.index.facets())
+    result = await call_tool(deps, sq, k)
     return await judge(deps, aspect, vertical, result, query), result
 
 

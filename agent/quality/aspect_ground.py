@@ -4,7 +4,9 @@ An aspect ("fries" for "burger night") is searched in its vertical and becomes
 a module only when its first items are near in meaning to both:
 
 - the aspect: the relevance gate's probability (`agent.quality.relevance`) that
-  one of its first items answers the aspect reaches the gate's threshold;
+  one of its first items answers the aspect's search text reaches the gate's
+  threshold (the aspect is read like any request: "comedy films" is a genre
+  filter with no words left, answered by its filter);
 - the request: the best cosine between the request's embedding and the stored
   vectors of those items reaches `TESSERA_EXPLORE_SIMILARITY` (recipes for
   "cleaning spray" are about cleaning spray, not about a spring-cleaning weekend
@@ -26,8 +28,11 @@ from pydantic import BaseModel
 
 from agent.models import Module, ResultItem, ToolResult
 from agent.quality.relevance import JUDGED, load_gate, relevance
+from agent.understand.reader import understand
 from tools.catalog import Vertical
 from tools.contract import VERTICAL_TOOL, Hit, SubQuery
+from tools.facets import FacetVocabulary
+from tools.filters import Filters
 
 if TYPE_CHECKING:
     from agent.deps import Deps
@@ -94,7 +99,7 @@ async def judge(
     if not result.hits:
         return verdict.model_copy(update={"reason": "nothing in the catalog"})
     gate = load_gate()
-    p = await asyncio.to_thread(relevance, aspect, result.hits, gate)
+    p = await asyncio.to_thread(relevance, result.subquery.text, result.hits, gate)
     if p < gate.threshold:
         return verdict.model_copy(update={"reason": f"items not about '{aspect}' (p={p:.2f})"})
     near = await asyncio.to_thread(closeness, deps, vertical, result.hits, query)
@@ -105,10 +110,21 @@ async def judge(
     return verdict.model_copy(update={"held": True, "reason": f"p={p:.2f}, cosine {near:.2f}"})
 
 
-def aspect_query(n: int, request: str, aspect: str, vertical: Vertical) -> SubQuery:
-    """The search of the `n`th aspect in its vertical."""
+def aspect_query(
+    n: int, request: str, aspect: str, vertical: Vertical, vocab: FacetVocabulary
+) -> SubQuery:
+    """The search of the `n`th aspect in its vertical, read as any request is: facet words
+    become filters ("comedy films" browses comedies), the rest is the search text."""
+    read = understand(aspect, vocab)
+    segment = read.segments[0] if len(read.segments) == 1 else None
+    text, filters = (segment.topic, segment.filters) if segment is not None else (aspect, None)
     return SubQuery(
-        id=f"a{n}", text=aspect, tool=VERTICAL_TOOL[vertical], note=request, weight=ASPECT_WEIGHT
+        id=f"a{n}",
+        text=text,
+        filters=filters or Filters(),
+        tool=VERTICAL_TOOL[vertical],
+        note=request,
+        weight=ASPECT_WEIGHT,
     )
 
 
