@@ -6,10 +6,11 @@ one whose page came back empty, is opened: the LLM's aspects
 (`agent/planning/expand.py`) are each searched in their vertical (the one the
 router is sure of, when the model listed a thing to buy among recipes) and kept only
 when the catalog grounds them (`agent/quality/aspect_ground.py`); without the
-LLM, or when none of its aspects holds, an exploratory request shows the
-catalog's own groups near it instead (`agent/planning/clusters.py`; an empty
-page is not filled with them: nearness alone is no answer to a request for a
-thing). Each module is
+LLM, or when none of its aspects holds, a request framed as a plan ("...
+night", "... weekend") shows the catalog's own groups near it instead
+(`agent/planning/clusters.py`; a text the router could not place, or an empty
+page, is not filled with them: nearness alone is no answer to a request for a
+thing the catalog lacks, "baby stroller"). Each module is
 streamed as it is made (a `module` custom event) and the page is re-ranked
 with them. Everything waits at most until `TESSERA_EXPLORE_DEADLINE_S` after
 the turn began; what was still running then is cut, and the trace says so,
@@ -32,6 +33,7 @@ from agent.nodes.tools import call_tool
 from agent.planning.aspects import Proposal
 from agent.planning.clusters import cluster_modules, clusters, near_items
 from agent.planning.expand import proposals
+from agent.planning.kinds import framed
 from agent.quality.aspect_ground import Verdict, aspect_query, judge, place, request_vector
 from agent.state import State
 from agent.trace import TraceStep
@@ -163,7 +165,8 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         kept, moved = await asyncio.to_thread(placed_by_router, deps, found)
         modules, grounded = await _grounded(deps, state, kept, seen, until)
         lines += moved + grounded
-    if not modules and state.kind == "exploratory" and time.time() < until:
+    framed_plan = state.kind == "exploratory" and framed(state.request.text)
+    if not modules and framed_plan and time.time() < until:
         near = await near_items(deps, state.request.text)
         groups = clusters(near, deps.settings.explore_group_similarity)
         modules, notes = cluster_modules(state.request.text, groups, seen, state.request.k)

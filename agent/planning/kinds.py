@@ -68,6 +68,11 @@ def request_kind(
     return "single"
 
 
+def framed(text: str) -> bool:
+    """True when a word of `text` frames a time, gathering or undertaking (`PLAN_WORDS`)."""
+    return bool(PLAN_WORDS.intersection(re.findall(r"[a-z][a-z'-]*", text.lower())))
+
+
 def is_exploratory(understood: Understanding, routing: Routing | None) -> bool:
     """A plan, occasion or activity in a few words, with no vertical named (see above)."""
     words = re.findall(r"[a-z][a-z'-]*", understood.text.lower())
@@ -75,7 +80,7 @@ def is_exploratory(understood: Understanding, routing: Routing | None) -> bool:
         return False
     if any(not s.filters.is_empty() for s in understood.segments):
         return False
-    if PLAN_WORDS.intersection(words):
+    if framed(understood.text):
         return True
     unplaced = routing is not None and max(routing.scores.values()) < UNPLACED
     return unplaced and not understood.verticals
