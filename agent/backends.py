@@ -5,6 +5,7 @@
 | vectors | Chroma `PersistentClient` | `TESSERA_CHROMA_URL`: a Chroma server |
 | items + lexical index | writable SQLite | `TESSERA_SNAPSHOT_DIR`: sealed snapshots |
 | events, profiles, impressions | `events.sqlite` | `TESSERA_DATABASE_URL`: PostgreSQL |
+| expansions of broad intents | `expansions.sqlite` | `TESSERA_DATABASE_URL`: PostgreSQL |
 | conversations | SQLite checkpointer | LangGraph Postgres checkpointer |
 
 The rest of Tessera sees the same `CatalogIndex`, `EventStore`, `ImpressionLog`
@@ -24,6 +25,7 @@ from agent.settings import Settings
 from tools.backend_errors import BackendUnavailable
 from tools.embeddings import load_embedder
 from tools.events import EventStore
+from tools.expansions import ExpansionStore, SqliteExpansions
 from tools.impressions import ImpressionLog
 from tools.index import CHROMA_DIR, DB_NAME, CatalogIndex, IndexUnavailable
 from tools.store import ItemStore
@@ -126,6 +128,16 @@ def open_event_logs(settings: Settings) -> tuple[EventStore, ImpressionLog]:
     except BaseException:
         events_db.close()
         raise
+
+
+def open_expansions(settings: Settings) -> ExpansionStore:
+    """Where expansions of broad intents are kept: SQLite under TESSERA_HOME, or PostgreSQL."""
+    if is_postgres(settings.database_url):
+        from tools.pg_expansions import PgExpansions
+        from tools.pg_log import PgPool
+
+        return PgExpansions(PgPool(str(settings.database_url), max_size=2))
+    return SqliteExpansions.at(settings.root)
 
 
 def _redact(url: str) -> str:

@@ -24,6 +24,7 @@ from agent.settings import Settings
 from agent.understand.model import Understanding
 from agent.understand.speller_cache import SpellerCache
 from tools.embeddings import load_embedder
+from tools.expansions import ExpansionStore
 from tools.facets import FacetVocabulary
 from tools.index import CatalogIndex, IndexUnavailable
 from tools.registry import ToolContext
@@ -74,6 +75,7 @@ class Deps:
     ranker_note: str = "fusion ranking"
     module_weights: ModuleWeights = field(default_factory=ModuleWeights)
     spellers: SpellerCache = field(default_factory=SpellerCache)
+    expansions: ExpansionStore | None = None
 
     def __post_init__(self) -> None:
         if self.gate is None:
@@ -190,6 +192,17 @@ def open_index(settings: Settings, *, create: bool = False) -> CatalogIndex:
     return CatalogIndex(path, load_embedder(settings.query_cache_size), create=create)
 
 
+def _open_expansions(settings: Settings) -> ExpansionStore | None:
+    """The shared store of aspect expansions; None (and a warning) when it cannot open."""
+    from agent.backends import open_expansions
+
+    try:
+        return open_expansions(settings)
+    except Exception as exc:  # noqa: BLE001 - expansions are a cache: pages work without
+        log.warning("aspect expansions are not kept across requests: %s", exc)
+        return None
+
+
 @asynccontextmanager
 async def open_deps(
     settings: Settings,
@@ -223,6 +236,9 @@ async def open_deps(
         if serving and deps.ranker is not None:
             stack.callback(start_priming(index, deps.ranker))
         deps.module_weights = ModuleWeights.load(settings.module_weights_path)
+        deps.expansions = _open_expansions(settings)
+        if deps.expansions is not None:
+            stack.callback(deps.expansions.close)
         if require_personal:
             deps.personal = open_personal(settings, index, build_graphs=serving)
         else:

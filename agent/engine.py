@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from agent.deps import Deps
 from agent.graph import build_graph
 from agent.memory import forget_threads
-from agent.models import Page, SearchRequest
+from agent.models import Module, Page, SearchRequest
 from agent.spans import describe_page, request_span
 from agent.state import State, Turn
 from agent.trace import TraceStep
@@ -42,10 +42,13 @@ class UnknownThread(UserError, LookupError):
 
 
 class StreamEvent(BaseModel):
-    """One streamed update: a finished graph step, or the final page."""
+    """One streamed update: a finished graph step, a module as soon as it is ready (those
+    that need no LLM once ranked, then each aspect module of a broad request as it is
+    grounded), or the final page (whose order and contents are the ones to keep)."""
 
-    kind: Literal["step", "page"]
+    kind: Literal["step", "module", "page"]
     step: TraceStep | None = None
+    module: Module | None = None
     page: Page | None = None
 
 
@@ -134,7 +137,7 @@ class Engine:
     async def stream(
         self, request: SearchRequest, *, new_thread: bool = False
     ) -> AsyncIterator[StreamEvent]:
-        """Yield each graph step as it finishes, then the page.
+        """Yield each graph step as it finishes and each module as it is ready, then the page.
 
         The turn runs in a task of its own: a consumer that stops listening (a client
         that dropped the stream) does not cut it short. It runs to its page and, in a
@@ -161,14 +164,26 @@ class Engine:
             with request_span(request, streamed=True, content=content) as root:
                 async with self._turn(request):
                     graph, options = await self._target(request, new_thread)
-                    async for update in graph.astream(
-                        {"request": request}, context=self.deps, stream_mode="updates", **options
+                    async for mode, update in graph.astream(
+                        {"request": request},
+                        context=self.deps,
+                        stream_mode=["updates", "custom"],
+                        **options,
                     ):
-                        for _node, values in update.items():
+                        if mode == "custom":
+                            if isinstance(update, dict) and update.get("module") is not None:
+                                module = Module.model_validate(update["module"])
+                                turn.put(StreamEvent(kind="module", module=module))
+                            continue
+                        for node, values in update.items():
                             if not isinstance(values, dict):
                                 continue
                             for step in values.get("steps") or []:
                                 turn.put(StreamEvent(kind="step", step=step))
+                            if node == "rank":
+                                for ranked in values.get("modules") or []:
+                                    module = Module.model_validate(ranked)
+                                    turn.put(StreamEvent(kind="module", module=module))
                             if values.get("page") is not None:
                                 page = Page.model_validate(values["page"])
                                 describe_page(root, page)

@@ -1,6 +1,6 @@
 """Wires the search graph: begin -> understand -> plan -> tools (Send) -> assess ->
-compose -> rank -> suggest -> write -> finish; each node runs under its own span
-(`run_tool` under its tool call's)."""
+compose -> rank -> explore -> suggest -> write -> finish; each node runs under its own
+span (`run_tool` under its tool call's)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from langgraph.graph.state import CompiledStateGraph
 from agent.deps import Deps
 from agent.nodes.assess import assess_node
 from agent.nodes.compose import compose_node
+from agent.nodes.explore import explore_node
 from agent.nodes.finish import finish_node, suggest_node
 from agent.nodes.image import ImageTask, similar_node
 from agent.nodes.plan import plan_node
@@ -34,6 +35,7 @@ def build_graph(
         ("assess", assess_node),
         ("compose", compose_node),
         ("rank", rank_node),
+        ("explore", explore_node),
         ("suggest", suggest_node),
         ("write", write_node),
         ("finish", finish_node),
@@ -50,7 +52,8 @@ def build_graph(
     builder.add_edge("similar_images", "assess")
     builder.add_edge("assess", "compose")
     builder.add_edge("compose", "rank")
-    builder.add_edge("rank", "suggest")
+    builder.add_edge("rank", "explore")
+    builder.add_edge("explore", "suggest")
     builder.add_edge("suggest", "write")
     builder.add_edge("write", "finish")
     builder.add_edge("finish", END)

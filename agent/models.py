@@ -163,6 +163,9 @@ class Module(BaseModel):
     signals: dict[str, float] = Field(
         default_factory=dict, description="The module ranker's inputs behind `score`."
     )
+    aspect: str | None = Field(
+        default=None, description="The aspect of a broad request this module shows ('fries')."
+    )
 
 
 class Page(BaseModel):

@@ -8,14 +8,15 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.settings_explore import ExploreFields
 from agent.settings_llm import LLMFields
 from agent.settings_serving import ServingFields
 from agent.settings_tracing import TracingFields
 
 FusionMode = Literal["rrf", "normalized"]
 PlannerMode = Literal["auto", "rule", "llm", "hybrid"]
-RequestKind = Literal["long", "constraint", "followup", "single"]
-REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single")
+RequestKind = Literal["long", "constraint", "followup", "single", "exploratory"]
+REQUEST_KINDS: tuple[RequestKind, ...] = ("long", "constraint", "followup", "single", "exploratory")
 RankerMode = Literal["fusion", "ltr"]
 SearchMode = Literal["hybrid", "hybrid-norm", "lexical", "dense"]
 """`hybrid` fuses with `TESSERA_FUSION`; `hybrid-norm` always with normalised scores."""
@@ -29,7 +30,7 @@ DENSE_WEIGHTS: dict[str, float] = {"shopping": 0.3}
 lean on their words (Home Depot nDCG@10 0.399 at 0.3, 0.384 at 0.5, BM25 0.390)."""
 
 
-class Settings(LLMFields, ServingFields, TracingFields, BaseSettings):
+class Settings(LLMFields, ExploreFields, ServingFields, TracingFields, BaseSettings):
     """Everything Tessera can be configured with. Read once at the edge, never mutated."""
 
     model_config = SettingsConfigDict(env_prefix="TESSERA_", frozen=True, extra="ignore")

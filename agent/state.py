@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, Field, field_validator
 
 from agent.models import Module, Page, Plan, SearchRequest, ToolResult
+from agent.settings import RequestKind
 from agent.trace import ImageTrace, LLMUsage, PersonalisationTrace, TraceStep
 from agent.understand.model import Understanding
 from tools.contract import Hit, SubQuery
@@ -61,6 +62,7 @@ class State(InputState):
     steps: Annotated[list[TraceStep], add_or_reset] = Field(default_factory=list)
     llm_calls: Annotated[list[LLMUsage], add_or_reset] = Field(default_factory=list)
     planner_note: str = Field(default="", description="Which planner ran and why.")
+    kind: RequestKind | None = Field(default=None, description="The request's kind, read by plan.")
     page: Page | None = None
     started_at: float = Field(default=0.0, description="Wall-clock start of this turn.")
     overfetch: int = Field(default=1, description="Candidates per shown item (personalised).")

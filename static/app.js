@@ -247,7 +247,16 @@ function newTurn(query) {
     el("div", { class: "you" }, el("p", { class: "bubble" }, query)), answer);
   $("turns").append(turn);
   reveal(turn);
-  return { turn, steps, summary, details, answer, started: performance.now() };
+  const early = el("div", { class: "early" });
+  answer.append(early);
+  return { turn, steps, summary, details, answer, early, started: performance.now() };
+}
+
+// A module streamed before the page: shown at once (items not yet clickable-logged);
+// the page that follows replaces these with its final order.
+function addEarlyModule(view, mod) {
+  view.early.append(moduleSection(mod, null));
+  $("status").textContent = `${view.early.children.length} modules so far…`;
 }
 
 function addStep(view, step) {
@@ -261,6 +270,7 @@ function showPage(view, page) {
   const seconds = ((performance.now() - view.started) / 1000).toFixed(2);
   view.summary.replaceChildren(`How this page was made · ${page.trace.steps.length} steps · ${seconds} s`);
   view.details.open = false;
+  view.early.remove();
   if (page.trace.trace_id) {
     view.steps.append(el("li", { class: "step trace-id" },
       el("span", { class: "step-name" }, "trace id"),
@@ -394,6 +404,7 @@ async function ask(query, retried = false, image = null, exact = false) {
     for await (const { event, data } of readEvents(response)) {
       if (event === "thread") setThread(data.thread_id);
       else if (event === "step") addStep(view, data);
+      else if (event === "module") addEarlyModule(view, data);
       else if (event === "page") {
         if (data.thread_id) setThread(data.thread_id);
         showPage(view, data);

@@ -466,3 +466,32 @@ async def serve_home(settings: Settings, **deps: Any) -> AsyncIterator[httpx.Asy
             yield client
     finally:
         index.close()
+
+
+def _ideas(kind: str, titles: list[str], category: str) -> list[CatalogItem]:
+    """Recipes of one kind and category (for the broad-intent catalog)."""
+    return [
+        Idea(id=f"{kind}{n}", title=t, description=f"{t}, a {kind} recipe", category=category)
+        for n, t in enumerate(titles)
+    ]
+
+
+BURGER: list[CatalogItem] = [
+    *_ideas("burger", ["Classic beef burger", "Cheese burger", "Bacon burger"], "Sandwich"),
+    *_ideas("fries", ["French fries", "Oven fries", "Sweet potato fries"], "Side"),
+    *_ideas("slaw", ["Creamy coleslaw", "Vinegar coleslaw", "Apple coleslaw"], "Salad"),
+    *_ideas("soup", ["Lentil soup", "Tomato soup"], "Soup"),
+    *_ideas("soda", ["Homemade cola soda", "Ginger soda", "Cream soda"], "Beverage"),
+    *[
+        Product(id=f"grill{n}", title=t, category_path=["Outdoor", "Grill"], price=99.0 + n)
+        for n, t in enumerate(["Charcoal grill", "Gas grill", "Portable grill"])
+    ],
+    *[
+        Product(id=f"chair{n}", title=t, category_path=["Office", "Chairs"], price=80.0 + n)
+        for n, t in enumerate(["Mesh office chair", "Task office chair"])
+    ],
+    Video(id="v1", title="Burger Wars", genre=["Comedy"], description="a comedy about burgers"),
+    Video(id="v2", title="Heat", genre=["Crime"]),
+]
+"""A small catalog a broad intent ("burger night") can open into: burgers, sides,
+slaws and sodas, grills, a film; and things it must not pull in (soups, office chairs)."""

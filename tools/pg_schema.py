@@ -44,6 +44,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX tessera_impressions_user ON tessera_impressions (user_id);
         """,
     ),
+    (
+        "expansions of broad intents",
+        """
+        CREATE TABLE tessera_expansions (
+            intent TEXT NOT NULL,
+            model TEXT NOT NULL,
+            ts DOUBLE PRECISION NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (intent, model)
+        );
+        """,
+    ),
 )
 LATEST = len(MIGRATIONS)
 LOCK_KEY = 0x7E55E4A

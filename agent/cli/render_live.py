@@ -21,7 +21,8 @@ _NEXT = {
     "planned": "searching",
     "assessed": "composing modules",
     "composed": "ranking",
-    "ranked": "finding related searches",
+    "ranked": "opening the request into aspects",
+    "explored": "finding related searches",
     "suggested": "assembling the page",
 }
 
@@ -55,6 +56,7 @@ async def follow_stream(
     and on a plain file it never prints. Raises `NoPage` if no page arrives.
     """
     page: Page | None = None
+    arrived = 0
     try:
         with console.status("understanding the request", spinner="dots") as status:
             async for event in events:
@@ -62,6 +64,10 @@ async def follow_stream(
                     if show_steps:
                         console.print(step_line(event.step), no_wrap=True, overflow="ellipsis")
                     status.update(f"{_status_after(event.step)} …")
+                elif event.kind == "module" and event.module is not None:
+                    if event.module.aspect:
+                        arrived += 1
+                        status.update(f"{arrived} aspect module(s) so far: {event.module.title} …")
                 elif event.kind == "page" and event.page is not None:
                     page = event.page
     finally:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from agent.cli.render import print_page
+from agent.cli.render_live import follow_stream
 from agent.deps import open_deps
 from agent.engine import Engine
 from agent.models import SearchRequest
@@ -111,7 +112,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         user_id=args.user,
         exact=args.exact,
     )
-    page = asyncio.run(_search(settings, request))
+    page = asyncio.run(_search(settings, request, None if args.json else err))
     if args.json:
         print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
@@ -127,6 +128,11 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _search(settings: Settings, request: SearchRequest) -> Any:
+async def _search(settings: Settings, request: SearchRequest, progress: Console | None) -> Any:
+    """The page; with a `progress` console, a spinner follows the steps and the aspect
+    modules of a broad request as they arrive."""
     async with open_deps(settings, vision=request.image is not None) as deps:
-        return await Engine(deps).search(request)
+        engine = Engine(deps)
+        if progress is None:
+            return await engine.search(request)
+        return await follow_stream(engine.stream(request), progress, show_steps=False)

@@ -82,7 +82,10 @@ async def suggest_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
 def abstentions(state: State) -> list[str]:
     """One line per intent the page could not answer: "no good matches for '...' in this
     catalog", naming the clause of the request it came from. A fanned-out vertical that
-    lost to a closer sibling (`fan_out_losers`) is not one: the sibling answered it."""
+    lost to a closer sibling (`fan_out_losers`) is not one: the sibling answered it, nor
+    is a broad request the page answered with its aspects."""
+    if any(m.aspect for m in state.modules):
+        return []
     shown = {m.id for m in state.modules}
     lost = fan_out_losers(state.assessed)
     missing = [

@@ -34,14 +34,18 @@ from agent.planning.kinds import request_kind
 from agent.planning.routed import routed_plan
 from agent.planning.rules import EmptyPlan, rule_plan
 from agent.planning.splitter import ClauseSplitter
+from agent.settings import RequestKind
 from agent.state import State
 from agent.trace import LLMUsage, TraceStep
 from agent.understand.model import Understanding
 from tools.tracing import event
 
 
-def _first_plan(deps: Deps, understood: Understanding, follow_up: bool) -> tuple[Plan, str, str]:
-    """The plan made without the LLM, why, and the LLM task worth a call ('' for none)."""
+def _first_plan(
+    deps: Deps, understood: Understanding, follow_up: bool
+) -> tuple[Plan, str, str, RequestKind]:
+    """The plan made without the LLM, why, the LLM task worth a call ('' for none), and
+    the request's kind."""
     plan = rule_plan(understood)
     settings = deps.settings
     mode = settings.planner
@@ -49,21 +53,23 @@ def _first_plan(deps: Deps, understood: Understanding, follow_up: bool) -> tuple
     if understood.refinement is not None:
         note = "rule (follow-up read against the last turn: LLM skipped)"
         if routed and "followup" in settings.plan_kinds:
-            return plan, "rule (follow-up read against the last turn; followup: LLM asked)", "plan"
-        return plan, note, ""
+            note = "rule (follow-up read against the last turn; followup: LLM asked)"
+            return plan, note, "plan", "followup"
+        return plan, note, "", "followup"
     if routed:
         assert deps.router is not None
         routing = routed_plan(understood, deps.router)
         kind = request_kind(understood, routing.routing, follow_up=follow_up)
         if kind not in settings.plan_kinds:
-            return routing.plan, f"router: {routing.reason}; {kind}: LLM not asked", ""
+            return routing.plan, f"router: {routing.reason}; {kind}: LLM not asked", "", kind
         task = settings.llm_plan_task if kind == "long" else "plan"
-        return routing.plan, f"router: {routing.reason}; {kind}: LLM asked", task
+        return routing.plan, f"router: {routing.reason}; {kind}: LLM asked", task, kind
+    kind = request_kind(understood, None, follow_up=follow_up)
     if mode == "llm":
-        return plan, "rule", "plan"
+        return plan, "rule", "plan", kind
     if understood.confident:
-        return plan, "rule (confident single intent: LLM skipped)", ""
-    return plan, "rule", "plan"
+        return plan, "rule (confident single intent: LLM skipped)", "", kind
+    return plan, "rule", "plan", kind
 
 
 def _with(note: str, why: str) -> str:
@@ -85,10 +91,15 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     understood = state.understood
     assert understood is not None
     try:
-        plan, note, task = _first_plan(deps, understood, follow_up=bool(state.history))
+        plan, note, task, kind = _first_plan(deps, understood, follow_up=bool(state.history))
     except EmptyPlan:
         step = TraceStep(name="planned", detail="empty request", ok=False)
-        return {"plan": None, "planner_note": "nothing to search for", "steps": [step]}
+        return {
+            "plan": None,
+            "kind": None,
+            "planner_note": "nothing to search for",
+            "steps": [step],
+        }
     usage: list[LLMUsage] = []
     skip = deps.gate.skip_reason() if deps.gate else None
     if not task:
@@ -128,6 +139,7 @@ async def plan_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
     return {
         "plan": plan,
+        "kind": kind,
         "planner_note": note,
         "llm_calls": usage,
         "steps": [TraceStep(name="planned", detail=f"{note}: {routes}", elapsed_ms=elapsed)],

@@ -9,6 +9,12 @@ each kind). The kinds:
   router's multi-intent head or the reader's clauses say so);
 - `constraint`: a text that states a price, length, date or diet in words
   ('no more than 150 bucks', 'made after 2010', 'meat free');
+- `exploratory`: a plan, occasion or activity rather than a thing ('burger night',
+  'first camping trip', 'movie marathon weekend'): no bound stated, a few words, and
+  either a word that frames a time, gathering or undertaking (`PLAN_WORDS`) or, with
+  no vertical named, a text the router cannot place (its best score under `UNPLACED`).
+  Such a request is opened into aspects (`agent/nodes/explore.py`), as is a `single`
+  request whose page comes back empty;
 - `single`: anything else.
 """
 
@@ -23,6 +29,19 @@ from agent.understand.model import Understanding
 LONG_WORDS = 12
 """A text of at least this many words that reads as multi-intent is `long`."""
 LONG_MULTI = 0.3
+EXPLORATORY_WORDS = 8
+"""A longer text names what it wants; a plan is said in a few words."""
+UNPLACED = 0.6
+"""A router whose best vertical scores below this cannot place the text."""
+PLAN_WORDS = frozenset(
+    "night nights evening evenings weekend weekends week weeks day days trip trips party "
+    "parties picnic picnics holiday holidays vacation vacations getaway staycation marathon "
+    "prep camping cookout barbecue bbq potluck brunch gathering get-together reunion "
+    "sleepover tailgate celebration season setup plan plans planning hosting move moving "
+    "housewarming playdate morning mornings afternoon afternoons essentials fiesta feast "
+    "tailgating setting".split()
+)
+"""Words that frame a time, a gathering or an undertaking, not a thing to find."""
 _CONSTRAINT = re.compile(
     r"\d|\$|\b(?:under|below|over|above|less|more|least|most|cheaper|pricier|bucks?|dollars?|"
     r"hundred|thousand|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|minutes?|mins?|"
@@ -44,4 +63,24 @@ def request_kind(
         return "long"
     if _CONSTRAINT.search(understood.text):
         return "constraint"
+    if is_exploratory(understood, routing):
+        return "exploratory"
     return "single"
+
+
+def framed(text: str) -> bool:
+    """True when a word of `text` frames a time, gathering or undertaking (`PLAN_WORDS`)."""
+    return bool(PLAN_WORDS.intersection(re.findall(r"[a-z][a-z'-]*", text.lower())))
+
+
+def is_exploratory(understood: Understanding, routing: Routing | None) -> bool:
+    """A plan, occasion or activity in a few words, with no vertical named (see above)."""
+    words = re.findall(r"[a-z][a-z'-]*", understood.text.lower())
+    if not words or len(words) > EXPLORATORY_WORDS:
+        return False
+    if any(not s.filters.is_empty() for s in understood.segments):
+        return False
+    if framed(understood.text):
+        return True
+    unplaced = routing is not None and max(routing.scores.values()) < UNPLACED
+    return unplaced and not understood.verticals

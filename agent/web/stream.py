@@ -46,7 +46,9 @@ class LeasedStream(StreamingResponse):
 async def chat_events(
     engine: Engine, request: SearchRequest, new_thread: bool, rid: str
 ) -> AsyncIterator[bytes]:
-    """`thread` (new threads only), one `step` per graph step, `page`, then `done`.
+    """`thread` (new threads only), one `step` per graph step, one `module` per module as
+    soon as it is ready (the aspects of a broad request arrive after the others), `page`,
+    then `done`.
 
     A failure after the response has started cannot change its status, so it
     ends the stream with an `error` event carrying the request id instead.
@@ -57,6 +59,8 @@ async def chat_events(
         async for event in engine.stream(request, new_thread=new_thread):
             if event.step is not None:
                 yield sse("step", event.step)
+            elif event.module is not None:
+                yield sse("module", event.module)
             elif event.page is not None:
                 yield sse("page", event.page)
     except ThreadBusy as exc:

@@ -50,6 +50,7 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     settings = Settings(
         home=home,
         llm_port=_free_port(),
+        llm_model=SPECS["0.5b"].alias,
         llm_threads=1,
         llm_timeout_s=240,
         llm_budget_s=600,

@@ -12,6 +12,7 @@ from agent.planning.draft import PlannerError
 from agent.planning.evidence import Evidence
 from agent.planning.grounding import ground_plan, local_texts
 from agent.planning.llm_planner import DraftPlan, LLMPlanner
+from agent.settings import Settings
 from agent.understand.model import Segment, Understanding
 from agent.understand.reader import understand
 from prompts.loader import PromptError, load_prompt, placeholders, render
@@ -59,7 +60,7 @@ async def test_valid_plan_is_grounded_and_named_after_the_model() -> None:
             step("search_products", "desk lamp", price_max=40),
         ),
     )
-    assert plan.planner == "llm:qwen2.5-coder-0.5b-instruct"
+    assert plan.planner == f"llm:{Settings().llm_model}"
     assert routes(plan) == [
         ("search_ideas", "easy soup", {"diet": ("vegetarian",)}),
         ("search_products", "desk lamp", {"price_max": 40.0}),

@@ -12,7 +12,7 @@ import pytest
 
 from agent.cache import Caches
 from agent.deps import Deps, open_index
-from agent.models import Page
+from agent.models import Module, Page
 from agent.personal.setup import open_personal
 from agent.settings import Settings
 from agent.trace import TraceStep
@@ -92,10 +92,12 @@ async def test_chat_streams_thread_steps_page_then_done(client: httpx.AsyncClien
     stream = events(response.text)
     names = [name for name, _ in stream]
     assert names[0] == "thread" and names[-2:] == ["page", "done"]
-    assert set(names[1:-2]) == {"step"} and len(names) > 4
+    assert set(names[1:-2]) == {"step", "module"} and len(names) > 4
     thread_id = json.loads(stream[0][1])["thread_id"]
     page = Page.model_validate_json(stream[-2][1])
     assert page.thread_id == thread_id and page.modules
+    early = [Module.model_validate_json(data).id for name, data in stream if name == "module"]
+    assert sorted(early) == sorted(m.id for m in page.modules)
     streamed = [TraceStep.model_validate_json(data).name for name, data in stream if name == "step"]
     assert sorted(streamed) == sorted(s.name for s in page.trace.steps if s.name != "page")
 

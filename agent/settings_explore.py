@@ -1,0 +1,41 @@
+"""Settings for broad intents, a section of `Settings` (env names `TESSERA_EXPLORE_*`).
+
+How long a page waits for the LLM's aspects of a plan ("burger night"), how many tokens
+the call may use, and how close to the request an aspect's or a catalog group's items
+must be. `Settings` inherits these fields and is still the one object read from the
+environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ExploreFields(BaseModel):
+    """Deadline, token cap and closeness floors of the exploratory path."""
+
+    explore_deadline_s: float = Field(
+        default=6.0,
+        gt=0,
+        description="How long a page waits for the aspects of a broad intent (burger night) "
+        "before it is returned with what has arrived; the trace says what was cut.",
+    )
+    explore_max_tokens: int = Field(
+        default=70, ge=16, description="Tokens the aspect call may generate (about 25-35 used)."
+    )
+    explore_similarity: float = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="Cosine between a request and an aspect's first items below which the "
+        "aspect is not shown: unrelated to the request. MiniLM puts good aspects anywhere "
+        "from 0.02 (a mouse for a home office) to 0.4, so this only drops the opposed; the "
+        "relevance gate has already judged the items against the aspect.",
+    )
+    explore_group_similarity: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Without the LLM: the cosine to the request an item needs to join one of "
+        "the catalog groups shown for a broad request.",
+    )
