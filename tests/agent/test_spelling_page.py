@@ -87,7 +87,10 @@ async def test_a_misspelled_dish_finds_it_and_the_page_says_so(deps: Deps) -> No
 async def test_exact_searches_the_words_as_typed(deps: Deps) -> None:
     page = await Engine(deps).search(SearchRequest(text="lazagna", exact=True))
     assert page.spelling is None
-    assert not any("Lasagna" in i.title for m in page.modules for i in m.items)
+    assert "spelling" not in page.trace.steps[0].detail
+    planned = next(s.detail for s in page.trace.steps if s.name == "planned")
+    tools = [s.detail for s in page.trace.steps if s.name.startswith("tool:")]
+    assert tools and all("'lazagna'" in t for t in tools), (planned, tools)
 
 
 async def test_a_compound_is_split_as_the_catalog_writes_it(deps: Deps) -> None:
