@@ -24,6 +24,7 @@ Each step says what it did in plain words, for the module's reason.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Sequence
 
@@ -36,6 +37,8 @@ from agent.quality.relevance import GateModel, load_gate, relevance
 from agent.quality.words import query_terms
 from tools.contract import Hit, SubQuery
 from tools.index import CatalogIndex
+
+log = logging.getLogger("tessera.ladder")
 
 _SPLIT = re.compile(r"\b(?:for|with|about|from|in|on|by|to|without|under|over|at|that|which)\b")
 _WORD = re.compile(r"[a-z0-9'-]+")
@@ -68,8 +71,13 @@ def core_text(text: str) -> str | None:
 
 
 def rescored(index: CatalogIndex, vertical: str, text: str, hits: Sequence[Hit]) -> list[Hit]:
-    """`hits` with their cosine to `text` (not to the words searched) from stored vectors."""
-    vectors = index.embeddings(vertical, [h.item.id for h in hits])  # type: ignore[arg-type]
+    """`hits` with their cosine to `text` (not to the words searched) from stored vectors;
+    as they were when the vectors cannot be read (a damaged vertical is searched by words)."""
+    try:
+        vectors = index.embeddings(vertical, [h.item.id for h in hits])  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - damaged vectors leave the retrievers' own cosines
+        log.warning("ladder: stored vectors of %s unreadable; cosines left as found", vertical)
+        return list(hits)
     if not vectors:
         return list(hits)
     query = np.asarray(index.embedder.embed_query(text), dtype=np.float32)
@@ -112,9 +120,13 @@ async def _step(
 ) -> list[Hit] | None:
     """The hits of one step, rescored against the request; None unless likely relevant."""
     if dense:
-        hits = await asyncio.to_thread(
-            deps.index.search, sq.vertical, text, sq.filters, k=k, mode="dense"
-        )
+        try:
+            hits = await asyncio.to_thread(
+                deps.index.search, sq.vertical, text, sq.filters, k=k, mode="dense"
+            )
+        except Exception:  # noqa: BLE001 - a damaged vertical has no meaning-only step
+            log.warning("ladder: dense search of %s failed; step skipped", sq.vertical)
+            return None
     else:
         hits = (await call_tool(deps, sq.model_copy(update={"text": text}), k)).hits
     if not hits:

@@ -39,7 +39,8 @@ from tools.contract import Hit
 
 __all__ = [
     "FEATURES", "GATE_FILE", "JUDGED", "GateModel", "features", "head_word", "item_features",
-    "item_terms", "load_gate", "query_terms", "query_words", "relevance", "signals", "stem",
+    "item_terms", "lexical_relevance", "load_gate", "query_terms", "query_words", "relevance",
+    "signals", "stem",
 ]  # fmt: skip
 
 GATE_FILE = Path(__file__).resolve().parent / "relevance_gate.json"
@@ -50,8 +51,9 @@ OWN = ("ideas", "video")
 vertical with few judgments leans on the others)."""
 FEATURES = (*BASE, *OWN, *(f"{v}:{b}" for v in OWN for b in BASE))
 UNKNOWN_SIMILARITY = 0.3
-"""The cosine assumed for a hit whose vector was not read (damaged vectors): an
-unremarkable one, so the gate then rests on the lexical evidence."""
+"""The cosine assumed for one hit whose vector was not read among others that were: an
+unremarkable one. When none of the first items' vectors was read, `lexical_relevance`
+judges instead."""
 JUDGED = 3
 """The gate judges whether any of a module's first `JUDGED` items is relevant."""
 
@@ -140,5 +142,20 @@ def relevance(text: str, hits: Sequence[Hit], gate: GateModel | None = None) -> 
     rows = features(text, hits)
     if rows is None:
         return 1.0 if hits else 0.0
+    if hits and all(h.similarity is None for h in hits[:JUDGED]):
+        return lexical_relevance(text, hits)
     model = gate or load_gate()
     return max((model.probability(row) for row in rows), default=0.0)
+
+
+def lexical_relevance(text: str, hits: Sequence[Hit]) -> float:
+    """The judgment left when no first item's vector could be read (a damaged vertical is
+    searched by its words alone): the largest share of the query's words an item's
+    indexed text holds, counted only when its title carries the head word."""
+    terms, head = query_terms(text), head_word(text)
+    best = 0.0
+    for hit in hits[:JUDGED]:
+        title, full = item_terms(hit.item)
+        if head in title:
+            best = max(best, len(terms & full) / (len(terms) or 1))
+    return best

@@ -152,3 +152,10 @@ def test_measure_words_are_not_words_to_answer() -> None:
     assert query_words("a pair of scissors") == ["scissor"]
     assert query_words("a set of golf clubs") == ["golf", "club"]
     assert query_words("dumbbell set") == ["dumbbell", "set"]
+
+
+def test_unread_vectors_leave_the_judgment_to_the_words() -> None:
+    """A damaged vertical's hits carry no cosine: an item whose title holds the request's
+    words is still shown, one that does not is not."""
+    assert relevance("oak space films", [hit("oak space film one", similarity=None)]) >= 0.9
+    assert relevance("oak space films", [hit("Marathon Man", similarity=None)]) == 0.0
