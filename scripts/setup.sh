@@ -65,7 +65,15 @@ PY
 }
 
 install_package() {
+  # Skipped when this pyproject.toml was already installed into this venv (a stamp).
+  local stamp=.venv/.tessera-installed want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/tessera ]; then
+    echo "tessera already installed from this pyproject.toml"
+    return
+  fi
   pip_quiet install -q --no-compile -e ".[dev]"
+  echo "$want" >"$stamp"
 }
 
 download_models() {
