@@ -44,6 +44,7 @@ finish() {
   sed "s/^/  /" "$LOGS/$name.log"
   if [ "$rc" != 0 ]; then
     echo "setup: $name failed (exit $rc); the lines above say why. Fix that and rerun." >&2
+    kill "${JOBS[@]}" 2>/dev/null || true
     exit "$rc"
   fi
   say "$name done"
