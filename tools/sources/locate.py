@@ -76,8 +76,18 @@ class SourceReport(BaseModel):
         return sum(entry.count for entry in self.skipped)
 
 
+def unpacked_dir() -> Path:
+    """Where `install_sources.sh` unpacks the data-only source packages (never on sys.path,
+    so their code and its unmet dependencies never meet the environment)."""
+    return sources_dir() / "packages"
+
+
 def package_dir(distribution: str, module: str) -> Path:
-    """The folder of an installed package, found without importing it."""
+    """The folder of a source package: unpacked beside the environment, else installed in
+    it; found without importing it."""
+    unpacked = unpacked_dir() / module
+    if unpacked.is_dir():
+        return unpacked
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
@@ -91,11 +101,20 @@ def package_dir(distribution: str, module: str) -> Path:
 
 
 def package_version(distribution: str) -> str:
-    """The installed version of `distribution`, or 'unknown' when metadata is missing."""
+    """The version of `distribution` (unpacked or installed), or 'unknown' without metadata."""
+    wanted = _normalise(distribution)
+    if unpacked_dir().is_dir():
+        for dist in importlib.metadata.distributions(path=[str(unpacked_dir())]):
+            if _normalise(dist.metadata["Name"] or "") == wanted:
+                return dist.version
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def package_file(distribution: str, module: str, relative: str) -> Path:
