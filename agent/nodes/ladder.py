@@ -13,8 +13,9 @@ Steps 1 and 2 are judged like the strict search, against the original request: t
 items' stored vectors are compared with the request's embedding, so a step is taken only
 when its items are likely relevant to what was asked. Step 3 is taken when the
 category's name is as near in meaning as an answering item would be (the gate's floor
-for the vertical). The ladder runs only in a vertical the request asked for, not in one an
-unsure plan merely tried (there, a loose neighbour is junk). Otherwise nothing in
+for the vertical). The ladder runs only in a vertical the request asked for (a cue
+word placed it, or the router did with confidence), not in one an unsure plan merely
+tried (there, a loose neighbour is junk). Otherwise nothing in
 the catalog is near and the page abstains. The request's stated bounds (price, time,
 year, diet, colour) and a category the request named stay as they were (step 3 then
 shows that category); when no step answers, assess relaxes the filters as before.
@@ -33,6 +34,7 @@ import numpy as np
 from agent.deps import Deps
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
+from agent.planning.router import CONFIDENT
 from agent.quality.relevance import GateModel, load_gate, relevance
 from agent.quality.words import query_terms
 from tools.contract import Hit, SubQuery
@@ -140,7 +142,7 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
     what it did (`ToolResult.ladder`); None when nothing in the catalog is near."""
     gate = load_gate()
     sq = result.subquery
-    if sq.weight < 1.0:
+    if sq.weight < CONFIDENT:
         return None
     asked = sq.text
     noun = _NOUNS.get(sq.vertical, "items")

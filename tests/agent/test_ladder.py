@@ -82,6 +82,15 @@ async def test_a_guessed_vertical_takes_no_step(tiny_deps: Deps) -> None:
     assert await climb(tiny_deps, guessed, k=5) is None
 
 
+async def test_a_vertical_the_router_placed_climbs(tiny_deps: Deps) -> None:
+    """The router's weight is its score (0.95 here), not 1.0: a clause it placed with
+    confidence is asked for and climbs like one a cue word placed."""
+    placed = weak("velvet office chairs")
+    placed.subquery.weight = 0.95
+    climbed = await climb(tiny_deps, placed, k=5)
+    assert climbed is not None and climbed.ladder is not None
+
+
 async def test_nothing_near_in_meaning_abstains(tiny_deps: Deps) -> None:
     assert await climb(tiny_deps, weak("winter tyres for a truck"), k=5) is None
 
