@@ -8,20 +8,50 @@ last turn's page is the case's output.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from agent.models import Page
-from evals.runner import Case, System, Usage
-from evals.suites import EvalContext
+from evals.report import ConfigResult
+from evals.runner import Case, Scorer, System, Usage, run_configs
+from evals.suites import EvalConfigError, EvalContext, choose, half, read_cases, select
 
 C = TypeVar("C", bound=Case)
 Turns = Callable[[C], Sequence[str]]
 """The texts a case sends, in order; the last one is scored."""
 
 ServedFactory = Callable[[EvalContext], AbstractAsyncContextManager[System[C, Page]]]
+
+
+async def run_served(
+    ctx: EvalContext,
+    configs: Sequence[str],
+    available: Mapping[str, ServedFactory[C]],
+    default: Sequence[str],
+    data: Path,
+    model: type[C],
+    score: Scorer[C, Page],
+    metrics: list[str],
+) -> tuple[Path, list[C], list[ConfigResult]]:
+    """The chosen half of the cases (`--dataset`, else `data`) through the chosen
+    configurations as served, scored: the file read, its cases and the results."""
+    chosen = choose(available, configs, default)
+    path = Path(ctx.dataset) if ctx.dataset else data
+    cases = select(half(read_cases(path, model), ctx.split), ctx.limit, ctx.seed)  # type: ignore[type-var]
+    if not cases:
+        raise EvalConfigError(f"{path} has no cases in split '{ctx.split or 'dev'}'.")
+    results = await run_configs(
+        cases,
+        {name: partial(factory, ctx) for name, factory in chosen.items()},
+        score,
+        metrics,
+        progress=ctx.progress,
+        timeout_s=ctx.timeout_s,
+    )
+    return path, cases, results
 
 
 def served(planner: str | None, turns: Turns[C]) -> ServedFactory[C]:

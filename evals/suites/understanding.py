@@ -23,8 +23,6 @@ Run with `tessera eval understanding --dataset evals/data/understanding/FILE.jso
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
-from pathlib import Path
 from statistics import mean
 from typing import Literal, Self
 
@@ -33,19 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agent.models import Page, ResultItem
 from evals.metrics import set_scores
 from evals.report import CaseResult, Report
-from evals.runner import Observation, base_result, run_configs
+from evals.runner import Observation, base_result
 from evals.suites import (
     DATA_DIR,
-    EvalConfigError,
     EvalContext,
     SuiteSpec,
     build_report,
-    choose,
-    half,
-    read_cases,
-    select,
 )
-from evals.suites.served import ServedFactory, served
+from evals.suites.served import ServedFactory, run_served, served
 from evals.topic import on_topic_count
 from tools.catalog import Vertical
 from tools.filters import Filters
@@ -183,18 +176,15 @@ the LLM where it answers), exactly as the web app runs."""
 
 async def run(ctx: EvalContext, configs: Sequence[str]) -> Report:
     """Run the chosen configurations over the chosen split of the cases."""
-    chosen = choose(CONFIGS, configs, ("rule", "auto"))
-    path = Path(ctx.dataset) if ctx.dataset else DEFAULT_DATA
-    cases = select(half(read_cases(path, UnderstandingCase), ctx.split), ctx.limit, ctx.seed)
-    if not cases:
-        raise EvalConfigError(f"{path} has no cases in split '{ctx.split or 'dev'}'.")
-    results = await run_configs(
-        cases,
-        {name: partial(factory, ctx) for name, factory in chosen.items()},
+    path, cases, results = await run_served(
+        ctx,
+        configs,
+        CONFIGS,
+        ("rule", "auto"),
+        DEFAULT_DATA,
+        UnderstandingCase,
         score_pages,
         METRICS,
-        progress=ctx.progress,
-        timeout_s=ctx.timeout_s,
     )
     for config in results:
         config.summary |= summarise(config.cases, cases)
