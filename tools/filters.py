@@ -123,6 +123,12 @@ VERTICAL_FIELDS: dict[Vertical, frozenset[str]] = {
 
 
 def filters_for(vertical: Vertical, filters: Filters) -> Filters:
-    """Keep only the filters that apply to `vertical`."""
+    """Keep only the filters that apply to `vertical`. An upper bound on time is one
+    quantity in either field: a film's running time read from "under an hour" becomes a
+    recipe's total time when the plan sends the clause to recipes, and the other way."""
     data = filters.model_dump(exclude_defaults=True)
+    if vertical == "ideas" and "total_time_max_min" not in data and "duration_max_s" in data:
+        data["total_time_max_min"] = max(1, int(data["duration_max_s"]) // 60)
+    if vertical == "video" and "duration_max_s" not in data and "total_time_max_min" in data:
+        data["duration_max_s"] = int(data["total_time_max_min"]) * 60
     return Filters.model_validate({k: v for k, v in data.items() if k in VERTICAL_FIELDS[vertical]})
