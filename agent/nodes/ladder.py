@@ -171,5 +171,6 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
     if category.lower() == asked.lower().strip():
         phrase = f"Few {noun} match every word \u2014 here are other {category} {noun}"
     else:
-        phrase = f"Nothing close to \u201c{asked}\u201d \u2014 here are {category} {noun} instead"
+        said = sq.note or asked
+        phrase = f"Nothing close to \u201c{said}\u201d \u2014 here are {category} {noun} instead"
     return ToolResult(subquery=sq, hits=found.hits, ladder=phrase)

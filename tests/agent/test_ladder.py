@@ -100,3 +100,12 @@ async def test_a_page_for_words_no_item_carries(tiny_deps: Deps) -> None:
     assert page.modules and page.modules[0].vertical == "shopping"
     assert "chair" in page.modules[0].items[0].title.lower()
     assert page.modules[0].reason.startswith("Nothing close to")
+
+
+async def test_the_category_step_quotes_the_words_as_typed(tiny_deps: Deps) -> None:
+    """The reason quotes the person's clause, not the search words the reader kept."""
+    typed = weak("seats")
+    typed.subquery.note = "some seats for the porch"
+    climbed = await climb(tiny_deps, typed, k=5)
+    assert climbed is not None and climbed.ladder is not None
+    assert "\u201csome seats for the porch\u201d" in climbed.ladder
