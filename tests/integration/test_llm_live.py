@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from agent.llm.client import Budget, LLMClient
-from agent.llm.server import SPECS, ModelUnavailable, locate_parts, start_detached, stop_server
+from agent.llm.model_file import SPECS, ModelUnavailable, locate_parts
+from agent.llm.server import start_detached, stop_server
 from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
 from agent.understand.reader import understand

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from agent.cli import llm as cli_llm
+from agent.llm import model_file
 from agent.llm import server as llm_server
-from agent.llm.server import ModelSpec, ModelUnavailable, assemble, find_or_start
+from agent.llm.model_file import ModelSpec, ModelUnavailable, assemble
+from agent.llm.server import find_or_start
 from agent.settings import Settings
 
 PARTS = [f"slice {i:02d} ".encode() * (i + 1) for i in range(1, 12)]
@@ -45,7 +47,7 @@ def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
         (folder / "data").mkdir(parents=True)
         (folder / "data" / f"part{index:02d}.bin").write_bytes(PARTS[index - 1])
         dirs[f"fake_model_part{index}"] = folder
-    monkeypatch.setattr(llm_server, "package_dir", lambda module: dirs.get(module))
+    monkeypatch.setattr(model_file, "package_dir", lambda module: dirs.get(module))
     return dirs
 
 
@@ -68,7 +70,7 @@ def test_verified_file_is_reused_without_reading_parts(
     def no_parts(spec: ModelSpec) -> list[Path]:
         raise AssertionError("parts were read again")
 
-    monkeypatch.setattr(llm_server, "locate_parts", no_parts)
+    monkeypatch.setattr(model_file, "locate_parts", no_parts)
     assert assemble(fake_spec(), tmp_path / "models") == path
 
 
@@ -99,7 +101,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(
     def broken_replace(src: object, dst: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(llm_server.os, "replace", broken_replace)
+    monkeypatch.setattr(model_file.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         assemble(fake_spec(), models)
     assert (models / "fake.gguf").read_bytes() == b"previous"
@@ -120,10 +122,10 @@ def test_missing_part_names_the_packages_and_the_command(
 
 
 def test_pinned_specs_match_the_shipped_sizes() -> None:
-    assert llm_server.SPECS["0.5b"].total_bytes == 491_400_064
-    assert llm_server.SPECS["1.5b"].total_bytes == 1_117_320_768
-    assert llm_server.size_for_model("qwen2.5-coder-1.5b-instruct") == "1.5b"
-    assert llm_server.size_for_model("qwen2.5-coder-0.5b-instruct") == "0.5b"
+    assert model_file.SPECS["0.5b"].total_bytes == 491_400_064
+    assert model_file.SPECS["1.5b"].total_bytes == 1_117_320_768
+    assert model_file.size_for_model("qwen2.5-coder-1.5b-instruct") == "1.5b"
+    assert model_file.size_for_model("qwen2.5-coder-0.5b-instruct") == "0.5b"
 
 
 class _Models(BaseHTTPRequestHandler):

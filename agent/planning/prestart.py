@@ -1,0 +1,33 @@
+"""`python -m agent.planning.prestart`: start the shared local LLM server and warm it, then exit.
+
+Spawned detached by `tessera index` (see `agent.planning.setup.prestart`): it waits for
+set-up's background install of the model if that still runs, starts the server as auto
+mode would (one instance under the port's lock) and sends the warm-up call, so the first
+search finds the model loaded and the clause splitter's prompt cached. The server keeps
+running after this process ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from agent.planning.setup import connect_llm_planner
+from agent.settings import Settings
+
+
+async def _start(settings: Settings) -> str:
+    attached = await connect_llm_planner(settings, start=True)
+    if attached.client is not None:
+        await attached.client.aclose()
+    return attached.note
+
+
+def main() -> int:
+    note = asyncio.run(_start(Settings()))
+    print(note, flush=True)
+    return 0 if note.startswith("llm:") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
