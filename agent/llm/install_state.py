@@ -46,8 +46,9 @@ def state_dir() -> Path:
 
 
 def paths(size: str, folder: Path | None) -> tuple[Path, Path, Path]:
-    base = (folder or state_dir()) / f"llm-install-{size}"
-    return base.with_suffix(".lock"), base.with_suffix(".json"), base.with_suffix(".log")
+    base = folder or state_dir()
+    name = f"llm-install-{size}"
+    return base / f"{name}.lock", base / f"{name}.json", base / f"{name}.log"
 
 
 def read_status(size: str, folder: Path | None = None) -> InstallStatus | None:
@@ -60,7 +61,7 @@ def read_status(size: str, folder: Path | None = None) -> InstallStatus | None:
 
 def write_status(status: InstallStatus, folder: Path | None) -> None:
     path = paths(status.size, folder)[1]
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(status.model_dump_json())
     os.replace(tmp, path)
 
