@@ -14,18 +14,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from agent.cli.repl import ChatRepl
 from agent.cli.search import add_planner_option, add_trace_option
-from agent.deps import Deps, open_deps
-from agent.engine import Engine, UnknownThread
-from agent.memory import open_checkpointer
 from agent.settings import Settings
 from tools.catalog import VERTICALS
+
+if TYPE_CHECKING:
+    from agent.deps import Deps
 
 HISTORY_FILE = "chat_history"
 HISTORY_LINES = 1000
@@ -43,6 +42,11 @@ def register(sub: Any) -> None:
 
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Open the index and thread store, optionally resume a thread, then read lines."""
+    from agent.cli.repl import ChatRepl
+    from agent.deps import open_deps
+    from agent.engine import Engine, UnknownThread
+    from agent.memory import open_checkpointer
+
     overrides = {"planner": args.planner} if args.planner else {}
     settings = settings.model_copy(update=overrides)
     console = Console()

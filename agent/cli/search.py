@@ -12,10 +12,6 @@ from typing import Any
 from pydantic import ValidationError
 from rich.console import Console
 
-from agent.cli.render import print_page
-from agent.cli.render_live import follow_stream
-from agent.deps import open_deps
-from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.settings import Settings
 from tools.filters import Filters
@@ -85,6 +81,9 @@ def parse_filters(raw: str | None) -> Filters:
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one page (the engine is imported here, so other commands start without it)."""
+    from agent.cli.render import print_page
+
     console = Console()
     err = Console(stderr=True)
     if not args.query.strip() and args.image is None:
@@ -131,6 +130,10 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 async def _search(settings: Settings, request: SearchRequest, progress: Console | None) -> Any:
     """The page; with a `progress` console, a spinner follows the steps and the aspect
     modules of a broad request as they arrive."""
+    from agent.cli.render_live import follow_stream
+    from agent.deps import open_deps
+    from agent.engine import Engine
+
     async with open_deps(settings, vision=request.image is not None) as deps:
         engine = Engine(deps)
         if progress is None:
