@@ -15,6 +15,10 @@ import sys
 from agent.planning.setup import connect_llm_planner
 from agent.settings import Settings
 
+WARM_TIMEOUT_S = 120.0
+"""No one waits on this warm-up, and indexing keeps both cores busy meanwhile: it may take
+longer than a request's LLM timeout allows (on a loaded machine 256 prompt tokens took 17 s)."""
+
 
 async def _start(settings: Settings) -> str:
     attached = await connect_llm_planner(settings, start=True)
@@ -24,7 +28,9 @@ async def _start(settings: Settings) -> str:
 
 
 def main() -> int:
-    note = asyncio.run(_start(Settings()))
+    settings = Settings()
+    patient = max(settings.llm_timeout_s, WARM_TIMEOUT_S)
+    note = asyncio.run(_start(settings.model_copy(update={"llm_timeout_s": patient})))
     print(note, flush=True)
     return 0 if note.startswith("llm:") else 1
 
