@@ -35,6 +35,7 @@ from agent.deps import Deps
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
 from agent.planning.router import CONFIDENT
+from agent.quality.category_names import nearest_name
 from agent.quality.relevance import GateModel, load_gate, relevance
 from agent.quality.words import query_terms
 from tools.contract import Hit, SubQuery
@@ -45,7 +46,6 @@ log = logging.getLogger("tessera.ladder")
 _SPLIT = re.compile(r"\b(?:for|with|about|from|in|on|by|to|without|under|over|at|that|which)\b")
 _WORD = re.compile(r"[a-z0-9'-]+")
 _NOUNS = {"ideas": "recipes", "shopping": "products", "video": "films"}
-_CATEGORY_CACHE: dict[tuple[int, int, str], tuple[list[str], np.ndarray]] = {}
 
 
 def plural(word: str) -> str:
@@ -93,28 +93,9 @@ def rescored(index: CatalogIndex, vertical: str, text: str, hits: Sequence[Hit])
 
 def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str, float] | None:
     """The category (genre, recipe category, product category) of `vertical` whose name is
-    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'; the request is
-    read the same way: 'indian' as 'indian recipes'), and that cosine. The names are
-    embedded once per index version."""
-    key = (id(index), index.version, vertical)
-    if key not in _CATEGORY_CACHE:
-        vocab = index.facets()
-        table = {"ideas": vocab.idea_categories, "shopping": vocab.categories}.get(
-            vertical, vocab.genres
-        )
-        names = sorted(table)
-        noun = {"ideas": " recipes", "video": " films"}.get(vertical, "")
-        phrases = [f"{name}{noun}" for name in names]
-        vectors = index.embedder.embed_documents(phrases) if names else np.zeros((0, 1))
-        _CATEGORY_CACHE[key] = (names, np.asarray(vectors, dtype=np.float32))
-    names, vectors = _CATEGORY_CACHE[key]
-    if not names:
-        return None
-    noun = {"ideas": " recipes", "video": " films"}.get(vertical, "")
-    query = index.embedder.embed_query(f"{text}{noun}")
-    cosines = vectors @ np.asarray(query, dtype=np.float32)
-    best = int(np.argmax(cosines))
-    return names[best], float(cosines[best])
+    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'), and that
+    cosine (`agent/quality/category_names.py`)."""
+    return nearest_name(index, vertical, text)
 
 
 async def _step(
