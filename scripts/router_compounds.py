@@ -47,8 +47,24 @@ STOP = frozenset(
     "simple i ii iii iv my mom's grandma's style".split()
 )
 USES = (
-    "mixing", "frying", "serving", "baking", "roasting", "cutting", "measuring", "cooking",
-    "storage", "stock", "soup", "sauce", "sheet", "salad", "pasta", "cake", "pie", "bread",
+    "mixing",
+    "frying",
+    "serving",
+    "baking",
+    "roasting",
+    "cutting",
+    "measuring",
+    "cooking",
+    "storage",
+    "stock",
+    "soup",
+    "sauce",
+    "sheet",
+    "salad",
+    "pasta",
+    "cake",
+    "pie",
+    "bread",
 )
 """Words that say what an object is for ('a mixing bowl', 'a frying pan', 'a stock pot')."""
 MATERIALS = ("ceramic", "glass", "stainless steel", "wooden", "cast iron", "bamboo", "enamel")
