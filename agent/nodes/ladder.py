@@ -5,7 +5,8 @@ relevance gate, `agent/quality/relevance.py`), the ladder tries, in order:
 
 1. its core words: the request without its modifier and occasion words ("desk chairs"
    -> "chairs", "a kettle to boil water for tea" -> "kettle");
-2. meaning only: a dense search for the whole request, whatever the words;
+2. meaning only: a dense search for the clause as typed ("zombie films", not the topic
+   "zombie": the vertical's noun places the words among films), judged against it;
 3. the nearest category of the vertical: the category the request named, else the recipe
    category, film genre or product category whose name is closest in meaning to it.
 
@@ -98,10 +99,19 @@ def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str
     return nearest_name(index, vertical, text)
 
 
+def typed_clause(sq: SubQuery) -> str:
+    """The clause as the person typed it ('zombie films'), when it holds every word of the
+    sub-query's topic ('zombie'); else the topic (a follow-up's clause lacks its topic)."""
+    topic, typed = _WORD.findall(sq.text.lower()), _WORD.findall(sq.note.lower())
+    return sq.note if topic and set(topic) <= set(typed) else sq.text
+
+
 async def _step(
-    deps: Deps, sq: SubQuery, text: str, k: int, gate: GateModel, dense: bool
+    deps: Deps, sq: SubQuery, text: str, k: int, gate: GateModel, dense: bool, judged: str = ""
 ) -> list[Hit] | None:
-    """The hits of one step, rescored against the request; None unless likely relevant."""
+    """The hits of one step, rescored against `judged` (the request's topic unless
+    given); None unless likely relevant."""
+    judged = judged or sq.text
     if dense:
         try:
             hits = await asyncio.to_thread(
@@ -114,8 +124,8 @@ async def _step(
         hits = (await call_tool(deps, sq.model_copy(update={"text": text}), k)).hits
     if not hits:
         return None
-    hits = await asyncio.to_thread(rescored, deps.index, sq.vertical, sq.text, hits)
-    return hits if relevance(sq.text, hits, gate) >= gate.threshold else None
+    hits = await asyncio.to_thread(rescored, deps.index, sq.vertical, judged, hits)
+    return hits if relevance(judged, hits, gate) >= gate.threshold else None
 
 
 async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
@@ -134,7 +144,8 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
             what = re.sub(r"^(?:a|an|the|some)\s+", "", asked.strip(), flags=re.IGNORECASE)
             phrase = f"No {what} \u2014 here are other {plural(core)}"
             return ToolResult(subquery=sq, hits=hits, ladder=phrase)
-    hits = await _step(deps, sq, asked, k, gate, dense=True)
+    typed = typed_clause(sq)
+    hits = await _step(deps, sq, typed, k, gate, dense=True, judged=typed)
     if hits:
         phrase = f"Nothing matched every word \u2014 these {noun} are closest in meaning"
         return ToolResult(subquery=sq, hits=hits, ladder=phrase)
