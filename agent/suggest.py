@@ -60,6 +60,15 @@ def _head(vertical: str, words: list[str], terms: CatalogTerms) -> str | None:
     return None
 
 
+def _named(vertical: str, head: str, text: str, terms: CatalogTerms) -> str:
+    """The catalog's phrase ending in `head` that the request says ('coffee maker' for
+    'a drip coffee maker'), so a modifier qualifies the thing asked for, not its last
+    word ('black coffee maker', never 'black maker'); else the head itself."""
+    said = " " + " ".join(topic_tokens(text)) + " "
+    found = [p for p, _ in terms.phrases(vertical, head) if f" {p} " in said]
+    return max(found, key=lambda p: len(p.split()), default=head)
+
+
 def _phrases(vertical: str, head: str, terms: CatalogTerms, asked: set[str]) -> list[str]:
     return [p for p, _ in terms.phrases(vertical, head) if not set(p.split()) <= asked][:2]
 
@@ -72,7 +81,8 @@ def for_module(module: Module, terms: CatalogTerms, asked: set[str]) -> list[str
     if module.vertical == "ideas":
         if head is None:
             return [f"{c} recipes" for c in _top((i.category or "" for i in items), asked)]
-        out += [recipes(f"{d} {head}") for d in _top((d for i in items for d in i.diet), asked)]
+        noun = _named("ideas", head, module.subquery, terms)
+        out += [recipes(f"{d} {noun}") for d in _top((d for i in items for d in i.diet), asked)]
         out += [recipes(p) for p in _phrases("ideas", head, terms, asked)]
         if "minutes" not in asked and any((i.total_time_min or 99) <= 30 for i in items):
             out.append(f"{head} ready in under 30 minutes")
@@ -80,11 +90,12 @@ def for_module(module: Module, terms: CatalogTerms, asked: set[str]) -> list[str
         if head is None:
             leaves = (i.category.split(">")[-1].strip() for i in items if i.category)
             return _top(leaves, asked)
-        out += [f"{c} {head}" for c in _top((c for i in items for c in i.colors), asked)]
+        noun = _named("shopping", head, module.subquery, terms)
+        out += [f"{c} {noun}" for c in _top((c for i in items for c in i.colors), asked)]
         out += _phrases("shopping", head, terms, asked)
         prices = sorted(i.price for i in items if i.price is not None)
         if len(prices) >= 2 and "under" not in asked:
-            out.append(f"{head} under ${int(prices[len(prices) // 2]) + 1}")
+            out.append(f"{noun} under ${int(prices[len(prices) // 2]) + 1}")
     elif module.vertical == "video":
         genres = _top((g for i in items for g in i.genre), asked)
         out += [f"{g} movies" for g in genres]

@@ -7,7 +7,8 @@ dishes. The router learns the difference from compounds made here:
 - food words from the catalog's recipes (the head word of each recipe title, and the
   recipe categories), crossed with nouns that name objects: the head words of the
   catalog's product titles and its product categories, plus the containers, tools,
-  appliances, textiles and bags of a kitchen (`OBJECT_NOUNS`);
+  appliances, textiles and bags of a kitchen (`OBJECT_NOUNS`), and with words that say
+  what an object is for ('a mixing bowl', 'a frying pan', 'a stock pot': `USES`);
 - against them, the same food words as dishes ('salad', 'apple pie', a food word led by
   another), the catalog's recipe titles that hold an object noun, and recipes cooked
   "in a" named object: the last noun, not the first, says what is asked for.
@@ -45,12 +46,35 @@ STOP = frozenset(
     "a an the and or of in on with for to from my your easy best quick classic homemade "
     "simple i ii iii iv my mom's grandma's style".split()
 )
+USES = (
+    "mixing",
+    "frying",
+    "serving",
+    "baking",
+    "roasting",
+    "cutting",
+    "measuring",
+    "cooking",
+    "storage",
+    "stock",
+    "soup",
+    "sauce",
+    "sheet",
+    "salad",
+    "pasta",
+    "cake",
+    "pie",
+    "bread",
+)
+"""Words that say what an object is for ('a mixing bowl', 'a frying pan', 'a stock pot')."""
 MATERIALS = ("ceramic", "glass", "stainless steel", "wooden", "cast iron", "bamboo", "enamel")
 COLORS = ("black", "white", "red", "blue", "green", "gray")
 SHOP_FORMS = (
     "{f} {n}", "a {f} {n}", "{f} {n}s", "buy a {f} {n}", "{m} {f} {n}", "{f} {n} under ${p}",
     "best {f} {n}", "a {n} for {f}", "{f} {n} for the kitchen", "cheap {f} {n}",
     "{c} {f} {n}", "a new {f} {n}", "{f} {n} gift", "large {f} {n}", "{f} {n} set",
+    "{u} {n}", "a {u} {n}", "a {u} {n} for {f}", "{u} {n} for {f}", "a {m} {u} {n}",
+    "a {f} {n} with a lid", "a {n} to make {f}", "a {n} for making {f}", "{u} {n} set",
 )  # fmt: skip
 FOOD_FORMS = (
     "{f}", "a {f}", "{g} {f}", "{f} recipe", "homemade {g} {f}", "easy {f}", "a {g} {f}",
@@ -109,7 +133,7 @@ def compound_examples(db: Path, rng: random.Random, n: int) -> list[Example]:
         noun = rng.choice(kitchen if i % 2 else nouns)
         text = rng.choice(SHOP_FORMS).format(
             f=rng.choice(food), n=noun, m=rng.choice(MATERIALS), c=rng.choice(COLORS),
-            p=rng.choice([15, 25, 40, 60, 100]),
+            p=rng.choice([15, 25, 40, 60, 100]), u=rng.choice(USES),
         )  # fmt: skip
         out.append((" ".join(text.split()), shop))
     for _ in range(n * 2 // 3):

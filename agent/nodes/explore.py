@@ -31,7 +31,7 @@ from agent.models import Module, ToolResult
 from agent.nodes.rank import module_score
 from agent.nodes.tools import call_tool
 from agent.planning.aspects import Proposal
-from agent.planning.clusters import cluster_modules, clusters, near_items
+from agent.planning.clusters import cluster_modules, clusters, name_shares, near_items
 from agent.planning.expand import proposals
 from agent.planning.kinds import framed
 from agent.quality.aspect_ground import Verdict, aspect_query, judge, place, request_vector
@@ -169,7 +169,8 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     if not modules and framed_plan and time.time() < until:
         near = await near_items(deps, state.request.text)
         groups = clusters(near, deps.settings.explore_group_similarity)
-        modules, notes = cluster_modules(state.request.text, groups, seen, state.request.k)
+        shares = await asyncio.to_thread(name_shares, deps, state.request.text, groups)
+        modules, notes = cluster_modules(state.request.text, groups, seen, state.request.k, shares)
         for module in modules:
             _emit(module)
         source = (

@@ -5,7 +5,8 @@ relevance gate, `agent/quality/relevance.py`), the ladder tries, in order:
 
 1. its core words: the request without its modifier and occasion words ("desk chairs"
    -> "chairs", "a kettle to boil water for tea" -> "kettle");
-2. meaning only: a dense search for the whole request, whatever the words;
+2. meaning only: a dense search for the clause as typed ("zombie films", not the topic
+   "zombie": the vertical's noun places the words among films), judged against it;
 3. the nearest category of the vertical: the category the request named, else the recipe
    category, film genre or product category whose name is closest in meaning to it.
 
@@ -35,6 +36,7 @@ from agent.deps import Deps
 from agent.models import ToolResult
 from agent.nodes.tools import call_tool
 from agent.planning.router import CONFIDENT
+from agent.quality.category_names import nearest_name
 from agent.quality.relevance import GateModel, load_gate, relevance
 from agent.quality.words import query_terms
 from tools.contract import Hit, SubQuery
@@ -45,7 +47,6 @@ log = logging.getLogger("tessera.ladder")
 _SPLIT = re.compile(r"\b(?:for|with|about|from|in|on|by|to|without|under|over|at|that|which)\b")
 _WORD = re.compile(r"[a-z0-9'-]+")
 _NOUNS = {"ideas": "recipes", "shopping": "products", "video": "films"}
-_CATEGORY_CACHE: dict[tuple[int, int, str], tuple[list[str], np.ndarray]] = {}
 
 
 def plural(word: str) -> str:
@@ -93,34 +94,24 @@ def rescored(index: CatalogIndex, vertical: str, text: str, hits: Sequence[Hit])
 
 def nearest_category(index: CatalogIndex, vertical: str, text: str) -> tuple[str, float] | None:
     """The category (genre, recipe category, product category) of `vertical` whose name is
-    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'; the request is
-    read the same way: 'indian' as 'indian recipes'), and that cosine. The names are
-    embedded once per index version."""
-    key = (id(index), index.version, vertical)
-    if key not in _CATEGORY_CACHE:
-        vocab = index.facets()
-        table = {"ideas": vocab.idea_categories, "shopping": vocab.categories}.get(
-            vertical, vocab.genres
-        )
-        names = sorted(table)
-        noun = {"ideas": " recipes", "video": " films"}.get(vertical, "")
-        phrases = [f"{name}{noun}" for name in names]
-        vectors = index.embedder.embed_documents(phrases) if names else np.zeros((0, 1))
-        _CATEGORY_CACHE[key] = (names, np.asarray(vectors, dtype=np.float32))
-    names, vectors = _CATEGORY_CACHE[key]
-    if not names:
-        return None
-    noun = {"ideas": " recipes", "video": " films"}.get(vertical, "")
-    query = index.embedder.embed_query(f"{text}{noun}")
-    cosines = vectors @ np.asarray(query, dtype=np.float32)
-    best = int(np.argmax(cosines))
-    return names[best], float(cosines[best])
+    closest in meaning to `text` ('war films', 'pancake recipes', 'chairs'), and that
+    cosine (`agent/quality/category_names.py`)."""
+    return nearest_name(index, vertical, text)
+
+
+def typed_clause(sq: SubQuery) -> str:
+    """The clause as the person typed it ('zombie films'), when it holds every word of the
+    sub-query's topic ('zombie'); else the topic (a follow-up's clause lacks its topic)."""
+    topic, typed = _WORD.findall(sq.text.lower()), _WORD.findall(sq.note.lower())
+    return sq.note if topic and set(topic) <= set(typed) else sq.text
 
 
 async def _step(
-    deps: Deps, sq: SubQuery, text: str, k: int, gate: GateModel, dense: bool
+    deps: Deps, sq: SubQuery, text: str, k: int, gate: GateModel, dense: bool, judged: str = ""
 ) -> list[Hit] | None:
-    """The hits of one step, rescored against the request; None unless likely relevant."""
+    """The hits of one step, rescored against `judged` (the request's topic unless
+    given); None unless likely relevant."""
+    judged = judged or sq.text
     if dense:
         try:
             hits = await asyncio.to_thread(
@@ -133,8 +124,8 @@ async def _step(
         hits = (await call_tool(deps, sq.model_copy(update={"text": text}), k)).hits
     if not hits:
         return None
-    hits = await asyncio.to_thread(rescored, deps.index, sq.vertical, sq.text, hits)
-    return hits if relevance(sq.text, hits, gate) >= gate.threshold else None
+    hits = await asyncio.to_thread(rescored, deps.index, sq.vertical, judged, hits)
+    return hits if relevance(judged, hits, gate) >= gate.threshold else None
 
 
 async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
@@ -153,7 +144,8 @@ async def climb(deps: Deps, result: ToolResult, k: int) -> ToolResult | None:
             what = re.sub(r"^(?:a|an|the|some)\s+", "", asked.strip(), flags=re.IGNORECASE)
             phrase = f"No {what} \u2014 here are other {plural(core)}"
             return ToolResult(subquery=sq, hits=hits, ladder=phrase)
-    hits = await _step(deps, sq, asked, k, gate, dense=True)
+    typed = typed_clause(sq)
+    hits = await _step(deps, sq, typed, k, gate, dense=True, judged=typed)
     if hits:
         phrase = f"Nothing matched every word \u2014 these {noun} are closest in meaning"
         return ToolResult(subquery=sq, hits=hits, ladder=phrase)

@@ -7,18 +7,23 @@ the catalog's own grouping: a recipe's category, a product's leaf category, a
 film's first genre. Each group of at least `MIN_GROUP` items not already on the
 page becomes a module titled from the group's name ("Burger night ·
 sandwiches"), best groups (closest mean cosine) first, at most `PER_VERTICAL` a
-vertical so the page spans the catalog.
+vertical so the page spans the catalog. A group is shown only when its name is itself
+among the nearest `NAME_SHARE` of its vertical's names to the request
+(`agent/quality/category_names.py`): "Scary Movie" is near "scary movies for a
+sleepover" by its words, but comedy is not what the request asks for.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from agent.models import Module, ResultItem
 from agent.quality.aspect_ground import NOUN, headline
+from agent.quality.category_names import nearer_share
 from tools.catalog import VERTICALS, CatalogItem, Idea, Product, Vertical, Video
 from tools.contract import Hit
 
@@ -32,6 +37,8 @@ POOL = 40
 GROUP_WEIGHT = 0.6
 """The page score of a group module, scaled by its mean cosine: below the request's own
 modules and the LLM's grounded aspects."""
+NAME_SHARE = 0.25
+"""A group's name must be among this share of its vertical's names nearest the request."""
 
 
 class Cluster(BaseModel):
@@ -85,11 +92,29 @@ async def near_items(deps: Deps, request: str) -> dict[Vertical, list[Hit]]:
     return dict(zip(VERTICALS, found, strict=True))
 
 
+def name_shares(deps: Deps, request: str, found: list[Cluster]) -> dict[Vertical, dict[str, float]]:
+    """For each vertical with a group, the share of its names nearer to `request` than
+    each name (`category_names.nearer_share`); a vertical whose names cannot be read is
+    left out (its groups are then judged by their items alone)."""
+    shares: dict[Vertical, dict[str, float]] = {}
+    for vertical in dict.fromkeys(c.vertical for c in found):
+        try:
+            shares[vertical] = nearer_share(deps.index, vertical, request)
+        except Exception:  # noqa: BLE001 - unread names leave the items to judge
+            continue
+    return shares
+
+
 def cluster_modules(
-    request: str, found: list[Cluster], seen: dict[tuple[str, str], str], k: int
+    request: str,
+    found: list[Cluster],
+    seen: dict[tuple[str, str], str],
+    k: int,
+    shares: Mapping[Vertical, Mapping[str, float]] | None = None,
 ) -> tuple[list[Module], list[str]]:
     """Modules from the best groups, items not already on the page; and one trace line
-    per group kept or dropped."""
+    per group kept or dropped. With `shares` (`name_shares`), a group whose name is not
+    among the nearest `NAME_SHARE` of its vertical's names is dropped."""
     modules: list[Module] = []
     notes: list[str] = []
     for cluster in found:
@@ -104,6 +129,10 @@ def cluster_modules(
             continue
         if len(items) < MIN_GROUP:
             notes.append(f"{label}: dropped ({len(items)} new item(s))")
+            continue
+        share = (shares or {}).get(cluster.vertical, {}).get(cluster.name.lower())
+        if share is not None and share > NAME_SHARE:
+            notes.append(f"{label}: dropped (its name is far from the request: {share:.2f})")
             continue
         module = Module(
             id=f"g{len(modules) + 1}",

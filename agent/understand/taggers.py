@@ -143,6 +143,12 @@ def _words(text: str) -> list[tuple[str, int, int]]:
 
 GENRE_SYNONYMS = {"animated": "animation", "cartoon": "animation", "scifi": "sci-fi"}
 COLOR_SYNONYMS = {"grey": "gray", "space grey": "space gray", "golden": "gold"}
+DIET_SYNONYMS = {
+    "veggie": "vegetarian", "meatless": "vegetarian", "meat-free": "vegetarian",
+    "plant-based": "vegan",
+}  # fmt: skip
+"""Words people put before a dish for the catalog's diets ('veggie burgers', 'meatless
+lasagna'); a word counts only in front of another word ('roasted veggie' is a topic)."""
 _FRUIT_COLORS = frozenset({"orange", "lime", "lemon", "olive", "chocolate", "wine"})
 
 
@@ -176,8 +182,11 @@ def tag_facets(text: str, tags: Tags, vocab: FacetVocabulary, vertical: Vertical
                 tags.spans.append((start, words[i + n - 1][2]))
                 skip_until = i + n
                 continue
-        if word in vocab.diets and vertical in (None, "ideas"):
-            tags.values.diet.append(word)
+        diet = word if word in vocab.diets else DIET_SYNONYMS.get(word, "")
+        if word not in vocab.diets and i + 1 >= len(words):
+            diet = ""
+        if diet in vocab.diets and vertical in (None, "ideas"):
+            tags.values.diet.append(diet)
             tags.cue("ideas", word)
             tags.spans.append((start, _end))
     if colors:

@@ -9,7 +9,7 @@ from agent.engine import Engine
 from agent.models import SearchRequest, ToolResult
 from agent.nodes.assess import is_weak
 from agent.nodes.compose import compose
-from agent.nodes.ladder import climb, core_text, nearest_category, plural
+from agent.nodes.ladder import climb, core_text, nearest_category, plural, typed_clause
 from agent.nodes.rank import gate
 from agent.quality.relevance import load_gate
 from tools.catalog import Product
@@ -22,6 +22,21 @@ def weak(text: str, filters: Filters | None = None) -> ToolResult:
     sq = SubQuery(id="q1", text=text, tool="search_products", filters=filters or Filters())
     far = Hit(item=Product(id="far", title="Garden gnome"), score=1.0, similarity=0.05)
     return ToolResult(subquery=sq, hits=[far])
+
+
+@pytest.mark.parametrize(
+    ("topic", "note", "typed"),
+    [
+        ("zombie", "zombie films", "zombie films"),
+        ("seats", "", "seats"),
+        ("laptops", "cheaper than 900", "laptops"),
+    ],
+)
+def test_meaning_only_reads_the_clause_as_typed_when_it_holds_the_topic(
+    topic: str, note: str, typed: str
+) -> None:
+    sq = SubQuery(id="q1", text=topic, tool="search_videos", note=note)
+    assert typed_clause(sq) == typed
 
 
 @pytest.mark.parametrize(

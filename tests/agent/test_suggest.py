@@ -57,6 +57,20 @@ def test_module_suggestions_pair_its_head_with_attested_modifiers() -> None:
     assert found == ["vegan soup recipes", "pea soup recipes"]
 
 
+def test_a_modifier_qualifies_the_catalog_phrase_the_request_names() -> None:
+    items = [
+        ResultItem(id=f"c{p}", vertical="shopping", title="Mesh Office Chair", score=1.0,
+                   colors=["black"], price=float(p))
+        for p in (80, 120)
+    ]  # fmt: skip
+    module = Module(id="q1", title="t", vertical="shopping", reason="",
+                    subquery="a comfy office chair", items=items)  # fmt: skip
+    found = related_searches([module], ["a comfy office chair"], "a comfy office chair",
+                             TERMS, FACETS)  # fmt: skip
+    assert "black office chair" in found and "office chair under $121" in found
+    assert not any(s.startswith(("black chair", "chair under")) for s in found), found
+
+
 def test_titles_name_the_topic_not_the_filler() -> None:
     assert topic_phrase("Pancake breakfast for family") == "Pancake breakfast"
     assert topic_phrase("how to make pancakes", TERMS, "ideas") == "pancakes"

@@ -27,6 +27,24 @@ def test_recipe_time_and_diet() -> None:
     assert "minutes" not in topic
 
 
+@pytest.mark.parametrize(
+    ("text", "diet"),
+    [("veggie burgers", "vegetarian"), ("meatless lasagna", "vegetarian"),
+     ("plant-based chili", "vegan")],
+)  # fmt: skip
+def test_everyday_diet_words_read_as_the_catalogs_diets(text: str, diet: str) -> None:
+    [(topic, vertical, filters)] = segs(text)
+    assert vertical == "ideas"
+    assert filters == {"diet": (diet,)}
+    assert text.split()[0] not in topic
+
+
+def test_a_diet_word_alone_stays_the_topic() -> None:
+    [(topic, _, filters)] = segs("roasted veggie")
+    assert "diet" not in filters
+    assert "veggie" in topic
+
+
 def test_video_decade_genre_and_length() -> None:
     [(_, vertical, filters)] = segs("comedies from the 1990s under 100 minutes")
     assert vertical == "video"
