@@ -198,3 +198,22 @@ def test_an_aspect_listed_under_the_wrong_catalog_is_searched_where_the_router_p
         "ideas/'gas grill': searched in shopping (router)",
         "shopping/'gas grill': dropped (repeats another aspect)",
     ]
+
+
+async def test_when_aspects_carry_a_plan_the_modules_of_its_own_words_leave(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    server = FakeServer(aspects(["fries", "coleslaw"], [], []))
+    page = await search(deps_for(burger_home, index, server), "burger weekend")
+    assert [m.aspect for m in page.modules] == ["fries", "coleslaw"], explored(page)
+    assert "left the page (the plan's aspects carry it)" in explored(page)
+
+
+async def test_aspects_are_asked_and_titled_with_the_corrected_spelling(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    server = FakeServer(aspects(["fries", "coleslaw"], [], []))
+    page = await search(deps_for(burger_home, index, server), "burgr party")
+    assert page.spelling is not None and page.spelling.corrected == "burger party"
+    assert {m.title for m in page.modules} == {"Burger party · fries", "Burger party · coleslaw"}
+    assert "Plan: burger party" in server.bodies()[0]["messages"][1]["content"]

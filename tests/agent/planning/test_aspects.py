@@ -45,3 +45,15 @@ def test_verify_drops_links_instructions_copies_and_repeats() -> None:
 
 def test_intents_are_keyed_without_case_punctuation_or_spaces() -> None:
     assert normalise_intent("  Burger   NIGHT!! ") == normalise_intent("burger night")
+
+
+def test_an_aspect_carrying_the_whole_request_keeps_only_its_own_words() -> None:
+    lists = AspectLists(
+        ideas=["father's day cake", "father's day"], products=["gift box"], films=[]
+    )
+    found = verify("Father's Day", lists)
+    assert [(p.text, p.kept) for p in found] == [
+        ("cake", True),
+        ("father's day", False),
+        ("gift box", True),
+    ]
