@@ -270,10 +270,10 @@ async def soak(base: str, clients: int, seconds: float, explore: bool, deadline_
         f"events stored={sum(t.events_stored.values())} lost={events_lost}"
     )
     for kind, values in sorted(t.by_kind.items()):
-        got = sorted(values)
+        ms = sorted(values)
         print(
-            f"{kind}: n={len(got)} p50={statistics.median(got):.0f} ms "
-            f"p95={got[min(len(got) - 1, int(0.95 * len(got)))]:.0f} ms max={got[-1]:.0f} ms"
+            f"{kind}: n={len(ms)} p50={statistics.median(ms):.0f} ms "
+            f"p95={ms[min(len(ms) - 1, int(0.95 * len(ms)))]:.0f} ms max={ms[-1]:.0f} ms"
         )
     plans = t.by_kind.get("exploratory", [])
     if plans:
