@@ -44,12 +44,15 @@ class UnknownThread(UserError, LookupError):
 class StreamEvent(BaseModel):
     """One streamed update: a finished graph step, a module as soon as it is ready (those
     that need no LLM once ranked, then each aspect module of a broad request as it is
-    grounded), or the final page (whose order and contents are the ones to keep)."""
+    grounded), or the final page (whose order and contents are the ones to keep). With the
+    page come the ids of modules streamed earlier that it no longer holds (merged into
+    another module, or left when a plan's aspects carried the page)."""
 
     kind: Literal["step", "module", "page"]
     step: TraceStep | None = None
     module: Module | None = None
     page: Page | None = None
+    withdrawn: list[str] = []
 
 
 class Engine:
@@ -160,6 +163,7 @@ class Engine:
     ) -> None:
         """Run the turn to its end, handing each event to `turn` while anyone listens."""
         content = self.deps.settings.trace_content
+        streamed: list[str] = []
         try:
             with request_span(request, streamed=True, content=content) as root:
                 async with self._turn(request):
@@ -173,6 +177,7 @@ class Engine:
                         if mode == "custom":
                             if isinstance(update, dict) and update.get("module") is not None:
                                 module = Module.model_validate(update["module"])
+                                streamed.append(module.id)
                                 turn.put(StreamEvent(kind="module", module=module))
                             continue
                         for node, values in update.items():
@@ -183,11 +188,14 @@ class Engine:
                             if node == "rank":
                                 for ranked in values.get("modules") or []:
                                     module = Module.model_validate(ranked)
+                                    streamed.append(module.id)
                                     turn.put(StreamEvent(kind="module", module=module))
                             if values.get("page") is not None:
                                 page = Page.model_validate(values["page"])
                                 describe_page(root, page)
-                                turn.put(StreamEvent(kind="page", page=page))
+                                kept = {m.id for m in page.modules}
+                                gone = [i for i in dict.fromkeys(streamed) if i not in kept]
+                                turn.put(StreamEvent(kind="page", page=page, withdrawn=gone))
         except Exception as exc:
             if not turn.listening:
                 logger.exception("a turn nobody was listening to failed")

@@ -21,7 +21,7 @@ class ExploreFields(BaseModel):
         "before it is returned with what has arrived; the trace says what was cut.",
     )
     explore_max_tokens: int = Field(
-        default=70, ge=16, description="Tokens the aspect call may generate (about 25-35 used)."
+        default=96, ge=16, description="Tokens the aspect call may generate (about 35-60 used)."
     )
     explore_similarity: float = Field(
         default=0.0,
@@ -31,6 +31,23 @@ class ExploreFields(BaseModel):
         "aspect is not shown: unrelated to the request. MiniLM puts good aspects anywhere "
         "from 0.02 (a mouse for a home office) to 0.4, so this only drops the opposed; the "
         "relevance gate has already judged the items against the aspect.",
+    )
+    explore_aspect_similarity: float = Field(
+        default=0.4,
+        ge=-1,
+        le=1,
+        description="Mean cosine between an aspect and its first items' stored vectors below "
+        "which the aspect is not shown: read by eye on the dev intents, good aspects sit at "
+        "0.45-0.7 (running shoes 0.68, grills 0.53), stand-ins at 0.2-0.4 (scissors for "
+        "'spatula', door plates for 'plates', yoga mats for 'beach towel').",
+    )
+    explore_aspect_close: float = Field(
+        default=0.5,
+        ge=-1,
+        le=1,
+        description="Mean cosine to the aspect at which its items count as about it even when "
+        "the relevance gate, fitted on searches by words, doubts them (films about beaches "
+        "for 'beach movies', pumpkin bread for 'pumpkin cake').",
     )
     explore_group_similarity: float = Field(
         default=0.3,

@@ -2,7 +2,7 @@
 whose LLM endpoint fails part of the time.
 
 Usage: .venv/bin/python bench/bench_soak.py [--clients 32] [--seconds 60] [--fail 0.4]
-       [--workers 2] [--home DIR]
+       [--workers 2] [--home DIR] [--explore]
 
 The LLM endpoint is a small OpenAI-compatible server in this process: it answers
 a share `--fail` of calls with junk JSON, an HTML page, a 500, a 429 with
@@ -13,6 +13,13 @@ keeps) and every user's
 profile is read (each stored event must be counted). Prints requests served,
 errors by kind, p50/p95 latency, and turns and events lost. Without `--home` a
 small catalog is indexed into a temporary data directory first.
+
+`--explore` (planner `auto`) adds broad intents ("soup night with anna", a new one most
+times, so most ask the LLM) to the searches, answered by the endpoint with aspect lists
+or the same faults (a hang, and the call's timeout, outlast the page's deadline), and
+reports, beside the rest, how far each broad intent's `/v1/search` ran past
+`TESSERA_EXPLORE_DEADLINE_S`, and the latency of the searches that need no LLM ("desk
+lamp"), which must never wait on it.
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ SHARED_THREADS = 8
 HISTORY_KEPT = 20
 """A thread remembers its last 20 turns (agent/nodes/finish.py); older ones age out."""
 USERS = 16
+PLAN_TOPICS = ["soup", "reading", "cooking", "lamp shopping"]
+PLAN_FRAMES = ["night", "weekend", "party", "afternoon"]
+PLAN_GUESTS = "anna ben carla dev eli fay gus hana ivo jo kai lea max nia omar pia".split()
+NO_LLM = {"desk lamp", "black desk lamp", "quick soup recipes"}
+"""Searches of one thing the router places: `auto` plans them with no LLM call."""
 
 
 @dataclass
@@ -60,6 +72,7 @@ class Tally:
     turns_answered: Counter[str] = field(default_factory=Counter)
     events_stored: Counter[str] = field(default_factory=Counter)
     items: list[tuple[str, str]] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
 
 
 class FlakyLLM:
@@ -67,8 +80,9 @@ class FlakyLLM:
 
     FAULTS = ("junk", "html", "500", "429", "hang")
 
-    def __init__(self, fail: float, seed: int = 7) -> None:
+    def __init__(self, fail: float, seed: int = 7, hang_s: float = 5.0) -> None:
         self.fail = fail
+        self.hang_s = hang_s
         self.random = random.Random(seed)
         self.calls: Counter[str] = Counter()
         self.stop = threading.Event()
@@ -91,7 +105,7 @@ class FlakyLLM:
                 self.reply(200, b'{"object": "list", "data": []}')
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.request_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.answer(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -115,7 +129,13 @@ class FlakyLLM:
         elif kind == "429":
             send(429, b'{"error": {"message": "slow down"}}')
         elif kind == "hang":
-            self.stop.wait(5)
+            self.stop.wait(self.hang_s)
+        elif b"plan, occasion or activity" in getattr(handler, "request_body", b""):
+            content = json.dumps({"ideas": ["soup"], "products": ["desk lamp"], "films": []})
+            body = {"choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1}}  # fmt: skip
+            send(200, json.dumps(body).encode())
         else:
             content = json.dumps({"subqueries": [], "titles": [], "suggestions": []})
             body = {"choices": [{"index": 0, "finish_reason": "stop",
@@ -155,7 +175,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def post(http: httpx.AsyncClient, path: str, body: Mapping[str, object], t: Tally) -> str:
+async def post(
+    http: httpx.AsyncClient, path: str, body: Mapping[str, object], t: Tally, kind: str = ""
+) -> str:
     started = time.perf_counter()
     try:
         response = await http.post(path, json=body)
@@ -166,6 +188,8 @@ async def post(http: httpx.AsyncClient, path: str, body: Mapping[str, object], t
         t.errors[f"{path} {response.status_code}"] += 1
         return ""
     t.latencies_ms.append((time.perf_counter() - started) * 1000)
+    if kind:
+        t.by_kind.setdefault(kind, []).append(t.latencies_ms[-1])
     if "event: error" in response.text:
         t.errors[f"{path} stream error event"] += 1
         return ""
@@ -180,16 +204,20 @@ def remember_items(text: str, t: Tally) -> None:
 
 
 async def client(
-    n: int, http: httpx.AsyncClient, threads: list[str], until: float, t: Tally
+    n: int, http: httpx.AsyncClient, threads: list[str], until: float, t: Tally, explore: bool
 ) -> None:
     rng = random.Random(n)
     user = f"soak-user-{n % USERS}"
     while time.monotonic() < until:
         roll = rng.random()
-        if roll < 0.45:
-            text = await post(
-                http, "/v1/search", {"query": rng.choice(SEARCHES), "user_id": user}, t
-            )
+        if explore and roll < 0.25:
+            topic, frame = rng.choice(PLAN_TOPICS), rng.choice(PLAN_FRAMES)
+            plan = f"{topic} {frame} with {rng.choice(PLAN_GUESTS)}"
+            await post(http, "/v1/search", {"query": plan, "user_id": user}, t, "exploratory")
+        elif roll < 0.45:
+            query = rng.choice(SEARCHES)
+            kind = "no LLM" if explore and query in NO_LLM else ""
+            text = await post(http, "/v1/search", {"query": query, "user_id": user}, t, kind)
             remember_items(text, t)
         elif roll < 0.8:
             thread = rng.choice(threads)
@@ -204,7 +232,7 @@ async def client(
                 t.events_stored[user] += 1
 
 
-async def soak(base: str, clients: int, seconds: float) -> None:
+async def soak(base: str, clients: int, seconds: float, explore: bool, deadline_s: float) -> None:
     t = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
@@ -214,7 +242,7 @@ async def soak(base: str, clients: int, seconds: float) -> None:
             threads.append(first.text.split('"thread_id":"', 1)[1].split('"', 1)[0])
         started = time.monotonic()
         until = started + seconds
-        await asyncio.gather(*(client(n, http, threads, until, t) for n in range(clients)))
+        await asyncio.gather(*(client(n, http, threads, until, t, explore) for n in range(clients)))
         wall = time.monotonic() - started
         turns_lost = 0
         for thread in threads:
@@ -241,6 +269,19 @@ async def soak(base: str, clients: int, seconds: float) -> None:
         f"turns answered={sum(t.turns_answered.values())} lost={turns_lost}; "
         f"events stored={sum(t.events_stored.values())} lost={events_lost}"
     )
+    for kind, values in sorted(t.by_kind.items()):
+        ms = sorted(values)
+        print(
+            f"{kind}: n={len(ms)} p50={statistics.median(ms):.0f} ms "
+            f"p95={ms[min(len(ms) - 1, int(0.95 * len(ms)))]:.0f} ms max={ms[-1]:.0f} ms"
+        )
+    plans = t.by_kind.get("exploratory", [])
+    if plans:
+        over = [ms / 1000 - deadline_s for ms in plans]
+        print(
+            f"past the {deadline_s:g} s deadline: {sum(o > 0 for o in over)} of {len(over)}, "
+            f"by more than 1 s: {sum(o > 1 for o in over)}, most {max(over):+.2f} s"
+        )
 
 
 def rng_start() -> str:
@@ -259,17 +300,25 @@ def main() -> None:
                         help="llm (default) asks the flaky endpoint on every request; auto "
                         "asks it only when the router is unsure")  # fmt: skip
     parser.add_argument("--home", type=Path, default=None, help="TESSERA_HOME (a scratch copy)")
+    parser.add_argument(
+        "--explore", action="store_true", help="broad intents too; deadline overruns (auto)"
+    )
     args = parser.parse_args()
+    if args.explore:
+        args.planner = "auto"
+    deadline_s = float(os.environ.get("TESSERA_EXPLORE_DEADLINE_S", "6"))
     scratch = tempfile.TemporaryDirectory(prefix="tessera-soak-")
     home = args.home or Path(scratch.name)
     if args.home is None:
         build_home(home)
-    llm = FlakyLLM(args.fail)
+    llm = FlakyLLM(args.fail, hang_s=2 * deadline_s if args.explore else 5.0)
     port = free_port()
     env = dict(os.environ, TESSERA_HOME=str(home), TESSERA_PLANNER=args.planner,
                TESSERA_LLM_BASE_URL=llm.base_url, TESSERA_LLM_TIMEOUT_S="1",
                TESSERA_LLM_BUDGET_S="3", TESSERA_MAX_CONCURRENCY="16",
                TESSERA_QUEUE_WAIT_S="5")  # fmt: skip
+    if args.explore:
+        env["TESSERA_LLM_TIMEOUT_S"] = str(2 * deadline_s)
     command = [sys.executable, "-m", "agent.cli.main", "serve", "--port", str(port),
                "--workers", str(args.workers), "--log-level", "error",
                "--no-access-log"]  # fmt: skip
@@ -289,7 +338,7 @@ def main() -> None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the server did not start ({last})")
             time.sleep(0.5)
-        asyncio.run(soak(base, args.clients, args.seconds))
+        asyncio.run(soak(base, args.clients, args.seconds, args.explore, deadline_s))
         print(f"LLM endpoint calls by reply: {dict(llm.calls)}")
     finally:
         proc.terminate()

@@ -1,4 +1,4 @@
-"""`tessera` command line: index, search, chat, serve, llm, events, eval and rank.
+"""`tessera` command line: index, search, chat, serve, llm, events, eval, rank, db, explore.
 
 Every subcommand is registered here, explicitly. Settings are read once, here,
 and handed to the handler; an error a person can fix (`UserError` or a
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 from rich.console import Console
 
-from agent.cli import chat, db, events, index, llm, rank, search, serve
+from agent.cli import chat, db, events, explore, index, llm, rank, search, serve
 from agent.settings import Settings
 from agent.telemetry import configure_tracing
 from evals import cli as eval_cli
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(sub)
     rank.register(sub)
     db.register(sub)
+    explore.register(sub)
     return parser
 
 

@@ -34,7 +34,14 @@ from agent.planning.aspects import Proposal
 from agent.planning.clusters import cluster_modules, clusters, name_shares, near_items
 from agent.planning.expand import proposals
 from agent.planning.kinds import framed
-from agent.quality.aspect_ground import Verdict, aspect_query, judge, place, request_vector
+from agent.quality.aspect_ground import (
+    MIN_ITEMS,
+    Verdict,
+    aspect_query,
+    judge,
+    place,
+    request_vector,
+)
 from agent.state import State
 from agent.trace import TraceStep
 from tools.catalog import Vertical
@@ -42,6 +49,16 @@ from tools.catalog import Vertical
 MAX_ASPECT_MODULES = 6
 RESERVE_S = 0.5
 """Time kept back from the LLM for searching and grounding its aspects."""
+ASPECTS_CARRY = 2
+"""Grounded aspect modules that carry a plan's page on their own: the plan's words
+searched as a thing ('marathon' among films for 'movie marathon weekend') then leave it."""
+
+
+def asked(state: State) -> str:
+    """The request as searched: its spelling corrected when the reader corrected it, so
+    the LLM, the titles and the closeness to the request use the words meant."""
+    spelling = state.understood.spelling if state.understood is not None else None
+    return spelling.corrected if spelling is not None else state.request.text
 
 
 def why_explore(state: State) -> str | None:
@@ -79,6 +96,33 @@ def placed_by_router(deps: Deps, found: list[Proposal]) -> tuple[list[Proposal],
     return kept, lines
 
 
+def settle(
+    literal: list[Module], aspects: list[Module]
+) -> tuple[list[Module], list[Module], list[str]]:
+    """A plan's page: when enough aspects hold they carry it and the modules of the plan's
+    own words leave; otherwise those stay and an aspect showing fewer than `MIN_ITEMS`
+    items they do not is merged into them. The modules kept, and a line per one that left."""
+    if len(aspects) >= ASPECTS_CARRY:
+        return (
+            [],
+            aspects,
+            [f"'{m.title}': left the page (the plan's aspects carry it)" for m in literal],
+        )
+    shown = {(i.vertical, i.id): m.title for m in literal for i in m.items}
+    kept: list[Module] = []
+    lines: list[str] = []
+    for module in aspects:
+        fresh = [i for i in module.items if (i.vertical, i.id) not in shown]
+        if len(fresh) < MIN_ITEMS:
+            owners = [
+                shown[(i.vertical, i.id)] for i in module.items if (i.vertical, i.id) in shown
+            ]
+            lines.append(f"'{module.title}': merged (repeats {max(set(owners), key=owners.count)})")
+            continue
+        kept.append(module.model_copy(update={"items": fresh}))
+    return literal, kept, lines
+
+
 def _emit(module: Module) -> None:
     get_stream_writer()({"module": module.model_dump(mode="json")})
 
@@ -93,7 +137,7 @@ async def _grounded(
     """Aspect modules, and one line per aspect. The searches run at once; their results
     are placed in the model's order (the first aspect to show an item keeps it), each
     streamed as soon as it and those before it are done."""
-    request, k = state.request.text, state.request.k
+    request, k = asked(state), state.request.k
     query = await asyncio.to_thread(request_vector, deps, request)
     tasks = {
         asyncio.create_task(_ground(deps, n, request, p.text, p.vertical, query, k)): p
@@ -155,22 +199,27 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     begun = state.started_at or time.time()
     until = begun + deps.settings.explore_deadline_s
-    seen = {(i.vertical, i.id): m.title for m in state.modules for i in m.items}
-    found, source, usage = await proposals(
-        deps, state.request.text, until - time.time() - RESERVE_S
-    )
+    request = asked(state)
+    literal = list(state.modules)
+    plan = state.kind == "exploratory"
+    seen = {} if plan else {(i.vertical, i.id): m.title for m in literal for i in m.items}
+    found, source, usage = await proposals(deps, request, until - time.time() - RESERVE_S)
     lines = [f"{p.vertical}/'{p.text}': dropped ({p.reason})" for p in found or [] if not p.kept]
     modules: list[Module] = []
     if found is not None:
         kept, moved = await asyncio.to_thread(placed_by_router, deps, found)
         modules, grounded = await _grounded(deps, state, kept, seen, until)
         lines += moved + grounded
-    framed_plan = state.kind == "exploratory" and framed(state.request.text)
+    if plan:
+        literal, modules, notes = settle(literal, modules)
+        lines += notes
+        seen = {(i.vertical, i.id): m.title for m in [*literal, *modules] for i in m.items}
+    framed_plan = plan and framed(request)
     if not modules and framed_plan and time.time() < until:
-        near = await near_items(deps, state.request.text)
+        near = await near_items(deps, request)
         groups = clusters(near, deps.settings.explore_group_similarity)
-        shares = await asyncio.to_thread(name_shares, deps, state.request.text, groups)
-        modules, notes = cluster_modules(state.request.text, groups, seen, state.request.k, shares)
+        shares = await asyncio.to_thread(name_shares, deps, request, groups)
+        modules, notes = cluster_modules(request, groups, seen, state.request.k, shares)
         for module in modules:
             _emit(module)
         source = (
@@ -187,5 +236,5 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     step = TraceStep(
         name="explored", detail=detail, elapsed_ms=(time.perf_counter() - started) * 1000
     )
-    page = sorted([*state.modules, *modules], key=lambda m: -m.score)
+    page = sorted([*literal, *modules], key=lambda m: -m.score)
     return {"modules": page, "steps": [step], "llm_calls": usage}

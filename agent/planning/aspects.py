@@ -25,7 +25,7 @@ from agent.llm.safety import unsafe, words
 from prompts.loader import load_prompt, render
 from tools.catalog import Vertical
 
-MAX_PER_LIST = 3
+MAX_PER_LIST = 4
 MAX_ASPECT_WORDS = 4
 ASPECT_VERTICALS: dict[str, Vertical] = {"ideas": "ideas", "products": "shopping", "films": "video"}
 """Schema field -> vertical the aspect is searched in."""
@@ -74,6 +74,14 @@ def _content(text: str) -> frozenset[str]:
     return frozenset(words(text) - _FILLER)
 
 
+def _without_request(text: str, asked: frozenset[str]) -> str:
+    """The aspect without the request's words when it carries all of them and more:
+    "father's day cake" for "father's day" is a cake."""
+    if not asked or not _content(text) > asked:
+        return text
+    return " ".join(w for w in text.split() if not words(w) <= asked)
+
+
 def verify(request: str, lists: AspectLists) -> list[Proposal]:
     """Every proposal, kept or dropped with the reason (a link, instructions, too long,
     the request read back, a repeat)."""
@@ -82,7 +90,7 @@ def verify(request: str, lists: AspectLists) -> list[Proposal]:
     out: list[Proposal] = []
     for field, vertical in ASPECT_VERTICALS.items():
         for raw in getattr(lists, field):
-            text = " ".join(str(raw).split()).strip(" .,;:-")
+            text = _without_request(" ".join(str(raw).split()).strip(" .,;:-"), asked)
             why = unsafe(text)
             content = _content(text)
             if why is None and len(text.split()) > MAX_ASPECT_WORDS:
@@ -104,7 +112,7 @@ def verify(request: str, lists: AspectLists) -> list[Proposal]:
 class AspectOpener:
     """Asks the LLM for a plan's aspects; raises `LLMError` when the call fails."""
 
-    def __init__(self, llm: LLMClient, *, max_tokens: int = 70) -> None:
+    def __init__(self, llm: LLMClient, *, max_tokens: int = 96) -> None:
         self._llm = llm
         self._max_tokens = max_tokens
 

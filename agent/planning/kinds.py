@@ -8,7 +8,8 @@ each kind). The kinds:
 - `long`: a long run-on text that reads as several intents (many words, and the
   router's multi-intent head or the reader's clauses say so);
 - `constraint`: a text that states a price, length, date or diet in words
-  ('no more than 150 bucks', 'made after 2010', 'meat free');
+  ('no more than 150 bucks', 'made after 2010', 'meat free'); a plan the reader finds
+  no bound in is read as a plan first ('tailgating before the game');
 - `exploratory`: a plan, occasion or activity rather than a thing ('burger night',
   'first camping trip', 'movie marathon weekend'): no bound stated, a few words, and
   either a word that frames a time, gathering or undertaking (`PLAN_WORDS`) or, with
@@ -39,7 +40,7 @@ PLAN_WORDS = frozenset(
     "prep camping cookout barbecue bbq potluck brunch gathering get-together reunion "
     "sleepover tailgate celebration season setup plan plans planning hosting move moving "
     "housewarming playdate morning mornings afternoon afternoons essentials fiesta feast "
-    "tailgating setting".split()
+    "tailgating setting dinner dinners".split()
 )
 """Words that frame a time, a gathering or an undertaking, not a thing to find."""
 _CONSTRAINT = re.compile(
@@ -61,10 +62,10 @@ def request_kind(
     multi = routing.multi if routing is not None else 0.0
     if words >= LONG_WORDS and (multi >= LONG_MULTI or len(understood.segments) >= 2):
         return "long"
-    if _CONSTRAINT.search(understood.text):
-        return "constraint"
     if is_exploratory(understood, routing):
         return "exploratory"
+    if _CONSTRAINT.search(understood.text):
+        return "constraint"
     return "single"
 
 

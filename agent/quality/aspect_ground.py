@@ -3,10 +3,15 @@
 An aspect ("fries" for "burger night") is searched in its vertical and becomes
 a module only when its first items are near in meaning to both:
 
-- the aspect: the relevance gate's probability (`agent.quality.relevance`) that
-  one of its first items answers the aspect's search text reaches the gate's
-  threshold (the aspect is read like any request: "comedy films" is a genre
-  filter with no words left, answered by its filter);
+- the aspect: the mean cosine of their stored MiniLM vectors to the aspect's own
+  embedding reaches `TESSERA_EXPLORE_ASPECT_SIMILARITY` (office chairs for "beach
+  chair", scissors for "spatula" and door plates for "plates" sit below it), and
+  either the relevance gate's probability (`agent.quality.relevance`) that one of
+  them answers the aspect's search text reaches the gate's threshold or that
+  cosine reaches `TESSERA_EXPLORE_ASPECT_CLOSE` (the gate, fitted on searches, reads
+  "beach movies" by the words of film titles; films about beaches are near the
+  aspect in meaning). An aspect read as a filter with no words left ("comedy
+  films", a genre) is answered by its filter;
 - the request: the best cosine between the request's embedding and the stored
   vectors of those items reaches `TESSERA_EXPLORE_SIMILARITY` (recipes for
   "cleaning spray" are about cleaning spray, not about a spring-cleaning weekend
@@ -69,6 +74,17 @@ def closeness(deps: Deps, vertical: Vertical, hits: Sequence[Hit], query: np.nda
     return max(float(np.dot(vec, query)) for vec in stored.values())
 
 
+def aspect_closeness(
+    deps: Deps, vertical: Vertical, hits: Sequence[Hit], aspect: np.ndarray
+) -> float:
+    """The mean cosine between `aspect` and the stored vectors of the first items."""
+    ids = [h.item.id for h in hits[:JUDGED]]
+    stored = deps.index.embeddings(vertical, ids)
+    if not stored:
+        return 0.0
+    return float(np.mean([float(np.dot(vec, aspect)) for vec in stored.values()]))
+
+
 def request_vector(deps: Deps, request: str) -> np.ndarray:
     return np.asarray(deps.index.embedder.embed_query(request), dtype=np.float32)
 
@@ -100,14 +116,23 @@ async def judge(
         return verdict.model_copy(update={"reason": "nothing in the catalog"})
     gate = load_gate()
     p = await asyncio.to_thread(relevance, result.subquery.text, result.hits, gate)
-    if p < gate.threshold:
-        return verdict.model_copy(update={"reason": f"items not about '{aspect}' (p={p:.2f})"})
+    about = 1.0
+    if result.subquery.text.strip():
+        vector = await asyncio.to_thread(request_vector, deps, aspect)
+        about = await asyncio.to_thread(aspect_closeness, deps, vertical, result.hits, vector)
+    settings = deps.settings
+    if about < settings.explore_aspect_similarity or (
+        p < gate.threshold and about < settings.explore_aspect_close
+    ):
+        why = f"items not about '{aspect}' (p={p:.2f}, cosine {about:.2f})"
+        return verdict.model_copy(update={"reason": why})
     near = await asyncio.to_thread(closeness, deps, vertical, result.hits, query)
-    if near < deps.settings.explore_similarity:
+    if near < settings.explore_similarity:
         return verdict.model_copy(
             update={"reason": f"items far from the request (cosine {near:.2f})"}
         )
-    return verdict.model_copy(update={"held": True, "reason": f"p={p:.2f}, cosine {near:.2f}"})
+    reason = f"p={p:.2f}, cosine {about:.2f} to the aspect, {near:.2f} to the request"
+    return verdict.model_copy(update={"held": True, "reason": reason})
 
 
 def aspect_query(

@@ -105,6 +105,13 @@ class ThreadEvent(BaseModel):
     thread_id: str
 
 
+class WithdrawnEvent(BaseModel):
+    """Data of the `withdrawn` event: modules streamed earlier that the final page does
+    not hold (merged into another module, or replaced by a plan's aspects)."""
+
+    module_ids: list[str]
+
+
 class DoneEvent(BaseModel):
     """Data of the `done` event that ends every successful chat stream."""
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.turns import ThreadBusy
-from agent.web.bodies import DoneEvent, ErrorBody, ThreadEvent
+from agent.web.bodies import DoneEvent, ErrorBody, ThreadEvent, WithdrawnEvent
 
 logger = logging.getLogger("tessera.web")
 
@@ -47,8 +47,9 @@ async def chat_events(
     engine: Engine, request: SearchRequest, new_thread: bool, rid: str
 ) -> AsyncIterator[bytes]:
     """`thread` (new threads only), one `step` per graph step, one `module` per module as
-    soon as it is ready (the aspects of a broad request arrive after the others), `page`,
-    then `done`.
+    soon as it is ready (the aspects of a broad request arrive after the others),
+    `withdrawn` (the ids of streamed modules the page no longer holds, when there are
+    any), `page`, then `done`.
 
     A failure after the response has started cannot change its status, so it
     ends the stream with an `error` event carrying the request id instead.
@@ -62,6 +63,8 @@ async def chat_events(
             elif event.module is not None:
                 yield sse("module", event.module)
             elif event.page is not None:
+                if event.withdrawn:
+                    yield sse("withdrawn", WithdrawnEvent(module_ids=event.withdrawn))
                 yield sse("page", event.page)
     except ThreadBusy as exc:
         yield sse("error", ErrorBody(detail=str(exc), request_id=rid))

@@ -20,6 +20,7 @@ from agent.nodes.explore import placed_by_router
 from agent.planning.aspects import Proposal
 from agent.planning.router import Router, Routing
 from agent.settings import Settings
+from agent.web.stream import chat_events
 from tests.fakes import BURGER, FakeServer, completion, make_client
 from tools.expansions import SqliteExpansions
 from tools.index import CatalogIndex
@@ -198,3 +199,46 @@ def test_an_aspect_listed_under_the_wrong_catalog_is_searched_where_the_router_p
         "ideas/'gas grill': searched in shopping (router)",
         "shopping/'gas grill': dropped (repeats another aspect)",
     ]
+
+
+async def test_when_aspects_carry_a_plan_the_modules_of_its_own_words_leave(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    server = FakeServer(aspects(["fries", "coleslaw"], [], []))
+    page = await search(deps_for(burger_home, index, server), "burger weekend")
+    assert [m.aspect for m in page.modules] == ["fries", "coleslaw"], explored(page)
+    assert "left the page (the plan's aspects carry it)" in explored(page)
+
+
+async def test_aspects_are_asked_and_titled_with_the_corrected_spelling(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    server = FakeServer(aspects(["fries", "coleslaw"], [], []))
+    page = await search(deps_for(burger_home, index, server), "burgr party")
+    assert page.spelling is not None and page.spelling.corrected == "burger party"
+    assert {m.title for m in page.modules} == {"Burger party · fries", "Burger party · coleslaw"}
+    assert "Plan: burger party" in server.bodies()[0]["messages"][1]["content"]
+
+
+async def test_the_page_says_which_streamed_modules_it_no_longer_holds(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    deps = deps_for(burger_home, index, FakeServer(aspects(["fries", "coleslaw"], [], [])))
+    events = [e async for e in Engine(deps).stream(SearchRequest(text="burger weekend", k=3))]
+    streamed = {e.module.id for e in events if e.module is not None}
+    page = events[-1]
+    assert page.page is not None
+    kept = {m.id for m in page.page.modules}
+    assert page.withdrawn and set(page.withdrawn) == streamed - kept
+
+
+async def test_chat_sends_the_withdrawn_modules_before_the_page(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    deps = deps_for(burger_home, index, FakeServer(aspects(["fries", "coleslaw"], [], [])))
+    request = SearchRequest(text="burger weekend", k=3)
+    sent = b"".join([chunk async for chunk in chat_events(Engine(deps), request, False, "r1")])
+    names = [
+        line.split(": ", 1)[1] for line in sent.decode().splitlines() if line.startswith("event: ")
+    ]
+    assert names[-3:] == ["withdrawn", "page", "done"]

@@ -24,6 +24,9 @@ def test_plans_and_occasions_are_exploratory_and_things_are_not() -> None:
     assert kind("red office chair") == "single"
     assert kind("red office chair", UNPLACED) == "single"
     assert kind("pizza night under 20 dollars") == "constraint"
+    assert kind("pasta dinner under 30 minutes") == "constraint"
+    assert kind("tailgating before the game") == "exploratory"
+    assert kind("an anniversary dinner") == "exploratory"
     assert kind("a week of dinners with chicken, rice and beans and also a new lamp") == "long"
 
 
@@ -45,3 +48,15 @@ def test_verify_drops_links_instructions_copies_and_repeats() -> None:
 
 def test_intents_are_keyed_without_case_punctuation_or_spaces() -> None:
     assert normalise_intent("  Burger   NIGHT!! ") == normalise_intent("burger night")
+
+
+def test_an_aspect_carrying_the_whole_request_keeps_only_its_own_words() -> None:
+    lists = AspectLists(
+        ideas=["father's day cake", "father's day"], products=["gift box"], films=[]
+    )
+    found = verify("Father's Day", lists)
+    assert [(p.text, p.kept) for p in found] == [
+        ("cake", True),
+        ("father's day", False),
+        ("gift box", True),
+    ]
