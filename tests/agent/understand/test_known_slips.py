@@ -81,3 +81,11 @@ def test_rarity_is_counted_in_the_vertical_the_request_names() -> None:
     assert words.by_vertical["video"]["chocolat"] == 3
     assert words.by_vertical["ideas"]["chocolate"] == 10
     assert words.by_vertical["video"]["chocolate"] == 1
+
+
+def test_the_speller_corrects_product_queries_against_titles_alone() -> None:
+    titles = ["Toilet seat", "Toilet paper holder", "Vinyl flooring"] * 3
+    speller = Speller(CatalogWords.from_texts(titles))
+    assert speller.correct("toliet seat") == "toilet seat"
+    assert speller.correct("vnyl floring") == "vinyl flooring"
+    assert speller.correct("12 in. xyzzy") == "12 in. xyzzy"
