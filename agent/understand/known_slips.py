@@ -30,23 +30,38 @@ CONTEXT_PAIR = 5
 """A known word changes to fit its neighbour only when the catalog holds that pair this
 often."""
 
+ENDINGS = frozenset({"s", "es", "d", "ed", "r", "er", "ing"})
+
 Candidates = list[tuple[str, int, int]]
 """(word, count, edits) one slip away, as the speller's dictionary finds them."""
 
 
 def in_context(
-    catalog: CatalogWords, word: str, prev: str | None, nxt: str | None, found: Candidates
+    catalog: CatalogWords,
+    english: Mapping[str, int],
+    word: str,
+    prev: str | None,
+    nxt: str | None,
+    found: Candidates,
 ) -> str | None:
     """The candidate its neighbour goes with in the titles, for a word that goes with
     neither neighbour (the caller checks `pairs_with`); a plural of the word is the same
-    word ('office chairs' stays)."""
+    word ('office chairs' stays). Both are English (or the typed word rare, 'chocolat
+    cake'), the candidate the more common in English and at least twice as common in
+    the catalog: a slip lands on a rarer word ('lamb' for 'lamp'), while 'outdoor
+    cooler' or 'microwave over stove' stay."""
+    typed = english.get(word, 0)
+    if not typed and catalog.words[word] > RARE:
+        return None
     before = prev if prev and prev not in REQUEST_WORDS else ""
     after = nxt if nxt and nxt not in REQUEST_WORDS else ""
     pairs = catalog.pairs
     scored = [
         (pairs.get((before, t), 0) + pairs.get((t, after), 0), t)
-        for t, _, _ in found
-        if not same_stem(word, t)
+        for t, count, _ in found
+        if not inflected(word, t)
+        and english.get(t, 0) >= max(typed, 1)
+        and count >= 2 * catalog.words[word]
     ]
     best = max(scored, default=(0, ""))
     return best[1] if best[0] >= CONTEXT_PAIR else None
@@ -61,7 +76,7 @@ def rare_slip(
 ) -> str | None:
     """The far more frequent English candidate of a rare, non-English catalog word that
     goes with neither neighbour (the caller checks `pairs_with`)."""
-    if catalog.words[word] > RARE or word in english or word in REQUEST_WORDS:
+    if not 0 < catalog.words[word] <= RARE or word in english or word in REQUEST_WORDS:
         return None
     table = catalog.by_vertical.get(vertical, catalog.words) if vertical else catalog.words
     best = max(
@@ -85,3 +100,9 @@ def named_vertical(words: list[str]) -> Vertical | None:
     """The one vertical the request's own words name ('films', 'recipes'), if any."""
     named = {v for v, cues in VERTICAL_CUES.items() if cues.intersection(words)}
     return named.pop() if len(named) == 1 else None
+
+
+def inflected(word: str, other: str) -> bool:
+    """Whether one is the other with an ending ('chairs', 'nailers', 'hinged')."""
+    short, long = sorted((word, other), key=len)
+    return same_stem(word, other) or (long.startswith(short) and long[len(short) :] in ENDINGS)

@@ -142,7 +142,7 @@ class Speller:
             if pairs_with(self.catalog, word, prev, nxt):
                 return word
             found = self._candidates(word, 1)
-            near = in_context(self.catalog, word, prev, nxt, found)
+            near = in_context(self.catalog, self.english, word, prev, nxt, found)
             return near or rare_slip(self.catalog, self.english, word, found, vertical) or word
         split = self._split(word)
         if split:

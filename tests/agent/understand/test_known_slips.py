@@ -28,7 +28,7 @@ TITLES: dict[Vertical, list[str]] = {
         *[f"Lamb Curry {n}" for n in range(4)],
     ],
     "shopping": [
-        *[f"Desk Lamp — {c}" for c in ("black", "white", "silver", "green", "brass", "red")],
+        *[f"Desk Lamp — {c} {n}" for c in ("black", "white", "silver") for n in range(4)],
         *[f"Office Chair — {c}" for c in ("black", "white", "grey", "blue", "red", "mesh")],
     ],
 }
