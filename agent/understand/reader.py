@@ -31,11 +31,12 @@ __all__ = [
 
 
 def _tag_clause(clause: str, vocab: FacetVocabulary, hint: Vertical | None = None) -> Segment:
-    cues = vertical_cues(clause)
-    if hint is not None and pick_vertical(cues) is None:
-        cues = Tags(cues={hint: ["thread"]})
     kinds = Tags()
     tag_facets(clause, kinds, vocab, None)
+    names = _named_products(kinds)
+    cues = _outside_names(vertical_cues(clause), names)
+    if hint is not None and pick_vertical(cues) is None:
+        cues = Tags(cues={hint: ["thread"]})
     unit = pick_vertical(cues) or pick_vertical(kinds)
     newest = vocab.year_range[1] if vocab.year_range else 2025
     quantities = read_quantities(clause, unit, newest_year=newest)
@@ -52,11 +53,31 @@ def _tag_clause(clause: str, vocab: FacetVocabulary, hint: Vertical | None = Non
     words = sorted({w for ws in cues.cues.values() for w in ws})
     return Segment(
         text=clause,
-        topic=" ".join(topic_tokens(topic)),
+        topic=" ".join(topic_tokens(topic, names)),
         vertical=vertical,
         filters=filters,
         cues=words,
     )
+
+
+def _named_products(kinds: Tags) -> frozenset[str]:
+    """The words of the product categories of more than one word that a clause names."""
+    return frozenset(
+        w for gram in kinds.cues.get("shopping", []) if " " in gram for w in gram.split()
+    )
+
+
+def _outside_names(cues: Tags, named: frozenset[str]) -> Tags:
+    """`cues` less the words of a product category the clause names ('watch' in 'smart
+    watch' names a product, not something to watch); they stay in the topic."""
+    if not named:
+        return cues
+    kept = Tags()
+    for cued, words in cues.cues.items():
+        for word in words:
+            if cued == "shopping" or word not in named:
+                kept.cue(cued, word)
+    return kept
 
 
 def _asking_spans(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:

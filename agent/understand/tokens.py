@@ -32,24 +32,26 @@ def normalise(text: str, max_chars: int) -> tuple[str, bool]:
     return cut, True
 
 
-def content_tokens(text: str) -> list[str]:
-    """Lower-cased tokens that carry meaning (no stopwords, no generic request words)."""
+def content_tokens(text: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """Lower-cased tokens that carry meaning (no stopwords, no generic request words but
+    those of `names`, the words of a product the clause names: 'watch' in 'smart watch')."""
     return [
         t
         for t in TOKEN.findall(MEASURES.sub(" ", text.lower()))
-        if t not in STOPWORDS and t not in GENERIC_WORDS
+        if t not in STOPWORDS and (t not in GENERIC_WORDS or t in names)
     ]
 
 
-def topic_tokens(text: str) -> list[str]:
+def topic_tokens(text: str, names: frozenset[str] = frozenset()) -> list[str]:
     """`content_tokens` with the head kept apart from its context: the first relation word
     stays between them ('mouse for laptop', 'hammock with stand'), so the head of
     'X for Y' is read as X, never Y; compatibility phrases ('to go with', 'that works
     with', 'compatible with') are written as 'for'."""
     m = _RELATION.search(text)
     if m is None:
-        return content_tokens(text)
-    head, context = content_tokens(text[: m.start()]), content_tokens(text[m.end() :])
+        return content_tokens(text, names)
+    head = content_tokens(text[: m.start()], names)
+    context = content_tokens(text[m.end() :], names)
     if not head or not context:
         return head + context
     return [*head, "with" if m.group(0).lower() == "with" else "for", *context]
