@@ -5,8 +5,9 @@ values, brands, genres, with counts) plus the request words the reader knows; th
 English frequency list says which words are English already and breaks ties. Precision
 comes first, since a wrong correction is worse than none:
 
-- a word the catalog or the reader knows is never changed, nor an English word
-  (unless the last rule applies), a word of an amount the quantity reader finds
+- a word the catalog or the reader knows is never changed for being unknown (though
+  it may be a slip onto a known word, `known_slips`: 'desk lamb', 'vampyre films'),
+  nor an English word (unless the last rule applies), a word of an amount the quantity reader finds
   ('under 20 mins'), a word touching digits, hyphens or symbols (prices, units, model
   codes), a word of three letters or fewer, or one written in capitals;
 - two words the catalog writes as one, and never apart, are joined ('lap top' ->
@@ -27,19 +28,32 @@ comes first, since a wrong correction is worse than none:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
+from agent.understand.edits import (
+    TOKEN,
+    Token,
+    cased,
+    free,
+    one_edit,
+    out_word,
+    same_stem,
+    unlikely_slip,
+)
+from agent.understand.known_slips import (
+    RARE,
+    in_context,
+    named_vertical,
+    pairs_with,
+    rare_slip,
+)
 from agent.understand.quantities import read_quantities
 from agent.understand.words import REQUEST_WORDS, CatalogWords, english_counts
+from tools.catalog import Vertical
 
 MIN_LENGTH = 4
 LONG_WORD = 6
 """Words this long may be split in two."""
 TWO_EDITS = 8
 """Words this long may be two edits from their correction; shorter ones one."""
-SHORT_WORD = 5
-"""Up to this length a correction may only restore a dropped letter or unswap two."""
 MIN_PAIR = 2
 MIN_JOINED = 5
 LEAD = 2.0
@@ -47,21 +61,6 @@ LEAD = 2.0
 REQUEST_COUNT = 50
 """Added to a request word's count ('recipe' over 'receipt' for 'receipe')."""
 STEM = 5
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
-_GLUE = set("-_$/@#&+%*=~^|\\'")
-
-
-@dataclass
-class _Token:
-    start: int
-    end: int
-    text: str
-
-    @property
-    def word(self) -> str:
-        return self.text.lower()
 
 
 class Speller:
@@ -84,11 +83,12 @@ class Speller:
         """`text` with slips corrected; everything else (case, spacing, punctuation,
         numbers) stays as typed."""
         tokens = [
-            _Token(m.start(), m.end(), m.group(0))
-            for m in _TOKEN.finditer(text)
-            if _free(text, m.start(), m.end())
+            Token(m.start(), m.end(), m.group(0))
+            for m in TOKEN.finditer(text)
+            if free(text, m.start(), m.end())
         ]
         out: list[tuple[int, int, str]] = []
+        vertical = named_vertical([t.word for t in tokens])
         i = 0
         while i < len(tokens):
             tok = tokens[i]
@@ -96,13 +96,13 @@ class Speller:
             if nxt is not None and text[tok.end : nxt.start] == " ":
                 joined = self._join(tok.word, nxt.word)
                 if joined:
-                    out.append((tok.start, nxt.end, _cased(tok.text, joined)))
+                    out.append((tok.start, nxt.end, cased(tok.text, joined)))
                     i += 2
                     continue
             prev = out_word(out, text, tok) or (tokens[i - 1].word if i else None)
-            fixed = self._word(tok, prev, nxt.word if nxt else None)
+            fixed = self._word(tok, prev, nxt.word if nxt else None, vertical)
             if fixed != tok.word:
-                out.append((tok.start, tok.end, _cased(tok.text, fixed)))
+                out.append((tok.start, tok.end, cased(tok.text, fixed)))
             i += 1
         if out:
             amounts = [(q.start, q.end) for q in read_quantities(text)]
@@ -130,10 +130,20 @@ class Speller:
             return joined
         return None
 
-    def _word(self, tok: _Token, prev: str | None, nxt: str | None) -> str:
+    def _word(
+        self, tok: Token, prev: str | None, nxt: str | None, vertical: Vertical | None
+    ) -> str:
         word = tok.word
-        if len(word) < MIN_LENGTH or tok.text.isupper() or self.known(word):
+        if len(word) < MIN_LENGTH or tok.text.isupper():
             return word
+        if self.known(word):
+            if not (prev or nxt or self.catalog.words[word] <= RARE) or word in REQUEST_WORDS:
+                return word
+            if pairs_with(self.catalog, word, prev, nxt):
+                return word
+            found = self._candidates(word, 1)
+            near = in_context(self.catalog, self.english, word, prev, nxt, found)
+            return near or rare_slip(self.catalog, self.english, word, found, vertical) or word
         split = self._split(word)
         if split:
             return split
@@ -165,7 +175,7 @@ class Speller:
     def _closest(self, word: str, prev: str | None, nxt: str | None) -> str | None:
         found = self._candidates(word, 2 if len(word) >= TWO_EDITS else 1)
         fitting = self._fitting(found, prev, nxt)
-        found = [f for f in found if not _unlikely_slip(word, f[0])]
+        found = [f for f in found if not unlikely_slip(word, f[0])]
         if fitting or not found:
             return fitting or self._english_near(word)
         nearest = min(d for _, _, d in found)
@@ -174,7 +184,7 @@ class Speller:
             key=lambda ct: (-ct[0], -self.english.get(ct[1], 0)),
         )
         count, best = ranked[0]
-        rivals = [c for c, t in ranked[1:] if not _same_stem(t, best)]
+        rivals = [c for c, t in ranked[1:] if not same_stem(t, best)]
         return best if not rivals or count >= LEAD * rivals[0] else None
 
     def _fitting(
@@ -197,57 +207,10 @@ class Speller:
         catalog word ('animted' -> 'animated', as in 'animation')."""
         scored = [
             (self.english[w], w)
-            for w in _one_edit(word)
+            for w in one_edit(word)
             if w in self.english
             and w[:1] == word[:1]
             and w[:STEM] in self.catalog.stems
-            and not _unlikely_slip(word, w)
+            and not unlikely_slip(word, w)
         ]
         return max(scored)[1] if scored else None
-
-
-def out_word(out: list[tuple[int, int, str]], text: str, tok: _Token) -> str | None:
-    """The corrected form of the word just before `tok`, when it was corrected."""
-    if out and text[out[-1][1] : tok.start].strip() == "":
-        return out[-1][2].lower().split()[-1]
-    return None
-
-
-def _free(text: str, start: int, end: int) -> bool:
-    """A word standing on its own: not glued to digits, hyphens or symbols."""
-    before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
-    return not (before.isdigit() or after.isdigit() or before in _GLUE or after in _GLUE)
-
-
-def _one_edit(word: str) -> set[str]:
-    """Every string one deletion, transposition, replacement or insertion away."""
-    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    return {
-        *(a + b[1:] for a, b in cuts if b),
-        *(a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1),
-        *(a + c + b[1:] for a, b in cuts if b for c in _LETTERS),
-        *(a + c + b for a, b in cuts for c in _LETTERS),
-    }
-
-
-def _unlikely_slip(word: str, term: str) -> bool:
-    """True when a short `word` would become `term` by a replaced or an extra letter:
-    in short words those more often make another word ('cozy', 'copy'; 'moen', 'men')
-    than a slip, while a dropped or swapped letter ('piza', 'chiar') rarely does."""
-    if len(word) > SHORT_WORD:
-        return False
-    if len(term) == len(word):
-        return sorted(term) != sorted(word)
-    return len(term) < len(word)
-
-
-def _same_stem(a: str, b: str) -> bool:
-    short, long = sorted((a, b), key=len)
-    return long in (short + "s", short + "es")
-
-
-def _cased(typed: str, word: str) -> str:
-    if typed[:1].isupper():
-        return word[:1].upper() + word[1:]
-    return word

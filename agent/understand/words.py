@@ -58,6 +58,8 @@ class CatalogWords:
     pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     stems: set[str] = field(default_factory=set)
     """The first five letters of every word: what an English correction must begin."""
+    by_vertical: dict[Vertical, Counter[str]] = field(default_factory=dict)
+    """Word counts of each vertical's titles alone ('chocolat' is a film's word)."""
 
     def add(self, text: str, count: int = 1) -> None:
         found = words_of(text)
@@ -93,8 +95,11 @@ class CatalogWords:
             vocab.colors,
         ):
             facets.update(table)
-        titles = (title for vertical in VERTICALS for title in index.titles(vertical))
-        return cls.from_texts(titles, facets)
+        titled = {vertical: index.titles(vertical) for vertical in VERTICALS}
+        built = cls.from_texts((t for titles in titled.values() for t in titles), facets)
+        for vertical, titles in titled.items():
+            built.by_vertical[vertical] = Counter(w for t in titles for w in words_of(t))
+        return built
 
 
 @lru_cache(maxsize=1)

@@ -59,18 +59,23 @@ REFERENCES: dict[tuple[str, str], list[Reference]] = {
 }  # fmt: skip
 
 
-def index_mode(mode: Mode, fusion: Fusion = "rrf", dense_weight: float = 0.5) -> RetrievalFactory:
+def index_mode(
+    mode: Mode, fusion: Fusion = "rrf", dense_weight: float = 0.5, *, spelling: bool = False
+) -> RetrievalFactory:
     """A configuration that searches the eval index in one mode, `depth` results per query
-    (`dense_weight`: the dense share of normalised fusion)."""
+    (`dense_weight`: the dense share of normalised fusion; `spelling`: each query first
+    corrected as the engine corrects requests, against the indexed titles)."""
 
     @asynccontextmanager
     async def factory(env: RetrievalEnv) -> AsyncIterator[RetrievalSystem]:
         searcher, depth = env.searcher(), env.ctx.depth
         rrf_k = env.ctx.settings.rrf_k
+        correct = env.speller() if spelling else None
 
         async def call(query: BeirQuery) -> list[str]:
+            text = correct(query.text) if correct else query.text
             hits = await asyncio.to_thread(
-                searcher.search, "ideas", query.text, None,
+                searcher.search, "ideas", text, None,
                 k=depth, mode=mode, fusion=fusion, candidates=depth, rrf_k=rrf_k,
                 dense_weight=dense_weight,
             )  # fmt: skip
@@ -79,6 +84,7 @@ def index_mode(mode: Mode, fusion: Fusion = "rrf", dense_weight: float = 0.5) ->
         label = f"CatalogIndex {mode}" + (f", {fusion} fusion" if mode == "hybrid" else "")
         if mode == "hybrid" and fusion == "normalized":
             label += f" (dense weight {dense_weight:g})"
+        label += ", spelling corrected" if spelling else ""
         yield System(call=call, description=f"{label}, depth {depth}")
 
     return factory
@@ -91,6 +97,8 @@ CONFIGS: dict[str, RetrievalFactory] = {
     "hybrid-norm": index_mode("hybrid", "normalized"),
     **{f"hybrid-norm-d{round(w * 100)}": index_mode("hybrid", "normalized", w)
        for w in (0.2, 0.3, 0.4)},
+    "bm25+spell": index_mode("lexical", spelling=True),
+    "hybrid-norm-d30+spell": index_mode("hybrid", "normalized", 0.3, spelling=True),
     "ltr": ltr_mode(100, label="ltr"),
     "ltr@50": ltr_mode(50, label="ltr@50"),
     "ltr@200": ltr_mode(200, label="ltr@200"),

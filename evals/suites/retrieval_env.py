@@ -98,11 +98,13 @@ class RetrievalEnv:
         return self._searcher
 
     def speller(self) -> Callable[[str], str]:
-        """Query correction against the indexed titles, built on first use."""
+        """The engine's query correction against the indexed titles, built on first use."""
         if self._speller is None:
-            from tools.ltr.spelling import Speller
+            from agent.understand.spelling import Speller
+            from agent.understand.words import CatalogWords
 
-            self._speller = Speller.from_texts(self.searcher().titles("ideas")).correct
+            words = CatalogWords.from_texts(self.searcher().titles("ideas"))
+            self._speller = Speller(words).correct
         return self._speller
 
     def term_stats(self) -> TermStats:

@@ -23,7 +23,6 @@ from tools.ltr import (
     query_folds,
 )
 from tools.ltr.calibration import expected_calibration_error, fit_isotonic, fit_platt
-from tools.ltr.spelling import Speller
 from tools.ltr.training import build_set, cross_validate, train
 
 COL = {name: n for n, name in enumerate(FEATURES)}
@@ -154,13 +153,6 @@ def test_calibration_maps_scores_to_reliable_probabilities() -> None:
         assert np.all(np.diff(probs[np.argsort(scores)]) >= -1e-12)
         assert expected_calibration_error(probs, labels) < 0.05
     assert expected_calibration_error(np.full(5000, 0.99), labels) > 0.3
-
-
-def test_speller_corrects_against_catalog_words_only() -> None:
-    speller = Speller.from_texts(["Toilet seat", "Toilet paper holder", "Vinyl flooring"] * 3)
-    assert speller.correct("toliet seat") == "toilet seat"
-    assert speller.correct("vnyl floring") == "vinyl flooring"
-    assert speller.correct("12 in. xyzzy") == "12 in xyzzy"
 
 
 def test_units_brand_head_compounds_and_pool_relative_features() -> None:
