@@ -22,7 +22,7 @@ EMBED_TOKENS = 16
 `embed_text` ([CLS] and [SEP] included, counted by the encoder's own tokenizer), where
 the words that carry its meaning come first. Lexical search keeps the whole text. The
 figures behind the number are in docs/FIRST_RUN.md."""
-ROW_FORMAT = f"tessera-rows-3-t{EMBED_TOKENS}"
+ROW_FORMAT = f"tessera-rows-3-described{EMBED_TOKENS}"
 """Bump when the derived text or columns change: every row then re-indexes (a new
 EMBED_TOKENS changes it too)."""
 
