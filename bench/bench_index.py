@@ -229,10 +229,8 @@ def run_starter(limit: int | None) -> None:
         index.close()
         index_module.build_row = rows.fn
     n = len(items)
-    texts = [rows_module.build_row(i).embed_text for i in items]
-    tokens = sum(
-        min(len(e.ids), encoder.document_tokens) for e in encoder._tokenizer.encode_batch(texts)
-    )
+    texts = [rows_module.build_row(i).dense_text for i in items]
+    tokens = sum(len(e.ids) for e in encoder._tokenizer.encode_batch(texts))
     print(f"items: {n} ({report.added} added)")
     print(f"reading the sources: {read:6.1f} s  {n / read:8.1f} items/s")
     print(
@@ -242,7 +240,7 @@ def run_starter(limit: int | None) -> None:
     print(f"read + index:        {read + total:6.1f} s  {n / (read + total):8.1f} items/s")
     print(
         f"encoder: {tokens} tokens read, {tokens / n:.1f} per item "
-        f"(budget {encoder.document_tokens})"
+        f"(budget {rows_module.EMBED_TOKENS} for an item its fields describe)"
     )
     print(
         f"rows {rows.wall:.1f} s; on the writer thread, beside the encoder: "
