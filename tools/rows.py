@@ -105,13 +105,18 @@ def dense_text(text: str, described: bool, budget: int = EMBED_TOKENS) -> str:
     cut after the last whole word that fits: its title and those fields come first, and a
     film's cast list, a recipe's quantities or a description's tail add encoder time and
     little meaning. A document that is only a title and prose (an article, an abstract) is
-    read as it is, up to the encoder's own limit: its prose is all the meaning it has."""
+    read as it is, up to the encoder's own limit: its prose is all the meaning it has.
+    Only the first `budget` + 1 words are tokenized: each gives at least one token, and a
+    word's tokens do not depend on the words after it."""
     if not described:
         return text
-    encoding = _tokenizer().encode(text)
-    content = len(encoding.ids) - 2
     keep = budget - 2
-    if content <= keep:
+    head = re.match(rf"\s*(?:\S+\s+){{0,{budget}}}", text)
+    prefix = text if head is None or head.end() == len(text) else text[: head.end()]
+    encoding = _tokenizer().encode(prefix)
+    if len(encoding.ids) - 2 <= keep and prefix != text:
+        encoding = _tokenizer().encode(text)
+    if len(encoding.ids) - 2 <= keep:
         return text
     words = encoding.word_ids
     while keep > 1 and words[keep + 1] is not None and words[keep + 1] == words[keep]:
