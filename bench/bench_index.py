@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/bench_index.py [--sizes 10000 50000] [--queries 200]
 
 `--starter` indexes the real starter catalog (23,084 items) into a temporary directory as
 `tessera index --starter` does and prints its throughput in items/s: reading the sources,
-then indexing (rows, embedding, Chroma and SQLite writes), and both together.
+then indexing (rows, embedding, Chroma and SQLite writes), and both together, with each
+step's wall seconds and the tokens the encoder read.
 
 For each size a fresh index of that many shopping items is built in a temporary
 directory. Items are synthetic: each recombines the title and description words of
@@ -38,6 +39,8 @@ from chromadb.config import Settings as ChromaSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tools import index as index_module  # noqa: E402
+from tools import rows as rows_module  # noqa: E402
 from tools.catalog import Product  # noqa: E402
 from tools.embeddings import MiniLMEmbedder, package_dir  # noqa: E402
 from tools.filters import Filters  # noqa: E402
@@ -45,6 +48,20 @@ from tools.index import CHROMA_DIR, CatalogIndex  # noqa: E402
 from tools.pushdown import chroma_where  # noqa: E402
 
 COLORS = ["red", "blue", "green", "black", "white", "beige", "grey", "pink", "yellow", "brown"]
+
+
+class Step:
+    """Wall seconds spent in one indexing step."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn, self.wall = fn, 0.0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        wall = time.perf_counter()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.wall += time.perf_counter() - wall
 
 
 class TimedEmbedder:
@@ -197,15 +214,23 @@ def run_starter(limit: int | None) -> None:
     start = time.perf_counter()
     items = list(build_starter(limit_per_source=limit).items)
     read = time.perf_counter() - start
-    embedder = TimedEmbedder(MiniLMEmbedder(cache_size=16))
+    encoder = MiniLMEmbedder(cache_size=16)
+    embedder = TimedEmbedder(encoder)
     with tempfile.TemporaryDirectory() as tmp:
         index = CatalogIndex(Path(tmp), embedder)
+        rows, chroma = Step(rows_module.build_row), Step(index._vectors.upsert)
+        sqlite = Step(index._store.write)
+        index._vectors.upsert, index._store.write = chroma, sqlite  # type: ignore[method-assign]
+        index_module.build_row = rows  # type: ignore[assignment]
         start = time.perf_counter()
         cpu = time.process_time()
         report = index.upsert(items)
         total, cpu = time.perf_counter() - start, time.process_time() - cpu
         index.close()
+        index_module.build_row = rows.fn
     n = len(items)
+    texts = [rows_module.build_row(i).dense_text for i in items]
+    tokens = sum(len(e.ids) for e in encoder._tokenizer.encode_batch(texts))
     print(f"items: {n} ({report.added} added)")
     print(f"reading the sources: {read:6.1f} s  {n / read:8.1f} items/s")
     print(
@@ -213,6 +238,14 @@ def run_starter(limit: int | None) -> None:
         f"(embedding {embedder.seconds:.1f} s of it, {cpu:.1f} CPU s)"
     )
     print(f"read + index:        {read + total:6.1f} s  {n / (read + total):8.1f} items/s")
+    print(
+        f"encoder: {tokens} tokens read, {tokens / n:.1f} per item "
+        f"(budget {rows_module.EMBED_TOKENS} for an item its fields describe)"
+    )
+    print(
+        f"rows {rows.wall:.1f} s; on the writer thread, beside the encoder: "
+        f"Chroma writes {chroma.wall:.1f} s, SQLite writes {sqlite.wall:.1f} s"
+    )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -213,7 +213,7 @@ class CatalogIndex:
                     report.added += 1
         if not todo:
             return todo, np.empty((0, self.embedder.dim), dtype=np.float32)
-        return todo, self.embedder.embed_documents([r.embed_text for r in todo])
+        return todo, self.embedder.embed_documents([r.dense_text for r in todo])
 
     def _write_batch(self, todo: list[ItemRow], vectors: np.ndarray) -> None:
         """Vectors first, then the rows in one transaction (a rerun repairs a crash between)."""

@@ -125,7 +125,7 @@ def repair_vertical(
         chunk = todo[start : start + batch_size]
         stored = store.json_by_id(vertical, chunk)
         rows = [build_row(model.model_validate_json(stored[i])) for i in chunk if i in stored]
-        embedded = embedder.embed_documents([r.embed_text for r in rows])
+        embedded = embedder.embed_documents([r.dense_text for r in rows])
         vectors.upsert(vertical, [r.id for r in rows], embedded, [chroma_metadata(r) for r in rows])
         report.embedded += len(rows)
         if progress:

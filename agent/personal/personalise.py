@@ -138,7 +138,7 @@ class ItemVectors:
     def _embed(self, items: Sequence[CatalogItem]) -> dict[ItemKey, np.ndarray]:
         if not items:
             return {}
-        matrix = self.index.embedder.embed_documents([build_row(i).embed_text for i in items])
+        matrix = self.index.embedder.embed_documents([build_row(i).dense_text for i in items])
         return {item_key(i.vertical, i.id): matrix[n] for n, i in enumerate(items)}
 
     def _store(self, fetched: Mapping[ItemKey, np.ndarray]) -> dict[ItemKey, np.ndarray]:

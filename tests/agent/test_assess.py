@@ -28,20 +28,20 @@ def result(price_max: float, *sims: float, title: str = "USB Mouse") -> ToolResu
 
 
 def test_in_bound_items_near_in_meaning_are_kept() -> None:
-    floor = load_gate().similarity_floor
+    floor = load_gate().floor("shopping")
     kept = within_bounds(result(40, floor + 0.01, 0.3))
     assert kept is not None and kept.subquery.filters.price_max == 40
     assert kept.within_bounds and "under $40" in kept.within_bounds
 
 
 def test_a_bound_is_kept_however_much_closer_items_beyond_it_are() -> None:
-    floor = load_gate().similarity_floor
+    floor = load_gate().floor("shopping")
     assert within_bounds(result(40, floor + 0.02)) is not None
     assert within_bounds(result(40, floor - 0.02)) is None
 
 
 def test_in_bound_items_far_in_meaning_are_not_kept() -> None:
-    low = load_gate().similarity_floor - 0.05
+    low = load_gate().floor("shopping") - 0.05
     assert within_bounds(result(40, low)) is None
     assert within_bounds(result(40)) is None
 
@@ -57,7 +57,7 @@ def test_a_widened_bound_says_nothing_relevant_met_it() -> None:
 
 
 def test_the_gate_keeps_and_the_module_discloses_a_kept_bound() -> None:
-    floor = load_gate().similarity_floor
+    floor = load_gate().floor("shopping")
     kept = within_bounds(result(40, floor + 0.1, title="Kettle"))
     assert kept is not None
     [module] = compose([kept], k=5)
