@@ -23,6 +23,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
+import tools.tracing
 from agent.settings import Settings
 
 logger = logging.getLogger("tessera.telemetry")
@@ -89,6 +90,7 @@ def install(processors: list[SpanProcessor]) -> TracerProvider:
     for processor in processors:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
+    tools.tracing.enable(provider)
     _state["provider"] = provider
     _instrument_clients()
     correlate_logs()
