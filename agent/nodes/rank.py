@@ -140,23 +140,24 @@ def gate(
             p = 0.0 if lost else relevance(result.subquery.text, result.hits, model)
             odds[module.id] = round(p, 3)
             keep = bool(p >= model.threshold or result.within_bounds or result.ladder)
-            decision.set_attributes(
-                {
-                    "tessera.gate.probability": round(p, 4),
-                    "tessera.gate.threshold": model.threshold,
-                    "tessera.gate.kept": keep,
-                    "tessera.gate.reason": "lost to a closer vertical"
-                    if lost
-                    else "probability"
-                    if p >= model.threshold
-                    else "relaxation ladder"
-                    if result.ladder
-                    else "within bounds"
-                    if result.within_bounds
-                    else "probability",
-                    "tessera.vertical": module.vertical,
-                }
-            )
+            if decision.is_recording():
+                decision.set_attributes(
+                    {
+                        "tessera.gate.probability": round(p, 4),
+                        "tessera.gate.threshold": model.threshold,
+                        "tessera.gate.kept": keep,
+                        "tessera.gate.reason": "lost to a closer vertical"
+                        if lost
+                        else "probability"
+                        if p >= model.threshold
+                        else "relaxation ladder"
+                        if result.ladder
+                        else "within bounds"
+                        if result.within_bounds
+                        else "probability",
+                        "tessera.vertical": module.vertical,
+                    }
+                )
         if keep:
             kept.append(module)
     return kept, odds
