@@ -35,8 +35,13 @@ _tracer: trace.Tracer | None = None
 
 def enable(provider: trace.TracerProvider | None) -> None:
     """Take spans from `provider` from now on; None turns tracing off again."""
+    use(provider.get_tracer(TRACER_NAME) if provider is not None else None)
+
+
+def use(tracer: trace.Tracer | None) -> None:
+    """Take spans from `tracer` (one of `enable`'s provider's, say); None is off."""
     global _tracer
-    _tracer = provider.get_tracer(TRACER_NAME) if provider is not None else None
+    _tracer = tracer
 
 
 def enabled() -> bool:
