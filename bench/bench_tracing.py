@@ -40,7 +40,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 import tools.tracing
-from agent.deps import open_deps
+from agent.deps import open_deps, settle_heap
 from agent.engine import Engine
 from agent.models import SearchRequest
 from agent.settings import Settings
@@ -153,6 +153,7 @@ async def measure(query: str, requests: int) -> None:
     async with open_deps(Settings(planner="rule"), use_llm=False) as deps:
         deps.caches = None
         engine = Engine(deps)
+        settle_heap()  # as `tessera serve` does once it has started
         request = SearchRequest(text=query)
         for mode in MODES * 3:
             tools.tracing.use(tracers[mode])

@@ -5,8 +5,10 @@ makes it current for the block; an exception leaving the block is recorded on it
 Tracing is off until `enable(provider)` (agent/telemetry.py does it once an exporter
 is configured): off, `span` hands back one shared no-op block whose span is the API's
 `INVALID_SPAN`, so a request pays a function call per span and builds nothing.
-Callers build costly attributes only when `span.is_recording()`. `pseudonym` hashes a
-user id so traces never carry it raw.
+`leaf(name, attributes)` is for a span that starts no child (a retriever, the gate's
+decision): the span is made when the block ends, which spares the SDK about a tenth of
+its time in a request. Callers build costly attributes only when `span.is_recording()`.
+`pseudonym` hashes a user id so traces never carry it raw.
 
     with span("retrieve.lexical", {"tessera.vertical": "ideas"}) as s:
         ids = lexical(...)
@@ -19,6 +21,7 @@ stacked generator context managers cost about as much as the span itself.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -101,6 +104,66 @@ def span(
     if tracer is None:
         return _OFF
     return _Current(tracer.start_span(name, context, kind, attributes))
+
+
+class Leaf:
+    """A span that starts no child (a retriever, a decision): what it says is gathered
+    during the block, and the span is made and ended in one go when the block leaves,
+    with the block's start time, under the span current then. Nothing is made current,
+    and the SDK's start and end run back to back. Off, the shared instance records
+    nothing."""
+
+    __slots__ = ("_attributes", "_name", "_started", "_tracer")
+
+    def __init__(
+        self, tracer: trace.Tracer | None, name: str, attributes: Mapping[str, AttributeValue]
+    ) -> None:
+        self._tracer = tracer
+        self._name = name
+        self._attributes = dict(attributes)
+        self._started = 0
+
+    def is_recording(self) -> bool:
+        return self._tracer is not None
+
+    def set_attribute(self, key: str, value: AttributeValue) -> None:
+        if self._tracer is not None:
+            self._attributes[key] = value
+
+    def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        if self._tracer is not None:
+            self._attributes.update(attributes)
+
+    def __enter__(self) -> Leaf:
+        self._started = time.time_ns()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        if self._tracer is None:
+            return
+        made = self._tracer.start_span(
+            self._name, attributes=self._attributes, start_time=self._started
+        )
+        if isinstance(error, Exception) and kind is not None:
+            made.record_exception(error)
+            made.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
+        made.end()
+
+
+_OFF_LEAF = Leaf(None, "", {})
+
+
+def leaf(name: str, attributes: Mapping[str, AttributeValue] | None = None) -> Leaf:
+    """A span with no children, made when its block ends (see `Leaf`)."""
+    tracer = _tracer
+    if tracer is None:
+        return _OFF_LEAF
+    return Leaf(tracer, name, attributes or {})
 
 
 def start(

@@ -39,7 +39,7 @@ from agent.quality.relevance import JUDGED, GateModel, load_gate, query_terms, r
 from agent.state import State
 from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
-from tools.tracing import span
+from tools.tracing import leaf
 
 TOP = 5
 FAN_OUT_MARGIN = 0.15
@@ -135,7 +135,7 @@ def gate(
         if result is None:
             kept.append(module)
             continue
-        with span("gate", {"tessera.module.id": module.id}) as decision:
+        with leaf("gate", {"tessera.module.id": module.id}) as decision:
             lost = module.id in losers
             p = 0.0 if lost else relevance(result.subquery.text, result.hits, model)
             odds[module.id] = round(p, 3)

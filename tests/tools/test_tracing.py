@@ -77,6 +77,27 @@ def test_a_started_span_has_the_given_parent_and_is_not_current(
     assert tool.parent is not None and tool.parent.span_id == finished["fan_out"].context.span_id
 
 
+def test_a_leaf_is_made_when_its_block_ends_under_the_current_span_with_its_start_time(
+    exported: InMemorySpanExporter,
+) -> None:
+    with tracing.span("tool.search_ideas") as tool:
+        with tracing.leaf("retrieve.lexical", {"tessera.vertical": "ideas"}) as lexical:
+            assert trace.get_current_span() is tool
+            assert lexical.is_recording()
+            lexical.set_attribute("tessera.hits", 4)
+            assert exported.get_finished_spans() == ()
+        with pytest.raises(KeyError), tracing.leaf("gate"):
+            raise KeyError("m1")
+    leaf, gate, parent = exported.get_finished_spans()
+    assert leaf.parent is not None and leaf.parent.span_id == parent.context.span_id
+    assert gate.parent is not None and gate.parent.span_id == parent.context.span_id
+    assert dict(leaf.attributes or {}) == {"tessera.vertical": "ideas", "tessera.hits": 4}
+    assert parent.start_time is not None and leaf.start_time is not None
+    assert parent.start_time <= leaf.start_time < (leaf.end_time or 0)
+    assert gate.status.status_code is StatusCode.ERROR
+    assert [e.name for e in gate.events] == ["exception"]
+
+
 def test_off_nothing_is_started_or_made_current(exported: InMemorySpanExporter) -> None:
     tracing.enable(None)
     assert not tracing.enabled()
@@ -87,4 +108,7 @@ def test_off_nothing_is_started_or_made_current(exported: InMemorySpanExporter) 
     with pytest.raises(ValueError), tracing.span("gate"):
         raise ValueError("passes through untouched")
     assert tracing.start("fan_out") is INVALID_SPAN
+    with tracing.leaf("gate", {"tessera.module.id": "m1"}) as decision:
+        decision.set_attributes({"tessera.gate.kept": True})
+        assert not decision.is_recording()
     assert exported.get_finished_spans() == ()
