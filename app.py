@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.backends import is_postgres
-from agent.deps import Deps, open_deps
+from agent.deps import Deps, open_deps, settle_heap
 from agent.engine import Engine, UnknownThread
 from agent.memory import open_checkpointer
 from agent.models import Page, SearchRequest
@@ -99,6 +99,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 logger.error("serving without the thread store: %s", exc)
             else:
                 services.engine = Engine(deps, checkpointer)
+                if services.given_deps is None:
+                    settle_heap()
         services.limiter = Limiter(settings.max_concurrency, settings.queue_wait_s)
         try:
             yield

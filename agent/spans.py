@@ -24,7 +24,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from agent.models import Page, SearchRequest
-from tools.tracing import compact, pseudonym, span, tracer
+from tools.tracing import compact, pseudonym, span, start
 
 F = TypeVar("F", bound=Callable[..., Any])
 FANNED_OUT = frozenset({"similar_images"})
@@ -38,24 +38,22 @@ class RequestSpans:
 
     context: otel_context.Context
     fan_out: Span | None = None
+    fan_out_at: otel_context.Context | None = None
     fanned: list[str] = field(default_factory=list)
 
     def open_fan_out(self, subqueries: int) -> None:
         if self.fan_out is None:
-            self.fan_out = tracer().start_span(
-                "fan_out", context=self.context, attributes={"tessera.sends": subqueries}
-            )
+            self.fan_out = start("fan_out", {"tessera.sends": subqueries}, self.context)
+            self.fan_out_at = trace.set_span_in_context(self.fan_out, self.context)
 
     def fan_out_context(self) -> otel_context.Context | None:
         """The context a fanned-out call starts its span in; None once the fan-out ended."""
-        if self.fan_out is None:
-            return None
-        return trace.set_span_in_context(self.fan_out, self.context)
+        return self.fan_out_at
 
     def close_fan_out(self) -> None:
         if self.fan_out is not None:
             self.fan_out.end()
-            self.fan_out = None
+            self.fan_out = self.fan_out_at = None
 
 
 _current: ContextVar[RequestSpans | None] = ContextVar("tessera_request_spans", default=None)
@@ -121,6 +119,7 @@ def describe_page(root: Span, page: Page) -> None:
 def traced_node(name: str, node: F) -> F:
     """`node` with a span named `node.<name>` around each run; LangGraph still sees its
     signature (runtime, config) through `functools.wraps`."""
+    span_name = f"node.{name}"
 
     def parent() -> otel_context.Context | None:
         spans = _current.get()
@@ -136,16 +135,14 @@ def traced_node(name: str, node: F) -> F:
 
         @functools.wraps(node)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
-            current = tracer().start_span(f"node.{name}", context=parent())
-            with trace.use_span(current, end_on_exit=True):
+            with span(span_name, context=parent()):
                 return await node(*args, **kwargs)
 
         return run_async  # type: ignore[return-value]
 
     @functools.wraps(node)
     def run(*args: Any, **kwargs: Any) -> Any:
-        current = tracer().start_span(f"node.{name}", context=parent())
-        with trace.use_span(current, end_on_exit=True):
+        with span(span_name, context=parent()):
             return node(*args, **kwargs)
 
     return run  # type: ignore[return-value]

@@ -9,8 +9,9 @@ the service is `tessera` unless named), `OTEL_TRACES_SAMPLER(_ARG)`, `OTEL_BSP_*
 `OTEL_EXPORTER_OTLP_*` (headers, timeout, compression, certificates). Once on, the
 maintained instrumentations trace outgoing HTTP (httpx: the LLM and the Chroma
 server) and PostgreSQL (psycopg), and log records carry the trace and span ids.
-With nothing configured, nothing here runs and the API's no-op spans cost next to
-nothing.
+With nothing configured, nothing here runs and Tessera's span blocks are one shared
+no-op (tools/tracing.py): no span is made. `install` hands the provider to
+`tools.tracing.enable`, which switches them on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
+import tools.tracing
 from agent.settings import Settings
 
 logger = logging.getLogger("tessera.telemetry")
@@ -89,6 +91,7 @@ def install(processors: list[SpanProcessor]) -> TracerProvider:
     for processor in processors:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
+    tools.tracing.enable(provider)
     _state["provider"] = provider
     _instrument_clients()
     correlate_logs()

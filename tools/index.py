@@ -37,7 +37,7 @@ from tools.store import REBUILD_HINT, IndexUnavailable, ItemStore
 from tools.terms import CatalogTerms
 from tools.title_vectors import FILE_NAME as TITLE_VECTORS_FILE
 from tools.title_vectors import TitleVectors
-from tools.tracing import event, span
+from tools.tracing import event, leaf, span
 from tools.vector import VectorStore
 from tools.vector_check import (
     CHECK_SAMPLES,
@@ -288,7 +288,7 @@ class CatalogIndex:
             return self._reranked(vertical, text, filters, k, limit, ranker, min_similarity)
         lexical: list[tuple[str, float]] = []
         if mode != "dense":
-            with span("retrieve.lexical", {"tessera.vertical": vertical}) as s:
+            with leaf("retrieve.lexical", {"tessera.vertical": vertical}) as s:
                 lexical = self._lexical.search(vertical, text, where_sql, limit)
                 s.set_attribute("tessera.hits", len(lexical))
         dense: list[tuple[str, float]] = []
@@ -305,7 +305,7 @@ class CatalogIndex:
                     f"the {vertical} vectors are damaged ({self._dense_problems[vertical]}); "
                     "run `tessera index --repair`"
                 )
-        with span("retrieve.fusion", {"tessera.vertical": vertical, "tessera.fusion": fusion}) as s:
+        with leaf("retrieve.fusion", {"tessera.vertical": vertical, "tessera.fusion": fusion}) as s:
             fused = fuse(lexical, dense, method=fusion, rrf_k=rrf_k, dense_weight=dense_weight)
             s.set_attribute("tessera.hits", len(fused))
         stored = self._store.json_by_id(vertical, [f.id for f in fused])
@@ -427,7 +427,7 @@ class CatalogIndex:
         if not text or depth <= 0:
             return []
         title_query = self._embed_title_query(vertical, text)
-        with span("retrieve.lexical", {"tessera.vertical": vertical}) as s:
+        with leaf("retrieve.lexical", {"tessera.vertical": vertical}) as s:
             where_sql = sql_where(vertical, filters)
             lexical = self._lexical.search_fields(vertical, text, where_sql, depth)
             s.set_attribute("tessera.hits", len(lexical))
@@ -505,7 +505,7 @@ class CatalogIndex:
         pool = self._pool(vertical, text, filters, depth)
         by_id = {c.id: (item, c) for item, c in pool}
         hits: list[Hit] = []
-        with span("retrieve.rerank", {"tessera.vertical": vertical}) as s:
+        with leaf("retrieve.rerank", {"tessera.vertical": vertical}) as s:
             ranked = ranker.rank(text, [c for _, c in pool])
             s.set_attribute("tessera.candidates", len(pool))
         for scored in ranked:

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from tools.tracing import span
+from tools.tracing import enabled, span
 
 if TYPE_CHECKING:
     from agent.llm.client import CallRecord
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 @contextmanager
 def llm_span(model: str, base_url: str, name: str, max_tokens: int) -> Iterator[Span]:
-    """The span of one attempt at a chat completion."""
+    """The span of one attempt at a chat completion (its attributes built only when on)."""
+    if not enabled():
+        yield INVALID_SPAN
+        return
     url = urlsplit(base_url)
     attributes: dict[str, AttributeValue] = {
         "gen_ai.operation.name": "chat",

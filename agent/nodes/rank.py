@@ -39,7 +39,7 @@ from agent.quality.relevance import JUDGED, GateModel, load_gate, query_terms, r
 from agent.state import State
 from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
-from tools.tracing import span
+from tools.tracing import leaf
 
 TOP = 5
 FAN_OUT_MARGIN = 0.15
@@ -135,28 +135,29 @@ def gate(
         if result is None:
             kept.append(module)
             continue
-        with span("gate", {"tessera.module.id": module.id}) as decision:
+        with leaf("gate", {"tessera.module.id": module.id}) as decision:
             lost = module.id in losers
             p = 0.0 if lost else relevance(result.subquery.text, result.hits, model)
             odds[module.id] = round(p, 3)
             keep = bool(p >= model.threshold or result.within_bounds or result.ladder)
-            decision.set_attributes(
-                {
-                    "tessera.gate.probability": round(p, 4),
-                    "tessera.gate.threshold": model.threshold,
-                    "tessera.gate.kept": keep,
-                    "tessera.gate.reason": "lost to a closer vertical"
-                    if lost
-                    else "probability"
-                    if p >= model.threshold
-                    else "relaxation ladder"
-                    if result.ladder
-                    else "within bounds"
-                    if result.within_bounds
-                    else "probability",
-                    "tessera.vertical": module.vertical,
-                }
-            )
+            if decision.is_recording():
+                decision.set_attributes(
+                    {
+                        "tessera.gate.probability": round(p, 4),
+                        "tessera.gate.threshold": model.threshold,
+                        "tessera.gate.kept": keep,
+                        "tessera.gate.reason": "lost to a closer vertical"
+                        if lost
+                        else "probability"
+                        if p >= model.threshold
+                        else "relaxation ladder"
+                        if result.ladder
+                        else "within bounds"
+                        if result.within_bounds
+                        else "probability",
+                        "tessera.vertical": module.vertical,
+                    }
+                )
         if keep:
             kept.append(module)
     return kept, odds

@@ -23,7 +23,7 @@ from agent.state import State, ToolTask
 from agent.trace import TraceStep
 from tools.contract import SubQuery
 from tools.registry import TOOLS
-from tools.tracing import compact, tracer
+from tools.tracing import compact, span
 
 
 def fan_out(state: State) -> list[Send] | str:
@@ -45,7 +45,7 @@ async def call_tool(deps: Deps, sq: SubQuery, k: int) -> ToolResult:
     """Run one tool with the configured deadline; never raises."""
     spans = current_request()
     parent = spans.fan_out_context() if spans is not None else None
-    with tracer().start_as_current_span(f"tool.{sq.tool}", context=parent) as current:
+    with span(f"tool.{sq.tool}", context=parent) as current:
         result = await _call_tool(deps, sq, k)
         if current.is_recording():
             current.set_attributes(tool_attributes(result))

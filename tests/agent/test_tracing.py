@@ -20,6 +20,7 @@ from agent.planning.llm_planner import LLMPlanner
 from agent.settings import Settings
 from agent.telemetry import exporter_names
 from tests.fakes import FakeServer, completion, make_client, step
+from tools import tracing
 from tools.tracing import pseudonym, span
 
 QUERY = "something warm to eat and somewhere to sit"
@@ -136,6 +137,19 @@ async def test_a_streamed_turn_is_one_trace(tiny_deps: Deps, spans: InMemorySpan
     [root] = by_name(spans.get_finished_spans(), "search")
     assert (root.attributes or {})["tessera.streamed"] is True
     assert page.trace.trace_id == trace.format_trace_id(root.context.trace_id)
+
+
+async def test_off_a_request_makes_no_spans_and_its_page_no_trace_id(
+    tiny_deps: Deps, spans: InMemorySpanExporter
+) -> None:
+    tracing.enable(None)
+    try:
+        page = await Engine(tiny_deps).search(SearchRequest(text="tomato soup"))
+    finally:
+        tracing.enable(trace.get_tracer_provider())
+    assert page.modules
+    assert page.trace.trace_id is None
+    assert spans.get_finished_spans() == ()
 
 
 def test_log_records_carry_the_trace_and_span_ids(
