@@ -40,7 +40,7 @@ PLAN_WORDS = frozenset(
     "prep camping cookout barbecue bbq potluck brunch gathering get-together reunion "
     "sleepover tailgate celebration season setup plan plans planning hosting move moving "
     "housewarming playdate morning mornings afternoon afternoons essentials fiesta feast "
-    "tailgating setting dinner dinners".split()
+    "tailgating setting".split()
 )
 """Words that frame a time, a gathering or an undertaking, not a thing to find."""
 _CONSTRAINT = re.compile(
@@ -75,11 +75,11 @@ def framed(text: str) -> bool:
 
 
 def is_exploratory(understood: Understanding, routing: Routing | None) -> bool:
-    """A plan, occasion or activity in a few words, with no vertical named (see above)."""
+    """One plan, occasion or activity in a few words (one clause, no bound; see above)."""
     words = re.findall(r"[a-z][a-z'-]*", understood.text.lower())
     if not words or len(words) > EXPLORATORY_WORDS:
         return False
-    if any(not s.filters.is_empty() for s in understood.segments):
+    if len(understood.segments) >= 2 or any(not s.filters.is_empty() for s in understood.segments):
         return False
     if framed(understood.text):
         return True

@@ -26,7 +26,6 @@ def test_plans_and_occasions_are_exploratory_and_things_are_not() -> None:
     assert kind("pizza night under 20 dollars") == "constraint"
     assert kind("pasta dinner under 30 minutes") == "constraint"
     assert kind("tailgating before the game") == "exploratory"
-    assert kind("an anniversary dinner") == "exploratory"
     assert kind("a week of dinners with chicken, rice and beans and also a new lamp") == "long"
 
 
