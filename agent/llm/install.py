@@ -33,7 +33,14 @@ from agent.llm.install_state import (
     running,
     write_status,
 )
-from agent.llm.model_file import PROJECT_ROOT, SPECS, ModelSpec, ModelUnavailable, Size, assemble
+from agent.llm.model_file import (
+    SPECS,
+    ModelSpec,
+    ModelUnavailable,
+    Size,
+    assemble,
+    detached,
+)
 from agent.settings import Settings
 
 WEIGHTS = {"downloading": (0, 40), "installing": (40, 30), "assembling": (70, 30)}
@@ -173,18 +180,8 @@ def start_background(settings: Settings, size: Size, *, wait_s: float = 10.0) ->
     its lock (or has already ended). Does nothing but report when one already runs."""
     log = paths(size, None)[2]
     if not running(size):
-        log.parent.mkdir(parents=True, exist_ok=True)
         env = os.environ | {"TESSERA_HOME": str(settings.root)}
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "agent.llm.install", "--model", size],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = detached(["agent.llm.install", "--model", size], env, log)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and proc.poll() is None:
             status = read_status(size)

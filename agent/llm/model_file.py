@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -210,3 +211,23 @@ def model_status(settings: Settings, size: Size) -> ModelStatus:
     stamp = dest.with_name(dest.name + ".verified")
     assembled = dest.is_file() and stamp.is_file()
     return ModelStatus(size=size, parts_installed=installed, assembled=assembled, path=str(dest))
+
+
+def detached(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m <args>` from the project root in its own session, output to `log`.
+
+    Its own session keeps it alive past the command that started it (an install or a
+    server outlives `setup.sh` and `tessera index`); stdin is closed so it never waits
+    on a terminal.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

@@ -29,9 +29,9 @@ import httpx
 from agent.llm.client import LLMError, local_base_url
 from agent.llm.install_state import ensure_model, wait_for
 from agent.llm.model_file import (
-    PROJECT_ROOT,
     SPECS,
     Size,
+    detached,
     size_for_model,
 )
 from agent.settings import Settings
@@ -209,23 +209,12 @@ async def start_detached(settings: Settings, size: Size, port: int, *, wait_s: f
 
 def _spawn(settings: Settings, size: Size, port: int) -> tuple[subprocess.Popen[bytes], Path]:
     log_path = log_file(settings, port)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "agent.llm.server", "--size", size, "--port", str(port)]
     env = os.environ | {
         "TESSERA_HOME": str(settings.root),
         "TESSERA_LLM_THREADS": str(settings.llm_threads),
     }
-    with log_path.open("ab") as out:
-        proc = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return proc, log_path
+    args = ["agent.llm.server", "--size", size, "--port", str(port)]
+    return detached(args, env, log_path), log_path
 
 
 def _tail(path: Path, lines: int = 12) -> str:

@@ -149,6 +149,8 @@ def test_indexing_prestarts_the_llm_only_where_auto_mode_would(
     monkeypatch.setattr(planning_setup.subprocess, "Popen", popen)
     off = settings.model_copy(update={"llm_autostart": False})
     assert planning_setup.prestart(off) is None and spawned == []
-    notice = planning_setup.prestart(settings.model_copy(update={"planner": "auto"}))
+    notice = planning_setup.prestart(
+        settings.model_copy(update={"planner": "auto", "llm_autostart": True})
+    )
     assert notice is not None and "tessera llm stop" in notice
     assert spawned and spawned[0][-2:] == ["-m", "agent.planning.prestart"]
