@@ -52,6 +52,14 @@ def enabled() -> bool:
     return _tracer is not None
 
 
+def _end(span: Span, kind: type[BaseException] | None, error: BaseException | None) -> None:
+    """End `span`, recording an exception that left its block (not an exit or a cancel)."""
+    if isinstance(error, Exception) and kind is not None:
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
+    span.end()
+
+
 class _Current:
     """A started span, current inside the block and ended when it leaves."""
 
@@ -72,10 +80,7 @@ class _Current:
         _tb: TracebackType | None,
     ) -> None:
         otel_context.detach(self._token)  # type: ignore[arg-type]
-        if isinstance(error, Exception) and kind is not None:
-            self._span.record_exception(error)
-            self._span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
-        self._span.end()
+        _end(self._span, kind, error)
 
 
 class _Off:
@@ -149,10 +154,7 @@ class Leaf:
         made = self._tracer.start_span(
             self._name, attributes=self._attributes, start_time=self._started
         )
-        if isinstance(error, Exception) and kind is not None:
-            made.record_exception(error)
-            made.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
-        made.end()
+        _end(made, kind, error)
 
 
 _OFF_LEAF = Leaf(None, "", {})
