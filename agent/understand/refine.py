@@ -15,7 +15,8 @@ time and 'horror' after 'thrillers' a genre.
 - A relative word without an amount moves the bound: 'cheaper' is 0.7 x the highest
   price seen, 'shorter' shortens the time.
 - A new intent named after 'and' / 'also' / 'plus' is added before the earlier ones:
-  'and an italian film for later' after 'lemon cake'.
+  'and an italian film for later' after 'lemon cake'; naming only a vertical is enough
+  ('and a film to watch after' adds films, it does not look for curry films).
 - The kind of thing an earlier shopping intent found (`kinds`: its catalog category)
   stays with it and is locked, so a bound the catalog cannot meet empties that module
   (and the page says so) instead of filling it with other products.
@@ -75,8 +76,8 @@ def refine(
     read = {v: read_in(text, vocab, v) for v in dict.fromkeys(v for _, v, _ in earlier)}
     switch = next((v for v, p in _SWITCH.items() if p.search(text)), None)
     words = _words(understood)
-    if _ADD.match(text) and any(_names_intent(s) for s in understood.segments):
-        return _add(understood, earlier)
+    if _ADD.match(text) and any(_adds(s, switch) for s in understood.segments):
+        return _add(understood, earlier, switch)
     kind: str | None = None
     if switch and (_INSTEAD.search(text) or len(words) <= 1):
         kind = "vertical"
@@ -145,9 +146,19 @@ def _names_intent(segment: Segment) -> bool:
     return segment.vertical is not None and bool(_words_of(segment) or segment.filters.category)
 
 
-def _add(understood: Understanding, earlier: list[tuple[str, Vertical, Filters]]) -> Understanding:
+def _adds(segment: Segment, named: Vertical | None) -> bool:
+    """A segment an 'and ...' turn adds: one that names something of its own, or the
+    vertical the turn names ('and a film to watch after': any film, not curry films)."""
+    return _names_intent(segment) or (named is not None and segment.vertical == named)
+
+
+def _add(
+    understood: Understanding,
+    earlier: list[tuple[str, Vertical, Filters]],
+    named: Vertical | None,
+) -> Understanding:
     """The follow-up's own intents first, then the earlier ones as they were."""
-    added = [s for s in understood.segments if _names_intent(s)]
+    added = [s for s in understood.segments if _adds(s, named)]
     kept = [_segment(topic, vertical, filters) for topic, vertical, filters in earlier]
     segments = list({(s.topic, s.vertical): s for s in [*added, *kept]}.values())[:4]
     return understood.model_copy(

@@ -74,6 +74,14 @@ def test_a_new_vertical_after_and_adds_an_intent() -> None:
     assert refined.segments[1].topic == "soup"
 
 
+def test_and_with_only_a_vertical_adds_an_intent_of_it_and_moves_no_topic() -> None:
+    refined = follow(plan_of("thai green curry"), "and a film to watch after")
+    added, *kept = refined.segments
+    assert refined.refinement is not None and refined.refinement.kind == "add"
+    assert added.vertical == "video" and "curry" not in added.topic
+    assert ("thai green curry", "ideas") in [(s.topic, s.vertical) for s in kept]
+
+
 def test_the_kind_of_thing_found_stays_with_a_shopping_intent() -> None:
     previous = plan_of("laptops to buy")
     refined = refine(
