@@ -105,6 +105,12 @@ def log_entries(pages: Iterable[LoggedPage]) -> list[QueryLogEntry]:
     ]  # fmt: skip
 
 
+PERSON = "films by "
+"""A person's phrase is suggested only to a request that names the person (or led there
+in the log): a name shares words and embeddings with anything ('Guy Green' with 'thai
+green curry'), which says nothing about wanting that person's films."""
+
+
 def catalog_phrases(items: Iterable[CatalogItem]) -> dict[str, list[ItemKey]]:
     """Facet phrases and the items carrying them, e.g. 'vegetarian soup recipes'."""
     out: dict[str, list[ItemKey]] = defaultdict(list)
@@ -122,7 +128,7 @@ def catalog_phrases(items: Iterable[CatalogItem]) -> dict[str, list[ItemKey]]:
             phrases |= {f"{g} movies" for g in genres}
             phrases |= {f"{a} {b} movies" for a in genres for b in genres if a < b}
             if item.creator:
-                phrases.add(f"films by {item.creator}")
+                phrases.add(f"{PERSON}{item.creator}")
         elif isinstance(item, Product) and item.category_path:
             leaf = item.category_path[-1].lower()
             phrases.add(leaf)
@@ -153,6 +159,9 @@ class QueryGraph:
         self.transitions = transitions
         self._index = {t.lower(): n for n, t in enumerate(texts)}
         self._terms = [terms(t) for t in texts]
+        self._people = {
+            n: terms(t[len(PERSON) :]) for n, t in enumerate(texts) if t.startswith(PERSON)
+        }
         self._term_items: dict[str, set[ItemKey]] = defaultdict(set)
         for key, words in item_terms.items():
             for word in words:
@@ -249,6 +258,7 @@ class QueryGraph:
             n for n in range(len(self.texts))
             if relevance[n] >= cfg.min_relevance and self.texts[n].lower() != q_norm
             and not self._terms[n] <= q_terms
+            and (n not in self._people or self._people[n] <= q_terms or transition[n] > 0)
         ]  # fmt: skip
         score, personal = relevance.copy(), None
         if profile is not None and not profile.empty and eligible:

@@ -179,3 +179,17 @@ def test_log_entries_come_from_logged_pages() -> None:
     assert (entry.user_id, entry.query, entry.clicked, entry.ts) == (
         "ana", "lentil soup", ["ideas:lentil"], T0
     )  # fmt: skip
+
+
+def test_a_person_is_suggested_only_when_the_request_names_them(embedder: MiniLMEmbedder) -> None:
+    films = [
+        Video(id=f"{who}-{n}", title=f"Film {n}", genre=["Documentary"], creator=name)
+        for who, name in (("curry", "Marshall Curry"), ("green", "Guy Green"))
+        for n in range(2)
+    ]
+    curry = dish("curry", "Thai green curry", ["curry"])
+    graph = QueryGraph.build([*CATALOG, *films, curry, curry.model_copy(update={"id": "c2"})],
+                             [], embedder=embedder)  # fmt: skip
+    assert "films by Marshall Curry" in graph.texts
+    assert not [r for r in graph.recommend("thai green curry", k=8) if r.startswith("films by")]
+    assert "films by Marshall Curry" in graph.recommend("marshall curry documentaries", k=8)
