@@ -97,17 +97,17 @@ async def connect_llm_planner(settings: Settings, *, start: bool) -> AttachedPla
     return AttachedPlanner(f"llm:{client.model} at {base_url}", client, planner)
 
 
-async def warm_up(client: LLMClient, settings: Settings) -> bool:
+async def warm_up(client: LLMClient, settings: Settings, prompt: str = "split") -> bool:
     """One short call on a server just started, so the first request meets a warm server
     instead of spending its plan budget there: the weights are paged in, and the prompt cache
-    holds the clause splitter's prompt (system message and worked examples) up to the request
-    itself, which is what auto mode sends first. False (logged) when the server does not
-    oblige."""
+    holds `prompt`'s fixed part (the clause splitter's system message and worked examples by
+    default, what auto mode sends first; "aspects" for the plan opener's) up to the request
+    itself. False (logged) when the server does not oblige."""
     budget = Budget.start(max_calls=1, seconds=settings.llm_timeout_s)
     try:
         await client.text(
-            system=render("split_system"),
-            user=render("split_user", request="soup"),
+            system=render(f"{prompt}_system"),
+            user=render(f"{prompt}_user", request="soup"),
             budget=budget,
             name="warm",
             max_tokens=WARM_TOKENS,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from agent.planning.setup import WARM_TOKENS, warm_up
+import pytest
+
+from agent.planning import prestart
+from agent.planning.setup import WARM_TOKENS, AttachedPlanner, warm_up
 from agent.settings import Settings
 from prompts.loader import render
 from tests.fakes import FakeServer, completion, error, make_client
@@ -23,3 +26,21 @@ async def test_a_failed_warm_up_is_reported_not_raised() -> None:
     server = FakeServer(*[error(500, "boom")] * 4)
     client = make_client(server)
     assert await warm_up(client, Settings()) is False
+
+
+async def test_the_detached_start_warms_the_plan_openers_prompt_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = FakeServer(completion("x"))
+    client = make_client(server)
+
+    async def connect(settings: Settings, *, start: bool) -> AttachedPlanner:
+        assert start
+        return AttachedPlanner("llm:fake", client, None)
+
+    monkeypatch.setattr(prestart, "connect_llm_planner", connect)
+    assert await prestart._start(Settings()) == "llm:fake"
+    (body,) = server.bodies()
+    assert body["messages"][0] == {"role": "system", "content": render("aspects_system")}
+    examples = render("aspects_user", request="").rstrip()
+    assert body["messages"][1]["content"].startswith(examples)
