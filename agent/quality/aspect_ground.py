@@ -121,9 +121,9 @@ async def judge(
         vector = await asyncio.to_thread(request_vector, deps, aspect)
         about = await asyncio.to_thread(aspect_closeness, deps, vertical, result.hits, vector)
     settings = deps.settings
-    if about < settings.explore_aspect_similarity or (
-        p < gate.threshold and about < settings.explore_aspect_close
-    ):
+    floors = settings.explore_aspect_similarity
+    floor = floors.get(vertical, min(floors.values(), default=0.0))
+    if about < floor or (p < gate.threshold and about < settings.explore_aspect_close):
         why = f"items not about '{aspect}' (p={p:.2f}, cosine {about:.2f})"
         return verdict.model_copy(update={"reason": why})
     near = await asyncio.to_thread(closeness, deps, vertical, result.hits, query)
