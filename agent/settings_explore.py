@@ -39,14 +39,15 @@ class ExploreFields(BaseModel):
     explore_aspect_similarity: dict[str, Cosine] = Field(
         default={"ideas": 0.40, "shopping": 0.52, "video": 0.55},
         description="Per vertical, the mean cosine between an aspect and its first items' "
-        "stored vectors below which the aspect is not shown. Read by eye on the aspects the "
-        "common intents (agent/planning/common_intents.txt) kept at one floor of 0.4: "
-        "product titles are short specs that share a word with anything, so stand-ins sit "
-        "high there (door plates 0.40, rubber bands 0.47 for 'exercise band', water bottles "
-        "0.49 for 'mojito glass', a letter opener 0.52 for 'bottle opener'; a reading lamp "
-        "at 0.49 is lost with them), while good recipes sit from 0.43 (curry, radishes) "
-        "and films named by a word of the aspect ('promotion films', 'movie posters') at "
-        "0.52-0.53. A vertical not listed uses the lowest floor.",
+        "stored vectors below which the aspect is weak: shown only on a page that would "
+        "otherwise hold fewer than two aspects (below the lowest floor, never). Read by "
+        "eye on the aspects the common intents (agent/planning/common_intents.txt) kept "
+        "at one floor of 0.4: product titles are short specs that share a word with "
+        "anything, so stand-ins sit high there (door plates 0.40, rubber bands 0.47 for "
+        "'exercise band', water bottles 0.49 for 'mojito glass', a letter opener 0.52 for "
+        "'bottle opener'; a reading lamp at 0.49 goes with them), while good recipes sit "
+        "from 0.43 (curry, radishes), and films named by a word of the aspect ('promotion "
+        "films', 'movie posters') at 0.52-0.53. A vertical not listed uses the lowest.",
     )
     explore_aspect_close: float = Field(
         default=0.5,

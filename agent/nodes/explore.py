@@ -51,7 +51,8 @@ RESERVE_S = 0.5
 """Time kept back from the LLM for searching and grounding its aspects."""
 ASPECTS_CARRY = 2
 """Grounded aspect modules that carry a plan's page on their own: the plan's words
-searched as a thing ('marathon' among films for 'movie marathon weekend') then leave it."""
+searched as a thing ('marathon' among films for 'movie marathon weekend') then leave it,
+and so do weak aspects (`Verdict.weak`: a stand-in such as door plates for 'plates')."""
 
 
 def asked(state: State) -> str:
@@ -136,7 +137,8 @@ async def _grounded(
 ) -> tuple[list[Module], list[str]]:
     """Aspect modules, and one line per aspect. The searches run at once; their results
     are placed in the model's order (the first aspect to show an item keeps it), each
-    streamed as soon as it and those before it are done."""
+    streamed as soon as it and those before it are done; weak ones wait for the end and
+    are shown only on a page that would otherwise hold fewer than `ASPECTS_CARRY`."""
     request, k = asked(state), state.request.k
     query = await asyncio.to_thread(request_vector, deps, request)
     tasks = {
@@ -145,6 +147,7 @@ async def _grounded(
     }
     modules: list[Module] = []
     lines: list[str] = []
+    weak: list[tuple[Verdict, ToolResult]] = []
     order = list(tasks)
     for n, task in enumerate(order):
         done, _ = await asyncio.wait({task}, timeout=max(0.0, until - time.time()))
@@ -155,13 +158,36 @@ async def _grounded(
                 lines.append(f"{p.vertical}/'{p.text}': cut at the deadline")
             break
         verdict, result = task.result()
-        if verdict.held:
-            verdict = _placed(verdict, result, request, seen, deps, k, len(modules))
-        if verdict.module is not None:
-            modules.append(verdict.module)
-            _emit(verdict.module)
-        lines.append(f"{verdict.vertical}/'{verdict.aspect}': {verdict.reason or 'dropped'}")
+        if verdict.held and verdict.weak:
+            weak.append((verdict, result))
+            continue
+        lines.append(_show(verdict, result, request, seen, deps, k, modules))
+    for verdict, result in weak:
+        if len(modules) < ASPECTS_CARRY:
+            lines.append(_show(verdict, result, request, seen, deps, k, modules))
+        else:
+            lines.append(f"{verdict.vertical}/'{verdict.aspect}': left out, weaker than the "
+                         f"page's other aspects ({verdict.reason})")  # fmt: skip
     return modules, lines
+
+
+def _show(
+    verdict: Verdict,
+    result: ToolResult,
+    request: str,
+    seen: dict[tuple[str, str], str],
+    deps: Deps,
+    k: int,
+    modules: list[Module],
+) -> str:
+    """Place a verdict's module on the page (appended to `modules` and streamed) when it
+    holds; the trace line either way."""
+    if verdict.held:
+        verdict = _placed(verdict, result, request, seen, deps, k, len(modules))
+    if verdict.module is not None:
+        modules.append(verdict.module)
+        _emit(verdict.module)
+    return f"{verdict.vertical}/'{verdict.aspect}': {verdict.reason or 'dropped'}"
 
 
 async def _ground(

@@ -55,6 +55,9 @@ class Verdict(BaseModel):
     aspect: str
     vertical: Vertical
     held: bool = False
+    weak: bool = False
+    """Held, but below its vertical's closeness floor: shown only on a page that would
+    otherwise hold fewer than two aspects (`agent.nodes.explore`)."""
     module: Module | None = None
     reason: str = ""
 
@@ -122,8 +125,8 @@ async def judge(
         about = await asyncio.to_thread(aspect_closeness, deps, vertical, result.hits, vector)
     settings = deps.settings
     floors = settings.explore_aspect_similarity
-    floor = floors.get(vertical, min(floors.values(), default=0.0))
-    if about < floor or (p < gate.threshold and about < settings.explore_aspect_close):
+    lowest = min(floors.values(), default=0.0)
+    if about < lowest or (p < gate.threshold and about < settings.explore_aspect_close):
         why = f"items not about '{aspect}' (p={p:.2f}, cosine {about:.2f})"
         return verdict.model_copy(update={"reason": why})
     near = await asyncio.to_thread(closeness, deps, vertical, result.hits, query)
@@ -132,7 +135,8 @@ async def judge(
             update={"reason": f"items far from the request (cosine {near:.2f})"}
         )
     reason = f"p={p:.2f}, cosine {about:.2f} to the aspect, {near:.2f} to the request"
-    return verdict.model_copy(update={"held": True, "reason": reason})
+    weak = about < floors.get(vertical, lowest)
+    return verdict.model_copy(update={"held": True, "weak": weak, "reason": reason})
 
 
 def aspect_query(

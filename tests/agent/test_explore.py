@@ -242,3 +242,18 @@ async def test_chat_sends_the_withdrawn_modules_before_the_page(
         line.split(": ", 1)[1] for line in sent.decode().splitlines() if line.startswith("event: ")
     ]
     assert names[-3:] == ["withdrawn", "page", "done"]
+
+
+async def test_a_weak_aspect_is_shown_only_on_a_page_that_needs_it(
+    burger_home: Path, index: CatalogIndex
+) -> None:
+    floors = {"ideas": 0.0, "shopping": 0.99, "video": 0.0}
+    carried = FakeServer(aspects(["fries", "coleslaw"], ["grill"], []))
+    page = await search(deps_for(burger_home, index, carried, explore_aspect_similarity=floors),
+                        "burger night")  # fmt: skip
+    assert {m.aspect for m in page.modules if m.aspect} == {"fries", "coleslaw"}
+    assert "'grill': left out, weaker than the page's other aspects" in explored(page)
+    thin = FakeServer(aspects([], ["grill"], []))
+    page = await search(deps_for(burger_home, index, thin, explore_aspect_similarity=floors),
+                        "backyard night")  # fmt: skip
+    assert "grill" in {m.aspect for m in page.modules}, explored(page)

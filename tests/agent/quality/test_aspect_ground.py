@@ -35,11 +35,15 @@ def cosine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("cosine")
-async def test_the_same_closeness_holds_a_recipe_aspect_and_drops_a_product_stand_in() -> None:
+async def test_the_same_closeness_holds_a_recipe_and_marks_a_product_stand_in_weak() -> None:
     deps: Any = SimpleNamespace(settings=Settings())
     cake = await aspect_ground.judge(deps, "cake", "ideas", result("ideas", "cake"), np.ones(3))
     band = await aspect_ground.judge(
         deps, "exercise band", "shopping", result("shopping", "exercise band"), np.ones(3)
     )
-    assert cake.held, cake.reason
-    assert not band.held and band.reason.startswith("items not about 'exercise band'")
+    assert cake.held and not cake.weak, cake.reason
+    assert band.held and band.weak, band.reason
+    floors = {"ideas": 0.5, "shopping": 0.5}
+    deps.settings = Settings(explore_aspect_similarity=floors)
+    gone = await aspect_ground.judge(deps, "cake", "ideas", result("ideas", "cake"), np.ones(3))
+    assert not gone.held and gone.reason.startswith("items not about 'cake'")
