@@ -23,36 +23,21 @@ import asyncio
 import time
 from typing import Any
 
-from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from agent.deps import Deps
-from agent.models import Module, ToolResult
-from agent.nodes.rank import module_score
-from agent.nodes.tools import call_tool
+from agent.models import Module
+from agent.nodes.aspect_modules import ASPECTS_CARRY, emit, grounded
 from agent.planning.aspects import Proposal
 from agent.planning.clusters import cluster_modules, clusters, name_shares, near_items
 from agent.planning.expand import proposals
 from agent.planning.kinds import framed
-from agent.quality.aspect_ground import (
-    MIN_ITEMS,
-    Verdict,
-    aspect_query,
-    judge,
-    place,
-    request_vector,
-)
+from agent.quality.aspect_ground import MIN_ITEMS
 from agent.state import State
 from agent.trace import TraceStep
-from tools.catalog import Vertical
 
-MAX_ASPECT_MODULES = 6
 RESERVE_S = 0.5
 """Time kept back from the LLM for searching and grounding its aspects."""
-ASPECTS_CARRY = 2
-"""Grounded aspect modules that carry a plan's page on their own: the plan's words
-searched as a thing ('marathon' among films for 'movie marathon weekend') then leave it,
-and so do weak aspects (`Verdict.weak`: a stand-in such as door plates for 'plates')."""
 
 
 def asked(state: State) -> str:
@@ -124,98 +109,6 @@ def settle(
     return literal, kept, lines
 
 
-def _emit(module: Module) -> None:
-    get_stream_writer()({"module": module.model_dump(mode="json")})
-
-
-async def _grounded(
-    deps: Deps,
-    state: State,
-    found: list[Proposal],
-    seen: dict[tuple[str, str], str],
-    until: float,
-) -> tuple[list[Module], list[str]]:
-    """Aspect modules, and one line per aspect. The searches run at once; their results
-    are placed in the model's order (the first aspect to show an item keeps it), each
-    streamed as soon as it and those before it are done; weak ones wait for the end and
-    are shown only on a page that would otherwise hold fewer than `ASPECTS_CARRY`."""
-    request, k = asked(state), state.request.k
-    query = await asyncio.to_thread(request_vector, deps, request)
-    tasks = {
-        asyncio.create_task(_ground(deps, n, request, p.text, p.vertical, query, k)): p
-        for n, p in enumerate(found, start=1)
-    }
-    modules: list[Module] = []
-    lines: list[str] = []
-    weak: list[tuple[Verdict, ToolResult]] = []
-    order = list(tasks)
-    for n, task in enumerate(order):
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, until - time.time()))
-        if not done:
-            for late in order[n:]:
-                late.cancel()
-                p = tasks[late]
-                lines.append(f"{p.vertical}/'{p.text}': cut at the deadline")
-            break
-        verdict, result = task.result()
-        if verdict.held and verdict.weak:
-            weak.append((verdict, result))
-            continue
-        lines.append(_show(verdict, result, request, seen, deps, k, modules))
-    for verdict, result in weak:
-        if len(modules) < ASPECTS_CARRY:
-            lines.append(_show(verdict, result, request, seen, deps, k, modules))
-        else:
-            lines.append(f"{verdict.vertical}/'{verdict.aspect}': left out, weaker than the "
-                         f"page's other aspects ({verdict.reason})")  # fmt: skip
-    return modules, lines
-
-
-def _show(
-    verdict: Verdict,
-    result: ToolResult,
-    request: str,
-    seen: dict[tuple[str, str], str],
-    deps: Deps,
-    k: int,
-    modules: list[Module],
-) -> str:
-    """Place a verdict's module on the page (appended to `modules` and streamed) when it
-    holds; the trace line either way."""
-    if verdict.held:
-        verdict = _placed(verdict, result, request, seen, deps, k, len(modules))
-    if verdict.module is not None:
-        modules.append(verdict.module)
-        _emit(verdict.module)
-    return f"{verdict.vertical}/'{verdict.aspect}': {verdict.reason or 'dropped'}"
-
-
-async def _ground(
-    deps: Deps, n: int, request: str, aspect: str, vertical: Vertical, query: Any, k: int
-) -> tuple[Verdict, ToolResult]:
-    sq = aspect_query(n, request, aspect, vertical, deps.index.facets())
-    result = await call_tool(deps, sq, k)
-    return await judge(deps, aspect, vertical, result, query), result
-
-
-def _placed(
-    verdict: Verdict,
-    result: ToolResult,
-    request: str,
-    seen: dict[tuple[str, str], str],
-    deps: Deps,
-    k: int,
-    shown: int,
-) -> Verdict:
-    if shown >= MAX_ASPECT_MODULES:
-        return verdict.model_copy(update={"reason": "page full"})
-    placed = place(verdict, result, request, seen, k)
-    if placed.module is None:
-        return placed
-    score = module_score(placed.module, result, k, deps.module_weights)
-    return placed.model_copy(update={"module": placed.module.model_copy(update={"score": score})})
-
-
 async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     """Open a broad intent into grounded aspect modules, ranked into the page."""
     why = why_explore(state)
@@ -234,8 +127,8 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
     modules: list[Module] = []
     if found is not None:
         kept, moved = await asyncio.to_thread(placed_by_router, deps, found)
-        modules, grounded = await _grounded(deps, state, kept, seen, until)
-        lines += moved + grounded
+        modules, judged = await grounded(deps, request, state.request.k, kept, seen, until)
+        lines += moved + judged
     if plan:
         literal, modules, notes = settle(literal, modules)
         lines += notes
@@ -247,7 +140,7 @@ async def explore_node(state: State, runtime: Runtime[Deps]) -> dict[str, Any]:
         shares = await asyncio.to_thread(name_shares, deps, request, groups)
         modules, notes = cluster_modules(request, groups, seen, state.request.k, shares)
         for module in modules:
-            _emit(module)
+            emit(module)
         source = (
             f"the catalog's groups ({source})"
             if found is None

@@ -57,7 +57,7 @@ class Verdict(BaseModel):
     held: bool = False
     weak: bool = False
     """Held, but below its vertical's closeness floor: shown only on a page that would
-    otherwise hold fewer than two aspects (`agent.nodes.explore`)."""
+    otherwise hold fewer than two aspects (`agent.nodes.aspect_modules`)."""
     module: Module | None = None
     reason: str = ""
 
