@@ -19,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.models import Page
-from agent.nodes.rank import fan_out_losers
+from agent.nodes.gate import fan_out_losers
 from agent.state import State, Turn
 from agent.suggest import MAX_SUGGESTIONS, related_searches
 from agent.trace import Trace, TraceStep

@@ -9,13 +9,9 @@ hand-set (0.5, 0.35, 0.15, -0.05) unless `tessera rank train-modules` saved lear
 ones (`Deps.module_weights`); each module keeps its signals so logged pages can be
 replayed under other weights.
 Before scoring, the relevance gate removes modules whose top item is unlikely to be
-relevant (`gate`); the page then says so. Where the plan sent one clause to several
-verticals because nothing said which (a fan-out), the verticals compete: one whose
-first items are far less close in meaning than its best sibling's answers nothing
-that was asked (a film called "Running with Scissors" for "a pair of scissors") and
-is not shown (`fan_out_losers`). A follow-up that only switches vertical
-("show me videos instead") and a request with a picture are not gated: the person
-asked for that vertical's nearest items, or for what looks like the picture.
+relevant (`agent/nodes/gate.py`); the page then says so. A follow-up that only switches
+vertical ("show me videos instead") and a request with a picture are not gated: the
+person asked for that vertical's nearest items, or for what looks like the picture.
 
 For a request with a `user_id` (and personalisation configured) the over-fetched
 items are re-ranked by the user's profile, modules re-ordered, the shown order
@@ -33,18 +29,15 @@ from langgraph.runtime import Runtime
 
 from agent.deps import Deps
 from agent.models import Module, ToolResult
+from agent.nodes.gate import fan_out_losers, gate
 from agent.personal.module_ranker import ModuleWeights
 from agent.personal.page import personalise_page, trim
-from agent.quality.relevance import JUDGED, GateModel, load_gate, query_terms, relevance
+from agent.quality.relevance import load_gate, query_terms
 from agent.state import State
 from agent.trace import PersonalisationTrace, TraceStep
 from tools.contract import Hit
-from tools.tracing import leaf
 
 TOP = 5
-FAN_OUT_MARGIN = 0.15
-"""How much less close in meaning (best cosine of the first items) a fanned-out
-vertical's items may be than its best sibling's and still be shown."""
 
 
 def quality(hits: list[Hit], text: str) -> float:
@@ -74,93 +67,6 @@ def module_signals(module: Module, result: ToolResult, k: int) -> dict[str, floa
         "fill": min(1.0, len(module.items) / max(k, 1)),
         "relaxations": float(len(sq.relaxed)),
     }
-
-
-def _closeness(result: ToolResult) -> float | None:
-    known = [h.similarity for h in result.hits[:JUDGED] if h.similarity is not None]
-    return max(known) if known else None
-
-
-def fan_out_losers(results: list[ToolResult]) -> set[str]:
-    """Sub-query ids of fanned-out verticals that lose to a sibling.
-
-    Siblings are the sub-queries of one clause (same text and note) in different
-    verticals. A sibling whose first items are more than `FAN_OUT_MARGIN` less close in
-    meaning than the closest sibling's loses. A group with an unread similarity is left
-    alone."""
-    groups: dict[tuple[str, str], list[ToolResult]] = {}
-    for result in results:
-        sq = result.subquery
-        if sq.text and result.hits:
-            groups.setdefault((sq.text, sq.note), []).append(result)
-    losers: set[str] = set()
-    for group in groups.values():
-        if len({r.subquery.vertical for r in group}) < 2:
-            continue
-        close = [_closeness(r) for r in group]
-        if any(c is None for c in close):
-            continue
-        best = max(c for c in close if c is not None)
-        losers |= {
-            r.subquery.id
-            for r, c in zip(group, close, strict=True)
-            if c is not None and c < best - FAN_OUT_MARGIN and not r.within_bounds
-        }
-    return losers
-
-
-def gate(
-    modules: list[Module],
-    results: list[ToolResult],
-    model: GateModel | None = None,
-    losers: set[str] | None = None,
-) -> tuple[list[Module], dict[str, float]]:
-    """The modules whose top item is likely relevant, and every module's probability.
-
-    A module stays when the calibrated probability that its top item is relevant
-    to its sub-query reaches the gate's threshold (`agent/quality/relevance.py`), or
-    when assess kept its items as the closest inside the request's stated bounds
-    (the catalog answers the words only beyond them; `agent/nodes/assess.py`), or when a
-    step of the relaxation ladder found them (`agent/nodes/ladder.py`). A
-    fanned-out vertical that loses to a sibling (`fan_out_losers`, or `losers` when the
-    caller has them already) gets probability 0.
-    """
-    model = model or load_gate()
-    by_id = {r.subquery.id: r for r in results}
-    losers = fan_out_losers(results) if losers is None else losers
-    kept: list[Module] = []
-    odds: dict[str, float] = {}
-    for module in modules:
-        result = by_id.get(module.id)
-        if result is None:
-            kept.append(module)
-            continue
-        with leaf("gate", {"tessera.module.id": module.id}) as decision:
-            lost = module.id in losers
-            p = 0.0 if lost else relevance(result.subquery.text, result.hits, model)
-            odds[module.id] = round(p, 3)
-            keep = bool(p >= model.threshold or result.within_bounds or result.ladder)
-            if decision.is_recording():
-                decision.set_attributes(
-                    {
-                        "tessera.gate.probability": round(p, 4),
-                        "tessera.gate.threshold": model.threshold,
-                        "tessera.gate.kept": keep,
-                        "tessera.gate.reason": "lost to a closer vertical"
-                        if lost
-                        else "probability"
-                        if p >= model.threshold
-                        else "relaxation ladder"
-                        if result.ladder
-                        else "within bounds"
-                        if result.within_bounds
-                        else "probability",
-                        "tessera.vertical": module.vertical,
-                    }
-                )
-        if keep:
-            kept.append(module)
-    return kept, odds
 
 
 def module_score(

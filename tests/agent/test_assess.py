@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.models import Module, ResultItem, ToolResult
 from agent.nodes.assess import relax, within_bounds
 from agent.nodes.compose import compose
-from agent.nodes.rank import gate
+from agent.nodes.gate import gate
 from agent.quality.relevance import load_gate
 from tools.catalog import Product
 from tools.contract import Hit, SubQuery

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.models import Module, ResultItem, ToolResult
-from agent.nodes.rank import FAN_OUT_MARGIN, fan_out_losers, gate
+from agent.nodes.gate import FAN_OUT_MARGIN, fan_out_losers, gate
 from tools.catalog import Idea, Product, Video
 from tools.contract import Hit, SubQuery
 

@@ -9,8 +9,8 @@ from agent.engine import Engine
 from agent.models import SearchRequest, ToolResult
 from agent.nodes.assess import is_weak
 from agent.nodes.compose import compose
+from agent.nodes.gate import gate
 from agent.nodes.ladder import climb, core_text, nearest_category, plural, typed_clause
-from agent.nodes.rank import gate
 from agent.quality.relevance import load_gate
 from tools.catalog import Product
 from tools.contract import Hit, SubQuery
