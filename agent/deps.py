@@ -230,6 +230,7 @@ async def open_deps(
     (with a warning) when its database is unusable, unless `require_personal`.
     """
     from agent.personal.setup import open_personal, open_personal_or_none
+    from agent.quality import category_names
 
     async with AsyncExitStack() as stack:
         index = open_index(settings)
@@ -243,6 +244,7 @@ async def open_deps(
                 deps.ranker_note += f"; {problem}"
         if serving:
             index.terms()  # the catalog's nouns, read once here rather than on a request
+            category_names.warm(index)
         if serving and deps.ranker is not None:
             stack.callback(start_priming(index, deps.ranker))
         deps.module_weights = ModuleWeights.load(settings.module_weights_path)

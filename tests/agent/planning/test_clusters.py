@@ -34,3 +34,13 @@ def test_names_are_ranked_by_meaning_in_the_real_embedding(tiny_deps: Deps) -> N
     assert shares["comedy"] > 0.0 and shares["fantasy"] > 0.0
     found = [Cluster(name="Crime", vertical="video", hits=films("Crime"))]
     assert set(name_shares(tiny_deps, "heist films", found)) == {"video"}
+
+
+def test_name_vectors_are_kept_for_the_index_version_last_read(tiny_deps: Deps) -> None:
+    from agent.quality import category_names
+
+    category_names.warm(tiny_deps.index)
+    held = [k for k in category_names._CACHE if k[0] == id(tiny_deps.index)]
+    assert sorted(v for _, v in held) == ["ideas", "shopping", "video"]
+    names, vectors = category_names.name_vectors(tiny_deps.index, "video")
+    assert "crime" in names and vectors.shape[0] == len(names)
