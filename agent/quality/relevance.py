@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from agent.quality.words import (
+    STOPWORDS,
     head_word,
     item_terms,
     near_cover,
@@ -44,8 +45,18 @@ __all__ = [
 ]  # fmt: skip
 
 GATE_FILE = Path(__file__).resolve().parent / "relevance_gate.json"
-BASE = ("similarity", "cover_title", "cover_text", "head_title", "head_text", "near_cover")
-"""Per (sub-query, item): meaning first, then lexical evidence."""
+BASE = (
+    "similarity",
+    "cover_title",
+    "cover_text",
+    "head_title",
+    "head_text",
+    "near_cover",
+    "title_is_query",
+)
+"""Per (sub-query, item): meaning first, then lexical evidence; `title_is_query` is a
+request that names the item ("the matrix", "tarte tatin"): people look titles up, and
+a title that shares words with a request without being it is weak evidence."""
 OWN = ("ideas", "video")
 """Verticals with their own offset and weights (shared weights plus these, so a
 vertical with few judgments leans on the others)."""
@@ -114,6 +125,7 @@ def signals(
         float(head in title),
         float(head in text),
         near_cover(terms, text | title),
+        float(bool(terms) and terms == {w for w in title if w not in STOPWORDS}),
     ]
     own = [float(vertical == v) for v in OWN]
     return base + own + [x * flag for flag in own for x in base]

@@ -159,3 +159,16 @@ def test_unread_vectors_leave_the_judgment_to_the_words() -> None:
     words is still shown, one that does not is not."""
     assert relevance("oak space films", [hit("oak space film one", similarity=None)]) >= 0.9
     assert relevance("oak space films", [hit("Marathon Man", similarity=None)]) == 0.0
+
+
+def test_a_request_that_names_a_film_finds_it_relevant() -> None:
+    from tools.catalog import Video
+
+    def film(title: str, similarity: float) -> Hit:
+        return Hit(item=Video(id=title, title=title), score=1.0, similarity=similarity)
+
+    named = [film("Heat", 0.49), film("Java Heat", 0.41)]
+    shares = [film("Java Heat", 0.41), film("Caged Heat", 0.38)]
+    assert relevance("heat", named) >= load_gate().threshold
+    assert relevance("the matrix", [film("The Matrix", 0.47)]) >= load_gate().threshold
+    assert relevance("heat", shares) < relevance("heat", named)
