@@ -145,10 +145,11 @@ GENRE_SYNONYMS = {"animated": "animation", "cartoon": "animation", "scifi": "sci
 COLOR_SYNONYMS = {"grey": "gray", "space grey": "space gray", "golden": "gold"}
 DIET_SYNONYMS = {
     "veggie": "vegetarian", "meatless": "vegetarian", "meat-free": "vegetarian",
-    "plant-based": "vegan",
+    "plant-based": "vegan", "plant based": "vegan", "meat free": "vegetarian",
 }  # fmt: skip
 """Words people put before a dish for the catalog's diets ('veggie burgers', 'meatless
-lasagna'); a word counts only in front of another word ('roasted veggie' is a topic)."""
+lasagna', 'plant based chili', hyphen or not); they count only in front of another word
+('roasted veggie' is a topic)."""
 _FRUIT_COLORS = frozenset({"orange", "lime", "lemon", "olive", "chocolate", "wine"})
 
 
@@ -182,13 +183,17 @@ def tag_facets(text: str, tags: Tags, vocab: FacetVocabulary, vertical: Vertical
                 tags.spans.append((start, words[i + n - 1][2]))
                 skip_until = i + n
                 continue
-        diet = word if word in vocab.diets else DIET_SYNONYMS.get(word, "")
-        if word not in vocab.diets and i + 1 >= len(words):
+        pair = " ".join(w for w, _, _ in words[i : i + 2])
+        n = 2 if pair in DIET_SYNONYMS else 1
+        said = pair if n == 2 else word
+        diet = word if word in vocab.diets else DIET_SYNONYMS.get(said, "")
+        if word not in vocab.diets and i + n >= len(words):
             diet = ""
         if diet in vocab.diets and vertical in (None, "ideas"):
             tags.values.diet.append(diet)
             tags.cue("ideas", word)
-            tags.spans.append((start, _end))
+            tags.spans.append((start, words[i + n - 1][2]))
+            skip_until = i + n
     if colors:
         tags.values.colors = list(dict.fromkeys(colors))
         tags.cue("shopping", colors[0])
